@@ -1,0 +1,486 @@
+"""The analysis as a library: pandas DataFrames in, result tables and diagnostics out.
+
+Validation and the size-factor check run in pure pandas/numpy first; only then is R
+(DESeq2) called through :mod:`deseq2_normalized.rbackend`.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from deseq2_normalized import rbackend
+from deseq2_normalized.design import Design, default_design, parse_design, r_aliases
+from deseq2_normalized.errors import AnalysisError, InputError
+from deseq2_normalized.progress import stage
+from deseq2_normalized.sizefactors import SizeFactorCheck, check_size_factors, explain_failure
+from deseq2_normalized.validate import match_samples, validate_counts
+
+log = logging.getLogger(__name__)
+
+TESTS = ("wald", "lrt")
+FIT_TYPES = ("parametric", "local", "mean", "glmGamPoi")
+SHRINK_TYPES = ("none", "normal", "ashr", "apeglm")
+TRANSFORMS = ("vst", "rlog", "none")
+METHODS = ("round",)
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Options of a run; the names and defaults follow DESeq2's and the CLI's.
+
+    Attributes
+    ----------
+    design
+        Design formula over sample-sheet columns; default ``~ condition`` when that
+        column exists, else ``~`` the last column.
+    contrasts
+        ``(factor, numerator, denominator)`` triples; default every level of the last
+        design variable against the reference level.
+    reference
+        Reference level of the last design variable (default: first in sorted order).
+    test
+        ``"wald"`` or ``"lrt"`` (then ``reduced`` is required).
+    reduced
+        Reduced design for the LRT.
+    fit_type
+        DESeq2 ``fitType``.
+    alpha, lfc_threshold, independent_filtering, cooks_cutoff
+        As in DESeq2's ``results``.
+    shrink
+        ``lfcShrink`` type or ``"none"``.
+    transform
+        ``"vst"``, ``"rlog"`` or ``"none"``.
+    threads
+        BiocParallel workers.
+    sf_tolerance
+        Tolerance of the size-factor check.
+    strict
+        Stop before fitting when the size-factor check fails.
+    method
+        How the normalized table becomes counts: ``"round"``.
+    """
+
+    design: str | None = None
+    contrasts: tuple[tuple[str, str, str], ...] = ()
+    reference: str | None = None
+    test: str = "wald"
+    reduced: str | None = None
+    fit_type: str = "parametric"
+    alpha: float = 0.1
+    lfc_threshold: float = 0.0
+    independent_filtering: bool = True
+    cooks_cutoff: bool = True
+    shrink: str = "none"
+    transform: str = "vst"
+    threads: int = 1
+    sf_tolerance: float = 0.1
+    strict: bool = False
+    method: str = "round"
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """One contrast and the file stem its results are written under."""
+
+    factor: str
+    numerator: str
+    denominator: str
+
+    @property
+    def stem(self) -> str:
+        """``results_<factor>_<numerator>_vs_<denominator>`` with file-safe characters."""
+        return "results_" + "_".join(_file_safe(x) for x in (self.factor, self.numerator, "vs", self.denominator))
+
+
+def _file_safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.+-]+", "-", text).strip("-.") or "x"
+
+
+@dataclass
+class CheckResult:
+    """What ``check`` learns about a table without fitting anything.
+
+    Attributes
+    ----------
+    counts
+        The validated table (float64).
+    rounded
+        The table rounded to integers (half to even, as R's ``round``).
+    non_integer_fraction
+        Fraction of cells that are not whole numbers.
+    size_factors
+        The size-factor check.
+    explanation
+        Plain words on a failed check (empty when it passed).
+    samples
+        The matched sample table, when a sample sheet was given.
+    """
+
+    counts: pd.DataFrame
+    rounded: pd.DataFrame
+    non_integer_fraction: float
+    size_factors: SizeFactorCheck
+    explanation: str
+    samples: pd.DataFrame | None = None
+
+    @property
+    def verdict(self) -> str:
+        """A plain-language verdict on the size-factor check."""
+        sf = self.size_factors
+        if sf.passed:
+            return (
+                f"size-factor check passed: every relative size factor is within a factor "
+                f"{1 + sf.tolerance:g} of 1 (largest deviation {sf.max_deviation:.3f}); "
+                "the table looks DESeq2-normalized"
+            )
+        return (
+            f"size-factor check FAILED: relative size factors of {', '.join(sf.failing)} lie outside a factor "
+            f"{1 + sf.tolerance:g} of 1 (largest deviation {sf.max_deviation:.3f}); "
+            "the table is probably not DESeq2-normalized and results from it cannot be trusted. "
+            + self.explanation
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary."""
+        return {
+            "genes": int(self.counts.shape[0]),
+            "samples": int(self.counts.shape[1]),
+            "non_integer_fraction": self.non_integer_fraction,
+            "size_factor_check": self.size_factors.to_dict(),
+            "verdict": self.verdict,
+        }
+
+
+@dataclass
+class AnalysisResult:
+    """Everything a run produces.
+
+    Attributes
+    ----------
+    results
+        Result table per output stem (``results_...``), sorted by padj then pvalue, NA last.
+    contrasts
+        Per result: factor, levels, genes up and down at ``alpha``.
+    normalized
+        DESeq2's normalized counts.
+    transformed
+        The vst or rlog assay, or ``None``.
+    check
+        The size-factor check and input facts.
+    dispersions
+        Per-gene dispersion estimates (for plots).
+    diagnostics
+        JSON-ready record of the run.
+    model
+        Handle on the fitted DESeqDataSet in R.
+    """
+
+    results: dict[str, pd.DataFrame]
+    contrasts: list[dict[str, Any]]
+    normalized: pd.DataFrame
+    transformed: pd.DataFrame | None
+    check: CheckResult
+    dispersions: pd.DataFrame
+    diagnostics: dict[str, Any]
+    model: rbackend.FittedModel = field(repr=False)
+
+
+def check_table(
+    counts: pd.DataFrame, samples: pd.DataFrame | None = None, *, sf_tolerance: float = 0.1, source: str = "counts"
+) -> CheckResult:
+    """Validate a normalized table and run the size-factor check (no R needed).
+
+    Parameters
+    ----------
+    counts
+        Genes x samples normalized values.
+    samples
+        Optional sample sheet (index sample names) to match against the matrix.
+    sf_tolerance
+        Tolerance of the size-factor check.
+    source
+        Name of the counts in messages (usually the file name).
+
+    Returns
+    -------
+    CheckResult
+        Validated and rounded tables, the check and its explanation.
+
+    Raises
+    ------
+    InputError
+        For invalid tables or sample sheets.
+    """
+    if not sf_tolerance > 0:
+        raise InputError(f"--sf-tolerance must be positive, got {sf_tolerance}")
+    values = validate_counts(counts, source)
+    matched = match_samples(samples, list(values.columns)).table if samples is not None else None
+    rounded = pd.DataFrame(np.rint(values.to_numpy()), index=values.index, columns=values.columns)
+    non_integer = float(np.mean(values.to_numpy() != rounded.to_numpy()))
+    try:
+        sf = check_size_factors(rounded, sf_tolerance)
+    except ValueError:
+        raise InputError(
+            f"{source}: every gene is zero in at least one sample, so size factors cannot be estimated "
+            "and the size-factor check cannot be run"
+        ) from None
+    explanation = "" if sf.passed else explain_failure(values, sf)
+    return CheckResult(values, rounded, non_integer, sf, explanation, matched)
+
+
+def _validate_options(opts: AnalysisOptions) -> None:
+    choices = {
+        "test": (opts.test, TESTS),
+        "fit-type": (opts.fit_type, FIT_TYPES),
+        "shrink": (opts.shrink, SHRINK_TYPES),
+        "transform": (opts.transform, TRANSFORMS),
+        "method": (opts.method, METHODS),
+    }
+    for name, (value, allowed) in choices.items():
+        if value not in allowed:
+            raise InputError(f"--{name} must be one of {', '.join(allowed)}; got '{value}'")
+    if not 0 < opts.alpha < 1:
+        raise InputError(f"--alpha must lie between 0 and 1, got {opts.alpha}")
+    if opts.lfc_threshold < 0:
+        raise InputError(f"--lfc-threshold must not be negative, got {opts.lfc_threshold}")
+    if opts.threads < 1:
+        raise InputError(f"--threads must be at least 1, got {opts.threads}")
+    if opts.test == "lrt" and not opts.reduced:
+        raise InputError("--test lrt needs --reduced, for example --reduced '~ 1' or '~ batch'")
+    if opts.test == "wald" and opts.reduced:
+        raise InputError("--reduced is only used with --test lrt")
+    if opts.test == "lrt" and opts.shrink != "none":
+        raise InputError("--shrink applies to Wald-test contrasts; it cannot be combined with --test lrt")
+    if opts.test == "lrt" and opts.contrasts:
+        raise InputError("--contrast applies to Wald tests; an LRT tests the terms dropped in --reduced")
+
+
+def _parse_reduced(text: str, columns: list[str], full: Design) -> Design | None:
+    """Parse the reduced formula; ``~ 1`` (intercept only) gives ``None``."""
+    if re.fullmatch(r"\s*~\s*1\s*", text):
+        return None
+    reduced = parse_design(text, columns)
+    extra = set(reduced.variables) - set(full.variables)
+    if extra:
+        raise InputError(f"--reduced '{text}': names {', '.join(sorted(extra))}, which the full design does not")
+    return reduced
+
+
+def _resolve_contrasts(opts: AnalysisOptions, design: Design, coldata: pd.DataFrame) -> list[Contrast]:
+    if opts.contrasts:
+        out = []
+        for factor, num, den in opts.contrasts:
+            if factor not in design.variables:
+                raise InputError(
+                    f"--contrast {factor},{num},{den}: '{factor}' is not in the design ({design.text()})"
+                )
+            levels = list(coldata[factor].cat.categories)
+            for level in (num, den):
+                if level not in levels:
+                    raise InputError(
+                        f"--contrast {factor},{num},{den}: '{level}' is not a level of '{factor}' "
+                        f"(levels: {', '.join(levels)})"
+                    )
+            if num == den:
+                raise InputError(f"--contrast {factor},{num},{den}: numerator and denominator are the same level")
+            out.append(Contrast(factor, num, den))
+        return out
+    factor = design.variables[-1]
+    levels = list(coldata[factor].cat.categories)
+    return [Contrast(factor, level, levels[0]) for level in levels[1:]]
+
+
+def _prepare_coldata(table: pd.DataFrame, design: Design, reference: str | None) -> pd.DataFrame:
+    coldata = table[list(design.variables)].copy()
+    for name in design.variables:
+        levels = list(coldata[name].cat.categories)
+        if len(levels) < 2:
+            raise InputError(f"sample sheet: factor '{name}' has a single level ('{levels[0]}'); it cannot be tested")
+    last = design.variables[-1]
+    if reference is not None:
+        levels = list(coldata[last].cat.categories)
+        if reference not in levels:
+            raise InputError(f"--reference '{reference}' is not a level of '{last}' (levels: {', '.join(levels)})")
+        coldata[last] = coldata[last].cat.reorder_categories([reference] + [x for x in levels if x != reference])
+    return coldata
+
+
+def _sorted_results(table: pd.DataFrame) -> pd.DataFrame:
+    out = table.sort_values(["padj", "pvalue"], na_position="last", kind="mergesort")
+    out.index.name = "gene_id"
+    return out
+
+
+def _count_calls(table: pd.DataFrame, alpha: float) -> dict[str, int]:
+    sig = table["padj"] < alpha
+    return {
+        "up": int((sig & (table["log2FoldChange"] > 0)).sum()),
+        "down": int((sig & (table["log2FoldChange"] < 0)).sum()),
+        "tested": int(table["padj"].notna().sum()),
+    }
+
+
+def run_analysis(
+    counts: pd.DataFrame,
+    samples: pd.DataFrame,
+    options: AnalysisOptions | None = None,
+    *,
+    source: str = "counts",
+    **overrides: Any,
+) -> AnalysisResult:
+    """Run DESeq2 on a DESeq2-normalized count matrix.
+
+    The table is rounded to integers, every size factor is set to 1 and DESeq2 runs as
+    usual; beforehand, size factors estimated on the rounded table are checked to be
+    close to 1 (see :class:`~deseq2_normalized.sizefactors.SizeFactorCheck`).
+
+    Parameters
+    ----------
+    counts
+        Genes x samples normalized values (index gene IDs, columns sample names).
+    samples
+        Sample sheet: index sample names, columns design variables.
+    options
+        Analysis options; keyword ``overrides`` replace single fields, e.g.
+        ``run_analysis(counts, samples, design="~ type + condition")``.
+    source
+        Name of the counts in messages.
+
+    Returns
+    -------
+    AnalysisResult
+        Result tables, normalized and transformed counts, size factors, diagnostics.
+
+    Raises
+    ------
+    InputError
+        Invalid table, sample sheet, design or options (before R is started).
+    AnalysisError
+        The size-factor check failed with ``strict``, or DESeq2 stopped with an error.
+
+    Examples
+    --------
+    >>> result = run_analysis(counts, samples, reference="untreated")  # doctest: +SKIP
+    >>> result.results["results_condition_treated_vs_untreated"].head()  # doctest: +SKIP
+    """
+    opts = replace(options or AnalysisOptions(), **overrides)
+    _validate_options(opts)
+    with stage("checking"):
+        checked = check_table(counts, samples, sf_tolerance=opts.sf_tolerance, source=source)
+        assert checked.samples is not None
+        columns = list(checked.samples.columns)
+        design = parse_design(opts.design, columns) if opts.design else default_design(columns)
+        reduced = _parse_reduced(opts.reduced, columns, design) if opts.reduced else None
+        coldata = _prepare_coldata(checked.samples, design, opts.reference)
+        contrasts = [] if opts.test == "lrt" else _resolve_contrasts(opts, design, coldata)
+        if opts.shrink in ("ashr", "apeglm") and not rbackend.has_r_package(opts.shrink):
+            raise InputError(f"--shrink {opts.shrink} needs the R package '{opts.shrink}', which is not installed")
+    _report_check(checked)
+    if opts.strict and not checked.size_factors.passed:
+        raise AnalysisError(f"--strict: {checked.verdict}")
+
+    aliases = r_aliases(list(design.variables))
+    rounded = checked.rounded
+    with stage(f"fitting {rounded.shape[0]} genes x {rounded.shape[1]} samples"):
+        model = rbackend.fit(
+            rounded,
+            coldata,
+            aliases,
+            design.r_formula(aliases),
+            np.ones(rounded.shape[1]),
+            test=opts.test,
+            reduced=(reduced.r_formula(aliases) if reduced else "~ 1") if opts.test == "lrt" else None,
+            fit_type=opts.fit_type,
+            threads=opts.threads,
+        )
+    with stage("extracting results"):
+        results: dict[str, pd.DataFrame] = {}
+        summaries: list[dict[str, Any]] = []
+        kwargs = dict(
+            alpha=opts.alpha,
+            lfc_threshold=opts.lfc_threshold,
+            independent_filtering=opts.independent_filtering,
+            cooks_cutoff=opts.cooks_cutoff,
+        )
+        if opts.test == "lrt":
+            table = _sorted_results(rbackend.results(model, None, **kwargs))
+            results["results_lrt"] = table
+            summaries.append({"file": "results_lrt.tsv", "test": "LRT", "reduced": opts.reduced, **_count_calls(table, opts.alpha)})
+        for c in contrasts:
+            r_contrast = (aliases[c.factor], c.numerator, c.denominator)
+            table = _sorted_results(rbackend.results(model, r_contrast, shrink=opts.shrink, **kwargs))
+            results[c.stem] = table
+            summaries.append(
+                {
+                    "file": f"{c.stem}.tsv",
+                    "test": "Wald",
+                    "factor": c.factor,
+                    "numerator": c.numerator,
+                    "denominator": c.denominator,
+                    **_count_calls(table, opts.alpha),
+                }
+            )
+        normalized = rbackend.normalized_counts(model)
+        transformed = rbackend.transformed_counts(model, opts.transform) if opts.transform != "none" else None
+        disp = rbackend.dispersions(model)
+    for s in summaries:
+        log.info("%s: %d up, %d down at padj < %g", s["file"], s["up"], s["down"], opts.alpha)
+    diagnostics = _diagnostics(opts, checked, design, summaries, source)
+    return AnalysisResult(results, summaries, normalized, transformed, checked, disp, diagnostics, model)
+
+
+def _report_check(checked: CheckResult) -> None:
+    if checked.size_factors.passed:
+        log.info("%s", checked.verdict)
+        return
+    log.warning("!" * 72)
+    log.warning("%s", checked.verdict)
+    log.warning("!" * 72)
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of this package, Python, numpy, pandas, R, DESeq2 and rpy2."""
+    from deseq2_normalized import __version__
+
+    out = {"deseq2-normalized": __version__, "python": platform.python_version()}
+    out.update({"numpy": np.__version__, "pandas": pd.__version__})
+    out.update(rbackend.versions())
+    return out
+
+
+def _diagnostics(
+    opts: AnalysisOptions, checked: CheckResult, design: Design, summaries: list[dict[str, Any]], source: str
+) -> dict[str, Any]:
+    return {
+        "method": {
+            "name": opts.method,
+            "description": "normalized table rounded to integers; every DESeq2 size factor set to 1",
+        },
+        "input": {"counts": source, **{k: v for k, v in checked.to_dict().items() if k in ("genes", "samples")},
+                  "non_integer_fraction": checked.non_integer_fraction},
+        "size_factor_check": checked.size_factors.to_dict(),
+        "verdict": checked.verdict,
+        "design": design.text(),
+        "test": opts.test,
+        "options": {
+            "fit_type": opts.fit_type,
+            "alpha": opts.alpha,
+            "lfc_threshold": opts.lfc_threshold,
+            "independent_filtering": opts.independent_filtering,
+            "cooks_cutoff": opts.cooks_cutoff,
+            "shrink": opts.shrink,
+            "transform": opts.transform,
+            "threads": opts.threads,
+            "reference": opts.reference,
+            "strict": opts.strict,
+        },
+        "contrasts": summaries,
+        "versions": software_versions(),
+    }

@@ -1,0 +1,237 @@
+"""Command-line interface: a thin shell over :mod:`deseq2_normalized.analysis`.
+
+``main(argv) -> int`` parses arguments, configures logging and maps the package's
+exceptions to exit codes in one place (2 usage or input, 1 analysis).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from deseq2_normalized import __version__
+from deseq2_normalized.analysis import (
+    FIT_TYPES,
+    METHODS,
+    SHRINK_TYPES,
+    TRANSFORMS,
+    AnalysisOptions,
+    check_table,
+    run_analysis,
+    software_versions,
+)
+from deseq2_normalized.errors import DESeq2NormalizedError, InputError
+from deseq2_normalized.outputs import prepare_out_dir, staged, write_json, write_table
+from deseq2_normalized.progress import stage
+from deseq2_normalized.reader import read_counts, read_samples
+from deseq2_normalized.validate import samples_from_groups
+
+log = logging.getLogger("deseq2_normalized")
+
+
+class _UsageError(InputError):
+    """argparse's complaints, raised instead of exiting so that main() maps them."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(f"{self.prog}: {message}")
+
+
+def _contrast(text: str) -> tuple[str, str, str]:
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 3 or not all(parts):
+        raise argparse.ArgumentTypeError(f"'{text}' is not FACTOR,NUMERATOR,DENOMINATOR")
+    return parts[0], parts[1], parts[2]
+
+
+def _group(text: str) -> tuple[str, list[int]]:
+    level, sep, cols = text.partition("=")
+    try:
+        numbers = [int(c) for c in cols.split(",") if c.strip()]
+    except ValueError:
+        numbers = []
+    if not sep or not level.strip() or not numbers:
+        raise argparse.ArgumentTypeError(f"'{text}' is not LEVEL=COLUMN,COLUMN,...")
+    return level.strip(), numbers
+
+
+def _fraction(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``deseq2-normalized``."""
+    parser = _Parser(
+        prog="deseq2-normalized",
+        description="DESeq2 differential expression on a count matrix that is already DESeq2-normalized.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the package, DESeq2 and R versions")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    common = _Parser(add_help=False)
+    common.add_argument("--counts", required=True, type=Path, metavar="FILE",
+                        help="normalized count matrix: gene IDs in the first column, one column per sample")
+    common.add_argument("--sf-tolerance", type=_fraction, default=0.1, metavar="TOL",
+                        help="size-factor check: relative size factors must lie within a factor 1+TOL of 1 "
+                             "(default 0.1)")
+    common.add_argument("--strict", action="store_true",
+                        help="stop with exit code 1 when the size-factor check fails")
+    common.add_argument("--quiet", action="store_true", help="print warnings and errors only")
+    common.add_argument("--verbose", action="store_true", help="also print R's console output")
+
+    run = sub.add_parser("run", parents=[common], help="run DESeq2 on the normalized matrix",
+                         description="Round the normalized matrix, set every size factor to 1, run DESeq2.")
+    src = run.add_mutually_exclusive_group(required=True)
+    src.add_argument("--samples", type=Path, metavar="FILE",
+                     help="sample sheet: a 'sample' column (or the first column) and design variables")
+    src.add_argument("--group", action="append", type=_group, metavar="LEVEL=COLS",
+                     help="instead of a sample sheet: a condition level and the 1-based column numbers of its "
+                          "samples in the counts file (column 1 holds gene IDs); repeat per level, the first "
+                          "given is the numerator")
+    run.add_argument("--out-dir", required=True, type=Path, metavar="DIR", help="folder for the outputs")
+    run.add_argument("--design", metavar="FORMULA",
+                     help="design formula over sample-sheet columns, e.g. '~ batch + condition' "
+                          "(default '~ condition' or '~ <last column>')")
+    run.add_argument("--contrast", action="append", type=_contrast, default=[], metavar="FACTOR,NUM,DEN",
+                     help="contrast to report; repeatable (default: every level of the last design variable "
+                          "against the reference)")
+    run.add_argument("--reference", metavar="LEVEL",
+                     help="reference level of the last design variable (default: first in sorted order)")
+    run.add_argument("--test", choices=("wald", "lrt"), default="wald", help="Wald test (default) or LRT")
+    run.add_argument("--reduced", metavar="FORMULA", help="reduced design for --test lrt, e.g. '~ 1' or '~ batch'")
+    run.add_argument("--fit-type", choices=FIT_TYPES, default="parametric", help="DESeq2 fitType")
+    run.add_argument("--alpha", type=_fraction, default=0.1, help="adjusted p-value cut-off (default 0.1)")
+    run.add_argument("--lfc-threshold", type=_fraction, default=0.0,
+                     help="test |log2 fold change| > this (default 0)")
+    run.add_argument("--no-independent-filtering", dest="independent_filtering", action="store_false",
+                     help="turn off independent filtering")
+    run.add_argument("--no-cooks-cutoff", dest="cooks_cutoff", action="store_false",
+                     help="turn off Cook's distance outlier flagging")
+    run.add_argument("--shrink", choices=SHRINK_TYPES, default="none", help="log2 fold-change shrinkage")
+    run.add_argument("--transform", choices=TRANSFORMS, default="vst", help="transformed counts to write")
+    run.add_argument("--threads", type=int, default=1, metavar="N", help="BiocParallel workers (default 1)")
+    run.add_argument("--method", choices=METHODS, default="round",
+                     help="how the normalized table becomes counts (default: round)")
+    run.add_argument("--save-rds", action="store_true", help="also save the fitted DESeqDataSet as model.rds")
+
+    check = sub.add_parser("check", parents=[common], help="validate the matrix and run the size-factor check",
+                           description="Reading, validation and the size-factor check only; no fitting.")
+    check.add_argument("--samples", type=Path, metavar="FILE", help="sample sheet to match against the matrix")
+    check.add_argument("--json", type=Path, metavar="FILE", help="write the verdict and size factors as JSON")
+    return parser
+
+
+def _configure_logging(quiet: bool, verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("deseq2-normalized: %(message)s"))
+    root = logging.getLogger("deseq2_normalized")
+    root.handlers[:] = [handler]
+    root.propagate = False
+    root.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+    # R's console lines are DEBUG: shown only with --verbose.
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    with stage("reading"):
+        counts = read_counts(args.counts)
+        samples = read_samples(args.samples) if args.samples else None
+    with stage("checking"):
+        result = check_table(counts, samples, sf_tolerance=args.sf_tolerance, source=str(args.counts))
+    print(result.verdict)
+    if args.json:
+        args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    if args.strict and not result.size_factors.passed:
+        return 1
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    out_dir = prepare_out_dir(args.out_dir)
+    with stage("reading"):
+        counts = read_counts(args.counts)
+        if args.samples:
+            samples = read_samples(args.samples)
+        else:
+            samples = samples_from_groups(args.group, [str(c) for c in counts.columns], str(args.counts))
+            counts = counts[list(samples.index)]
+    reference = args.reference
+    if args.group and reference is None and len(args.group) > 1:
+        reference = args.group[1][0]
+    options = AnalysisOptions(
+        design=args.design,
+        contrasts=tuple(args.contrast),
+        reference=reference,
+        test=args.test,
+        reduced=args.reduced,
+        fit_type=args.fit_type,
+        alpha=args.alpha,
+        lfc_threshold=args.lfc_threshold,
+        independent_filtering=args.independent_filtering,
+        cooks_cutoff=args.cooks_cutoff,
+        shrink=args.shrink,
+        transform=args.transform,
+        threads=args.threads,
+        sf_tolerance=args.sf_tolerance,
+        strict=args.strict,
+        method=args.method,
+    )
+    result = run_analysis(counts, samples, options, source=str(args.counts))
+    with stage("writing"), staged(out_dir) as out:
+        for stem, table in result.results.items():
+            out.write(f"{stem}.tsv", lambda p, t=table: write_table(t, p, "gene_id"))
+        out.write("normalized_counts.tsv", lambda p: write_table(result.normalized, p, "gene_id"))
+        if result.transformed is not None:
+            out.write("transformed_counts.tsv", lambda p: write_table(result.transformed, p, "gene_id"))
+        out.write("size_factors.tsv", lambda p: write_table(result.check.size_factors.table, p, "sample"))
+        out.write("diagnostics.json", lambda p: write_json(result.diagnostics, p))
+        if args.save_rds:
+            from deseq2_normalized import rbackend
+
+            out.write("model.rds", lambda p: rbackend.save_rds(result.model, str(p)))
+    log.info("outputs written to %s", out_dir)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code.
+
+    Parameters
+    ----------
+    argv
+        Arguments without the program name (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 for usage or input errors, 1 for analysis failures.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.version:
+            v = software_versions()
+            print(f"deseq2-normalized {__version__} (DESeq2 {v['DESeq2']}, R {v['R']}, rpy2 {v['rpy2']})")
+            return 0
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return 2
+        _configure_logging(args.quiet, args.verbose)
+        return _cmd_run(args) if args.command == "run" else _cmd_check(args)
+    except DESeq2NormalizedError as exc:
+        print(f"deseq2-normalized: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("deseq2-normalized: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

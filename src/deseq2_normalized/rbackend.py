@@ -1,0 +1,406 @@
+"""Every call into R goes through this module: pandas in, pandas out.
+
+R code lives only in the fixed ``_R_SOURCE`` below. User data (counts, names, levels) is
+passed to it as R vectors, never pasted into R code; design formulas reach R only as
+strings rebuilt from R-safe aliases (see :mod:`deseq2_normalized.design`). R's console is
+routed into Python logging, R warnings are collected and logged, and R errors become
+:class:`~deseq2_normalized.errors.RError` carrying R's message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from deseq2_normalized.errors import AnalysisError, RError
+
+log = logging.getLogger(__name__)
+rlog = logging.getLogger("deseq2_normalized.R")
+
+RESULT_COLUMNS = ("baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj")
+
+_R_SOURCE = r"""
+local({
+  env <- new.env()
+
+  env$capture <- function(expr) {
+    warnings <- character(0)
+    value <- withCallingHandlers(expr, warning = function(w) {
+      warnings <<- c(warnings, conditionMessage(w))
+      invokeRestart("muffleWarning")
+    })
+    list(value = value, warnings = warnings)
+  }
+
+  env$coldata <- function(values, levels, columns, samples) {
+    cols <- mapply(function(v, l) factor(v, levels = l), values, levels, SIMPLIFY = FALSE)
+    names(cols) <- columns
+    df <- as.data.frame(cols, optional = TRUE, stringsAsFactors = FALSE)
+    rownames(df) <- samples
+    df
+  }
+
+  env$bpparam <- function(workers) {
+    if (workers > 1) BiocParallel::MulticoreParam(workers = workers) else BiocParallel::SerialParam()
+  }
+
+  env$fit <- function(counts, genes, samples, coldata, design, reduced, size_factors,
+                      test, fit_type, workers) {
+    dimnames(counts) <- list(genes, samples)
+    dds <- DESeq2::DESeqDataSetFromMatrix(countData = counts, colData = coldata,
+                                          design = stats::as.formula(design))
+    DESeq2::sizeFactors(dds) <- size_factors
+    args <- list(object = dds, test = test, fitType = fit_type, quiet = FALSE,
+                 parallel = workers > 1, BPPARAM = env$bpparam(workers))
+    if (test == "LRT") args$reduced <- stats::as.formula(reduced)
+    do.call(DESeq2::DESeq, args)
+  }
+
+  env$coef_name <- function(dds, factor, numerator, denominator) {
+    wanted <- make.names(paste(factor, numerator, "vs", denominator, sep = "_"))
+    hit <- DESeq2::resultsNames(dds)[make.names(DESeq2::resultsNames(dds)) == wanted]
+    if (length(hit)) hit[[1]] else NA_character_
+  }
+
+  env$results <- function(dds, contrast, alpha, lfc_threshold, independent_filtering,
+                          cooks_cutoff, shrink, workers) {
+    args <- list(object = dds, alpha = alpha, lfcThreshold = lfc_threshold,
+                 independentFiltering = independent_filtering,
+                 parallel = workers > 1, BPPARAM = env$bpparam(workers))
+    if (!cooks_cutoff) args$cooksCutoff <- FALSE
+    if (length(contrast)) args$contrast <- contrast
+    res <- do.call(DESeq2::results, args)
+    if (shrink != "none") {
+      fit <- dds
+      sargs <- list(res = res, type = shrink, quiet = TRUE)
+      if (shrink == "apeglm") {
+        coef <- env$coef_name(dds, contrast[[1]], contrast[[2]], contrast[[3]])
+        if (is.na(coef)) {
+          # apeglm needs a model coefficient: refit with the denominator as reference.
+          SummarizedExperiment::colData(fit)[[contrast[[1]]]] <-
+            stats::relevel(SummarizedExperiment::colData(fit)[[contrast[[1]]]], ref = contrast[[3]])
+          fit <- DESeq2::nbinomWaldTest(fit, quiet = TRUE)
+          coef <- env$coef_name(fit, contrast[[1]], contrast[[2]], contrast[[3]])
+        }
+        sargs$coef <- coef
+      } else {
+        sargs$contrast <- contrast
+      }
+      shrunk <- do.call(DESeq2::lfcShrink, c(list(dds = fit), sargs))
+      res$log2FoldChange <- shrunk$log2FoldChange
+      res$lfcSE <- shrunk$lfcSE
+    }
+    cols <- c("baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj")
+    out <- lapply(cols, function(n) as.numeric(res[[n]]))
+    names(out) <- cols
+    out
+  }
+
+  env$normalized <- function(dds) DESeq2::counts(dds, normalized = TRUE)
+
+  env$transform <- function(dds, kind) {
+    tr <- if (kind == "rlog") {
+      DESeq2::rlog(dds, blind = FALSE)
+    } else if (nrow(dds) < 1000) {
+      DESeq2::varianceStabilizingTransformation(dds, blind = FALSE)
+    } else {
+      DESeq2::vst(dds, blind = FALSE)
+    }
+    SummarizedExperiment::assay(tr)
+  }
+
+  env$dispersions <- function(dds) {
+    m <- S4Vectors::mcols(dds)
+    cols <- intersect(c("baseMean", "dispGeneEst", "dispFit", "dispersion", "dispOutlier"), colnames(m))
+    out <- lapply(cols, function(n) as.numeric(m[[n]]))
+    names(out) <- cols
+    out
+  }
+
+  env$save <- function(dds, path) saveRDS(dds, file = path)
+
+  env$versions <- function() {
+    c(R = paste(R.version$major, R.version$minor, sep = "."),
+      DESeq2 = as.character(utils::packageVersion("DESeq2")))
+  }
+
+  env$has_package <- function(name) requireNamespace(name, quietly = TRUE)
+
+  env
+})
+"""
+
+
+class _ConsoleToLog:
+    """Collects R console chunks into lines and logs each line."""
+
+    def __init__(self, level: int) -> None:
+        self.level = level
+        self.buffer = ""
+
+    def __call__(self, text: str) -> None:
+        self.buffer += text
+        *lines, self.buffer = self.buffer.split("\n")
+        for line in lines:
+            if line.strip():
+                rlog.log(self.level, "%s", line.rstrip())
+
+
+@contextlib.contextmanager
+def _r_session() -> Iterator[Any]:
+    """Route R's console into logging and R errors into :class:`RError`; yield the helpers."""
+    from rpy2.rinterface_lib import callbacks
+    from rpy2.rinterface_lib.embedded import RRuntimeError
+
+    saved = (callbacks.consolewrite_print, callbacks.consolewrite_warnerror)
+    callbacks.consolewrite_print = _ConsoleToLog(logging.DEBUG)
+    callbacks.consolewrite_warnerror = _ConsoleToLog(logging.DEBUG)
+    try:
+        yield _helpers()
+    except RRuntimeError as exc:
+        raise RError(_r_error_text(exc)) from None
+    finally:
+        callbacks.consolewrite_print, callbacks.consolewrite_warnerror = saved
+
+
+def _r_error_text(exc: Exception) -> str:
+    text = str(exc).strip()
+    # rpy2 gives "Error in f(x) : message"; keep R's message, drop the call.
+    if text.startswith("Error in ") and " : " in text:
+        text = text.split(" : ", 1)[1]
+    elif text.startswith("Error: "):
+        text = text[len("Error: ") :]
+    return text
+
+
+@lru_cache(maxsize=1)
+def _helpers() -> Any:
+    """Start R, load DESeq2 and define the helper environment (once per process)."""
+    try:
+        import rpy2.robjects as ro
+    except Exception as exc:  # rpy2 raises several kinds when R cannot be loaded
+        raise AnalysisError(f"cannot start R through rpy2: {exc}") from None
+    ok = ro.r("x <- suppressPackageStartupMessages(requireNamespace('DESeq2', quietly = TRUE)); x")[0]
+    if not ok:
+        raise AnalysisError("the R package DESeq2 is not installed (Debian: apt-get install r-bioc-deseq2)")
+    ro.r("suppressPackageStartupMessages(library(DESeq2))")
+    return ro.r(_R_SOURCE)
+
+
+def _call(name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call an R helper inside a numpy converter context, logging R's warnings."""
+    import rpy2.robjects as ro
+    from rpy2.robjects.conversion import localconverter
+
+    # Plain R objects in and out: numeric results are read through numpy's buffer protocol.
+    with _r_session() as env, localconverter(ro.default_converter):
+        out = env["capture"](env[name](*args, **kwargs))
+        for message in out[1]:
+            rlog.warning("R warning: %s", " ".join(str(message).split()))
+        return out[0]
+
+
+def versions() -> dict[str, str]:
+    """Versions of R, DESeq2 and rpy2.
+
+    Returns
+    -------
+    dict
+        Keys ``R``, ``DESeq2``, ``rpy2``.
+    """
+    import rpy2
+
+    with _r_session() as env:
+        values = env["versions"]()
+        out = {str(k): str(v) for k, v in zip(values.names, values)}
+    out["rpy2"] = rpy2.__version__
+    return out
+
+
+def has_r_package(name: str) -> bool:
+    """Whether an R package (for example ``apeglm``) can be loaded."""
+    from rpy2.robjects.vectors import StrVector
+
+    with _r_session() as env:
+        return bool(env["has_package"](StrVector([name]))[0])
+
+
+@dataclass
+class FittedModel:
+    """A fitted DESeqDataSet living in R, with the facts needed to query it.
+
+    Attributes
+    ----------
+    dds
+        The R object (opaque to Python).
+    genes, samples
+        Row and column names, in order.
+    threads
+        Workers for BiocParallel.
+    """
+
+    dds: Any
+    genes: pd.Index
+    samples: pd.Index
+    threads: int
+
+
+def fit(
+    counts: pd.DataFrame,
+    coldata: pd.DataFrame,
+    aliases: dict[str, str],
+    design: str,
+    size_factors: Sequence[float],
+    *,
+    test: str = "wald",
+    reduced: str | None = None,
+    fit_type: str = "parametric",
+    threads: int = 1,
+) -> FittedModel:
+    """Build a DESeqDataSet with the given size factors and run ``DESeq``.
+
+    Parameters
+    ----------
+    counts
+        Integer counts, genes x samples.
+    coldata
+        Samples x design variables, every column categorical (levels fixed in Python).
+    aliases
+        Column name to R-safe name; ``design`` and ``reduced`` are written over the aliases.
+    design, reduced
+        Formulas over the aliases (``reduced`` for the LRT only).
+    size_factors
+        One size factor per sample (all 1 for the rounding method).
+    test
+        ``"wald"`` or ``"lrt"``.
+    fit_type
+        DESeq2's ``fitType``: parametric, local, mean or glmGamPoi.
+    threads
+        BiocParallel workers.
+
+    Returns
+    -------
+    FittedModel
+        Handle on the fitted model.
+    """
+    from rpy2.rinterface import IntSexpVector
+    from rpy2.robjects.vectors import FloatVector, StrVector
+
+    matrix = np.asfortranarray(counts.to_numpy(dtype=np.int32))
+    flat = IntSexpVector.from_memoryview(memoryview(matrix.ravel(order="F")))
+    import rpy2.robjects as ro
+
+    r_matrix = ro.r["matrix"](flat, nrow=matrix.shape[0], ncol=matrix.shape[1])
+    cols = list(coldata.columns)
+    with _r_session() as env:
+        r_coldata = env["coldata"](
+            ro.ListVector.from_length(0) if not cols else _list([StrVector(coldata[c].astype(str)) for c in cols]),
+            _list([StrVector([str(x) for x in coldata[c].cat.categories]) for c in cols]),
+            StrVector([aliases[c] for c in cols]),
+            StrVector([str(s) for s in coldata.index]),
+        )
+    dds = _call(
+        "fit",
+        r_matrix,
+        StrVector([str(g) for g in counts.index]),
+        StrVector([str(s) for s in counts.columns]),
+        r_coldata,
+        StrVector([design]),
+        StrVector([reduced or ""]),
+        FloatVector(list(size_factors)),
+        StrVector(["LRT" if test == "lrt" else "Wald"]),
+        StrVector([fit_type]),
+        threads,
+    )
+    return FittedModel(dds=dds, genes=counts.index, samples=counts.columns, threads=threads)
+
+
+def _list(items: list[Any]) -> Any:
+    import rpy2.robjects as ro
+
+    return ro.r["list"](*items)
+
+
+def results(
+    model: FittedModel,
+    contrast: tuple[str, str, str] | None,
+    *,
+    alpha: float = 0.1,
+    lfc_threshold: float = 0.0,
+    independent_filtering: bool = True,
+    cooks_cutoff: bool = True,
+    shrink: str = "none",
+) -> pd.DataFrame:
+    """DESeq2 ``results`` (and ``lfcShrink``) for one contrast, as a DataFrame.
+
+    Parameters
+    ----------
+    model
+        The fitted model.
+    contrast
+        ``(factor alias, numerator, denominator)``; ``None`` for DESeq2's default (LRT).
+    alpha, lfc_threshold, independent_filtering, cooks_cutoff
+        As in DESeq2's ``results``.
+    shrink
+        ``none`` or an ``lfcShrink`` type (normal, ashr, apeglm); shrunken estimates
+        replace ``log2FoldChange`` and ``lfcSE``, tests are unchanged.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index the gene IDs, columns :data:`RESULT_COLUMNS`, in the model's gene order.
+    """
+    from rpy2.robjects.vectors import StrVector
+
+    out = _call(
+        "results",
+        model.dds,
+        StrVector(list(contrast) if contrast else []),
+        alpha,
+        lfc_threshold,
+        independent_filtering,
+        cooks_cutoff,
+        StrVector([shrink]),
+        model.threads,
+    )
+    data = {name: np.asarray(out.rx2(name), dtype=np.float64) for name in RESULT_COLUMNS}
+    return pd.DataFrame(data, index=model.genes)
+
+
+def normalized_counts(model: FittedModel) -> pd.DataFrame:
+    """``counts(dds, normalized=TRUE)`` as a genes x samples DataFrame."""
+    return _matrix(_call("normalized", model.dds), model)
+
+
+def transformed_counts(model: FittedModel, kind: str) -> pd.DataFrame:
+    """The ``vst`` or ``rlog`` assay (``blind=FALSE``) as a genes x samples DataFrame."""
+    from rpy2.robjects.vectors import StrVector
+
+    return _matrix(_call("transform", model.dds, StrVector([kind])), model)
+
+
+def dispersions(model: FittedModel) -> pd.DataFrame:
+    """Per-gene mean and dispersion estimates (gene-wise, fitted trend, final, outlier)."""
+    out = _call("dispersions", model.dds)
+    return pd.DataFrame({name: np.asarray(out.rx2(name), dtype=np.float64) for name in out.names}, index=model.genes)
+
+
+def save_rds(model: FittedModel, path: str) -> None:
+    """Save the fitted DESeqDataSet with ``saveRDS``."""
+    from rpy2.robjects.vectors import StrVector
+
+    _call("save", model.dds, StrVector([path]))
+
+
+def _matrix(values: Any, model: FittedModel) -> pd.DataFrame:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr.reshape((len(model.genes), len(model.samples)), order="F")
+    return pd.DataFrame(arr, index=model.genes, columns=model.samples)

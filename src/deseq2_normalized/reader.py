@@ -1,0 +1,309 @@
+"""Read count matrices and sample sheets from delimited text files.
+
+Pure pandas/numpy: nothing here touches R. Every problem raises :class:`InputError`
+with a one-line message naming the file and, where it can, the row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import logging
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from deseq2_normalized.errors import InputError
+
+log = logging.getLogger(__name__)
+
+SEPARATORS = ("\t", ",", ";")
+_SEP_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon"}
+_GZIP_MAGIC = b"\x1f\x8b"
+_SNIFF_BYTES = 1 << 16
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """Return the decoded-to-bytes content of a plain or gzip-compressed text file.
+
+    Parameters
+    ----------
+    path
+        File to read.
+
+    Returns
+    -------
+    bytes
+        The file's content, decompressed and without a UTF-8 byte-order mark.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, empty, compressed but damaged, or not UTF-8 text
+        (binary data, UTF-16, an Excel workbook).
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{p}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{p}: is a directory, not a file") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot be read ({exc.strerror})") from None
+    if raw.startswith(_GZIP_MAGIC):
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise InputError(f"{p}: gzip file is damaged or truncated ({exc})") from None
+    _refuse_non_text(p, raw)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"{p}: line {line}: not valid UTF-8 text") from None
+    if not raw.strip():
+        raise InputError(f"{p}: file is empty")
+    return raw
+
+
+def _refuse_non_text(path: Path, raw: bytes) -> None:
+    head = raw[:_SNIFF_BYTES]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{path}: file is UTF-16 encoded; save it as UTF-8 text")
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(
+            f"{path}: looks like an Excel workbook or other archive, not a text table; "
+            "export it as tab- or comma-separated text"
+        )
+    if b"\x00" in head:
+        raise InputError(f"{path}: contains binary data, not a text table")
+
+
+def _split_lines(raw: bytes, n: int) -> list[str]:
+    """Return the first ``n`` non-blank lines, decoded, without line ends."""
+    out: list[str] = []
+    for line in raw[:_SNIFF_BYTES * 4].decode("utf-8", errors="replace").splitlines():
+        if line.strip():
+            out.append(line)
+            if len(out) == n:
+                break
+    return out
+
+
+def detect_separator(lines: list[str]) -> str:
+    """Pick tab, comma or semicolon: the separator that splits every sniffed line alike.
+
+    Parameters
+    ----------
+    lines
+        The first lines of the file (header first).
+
+    Returns
+    -------
+    str
+        The separator character.
+    """
+    best, best_score = "\t", (-1, -1)
+    for sep in SEPARATORS:
+        counts = [len(_fields(line, sep)) for line in lines]
+        data_counts = counts[1:] or counts
+        consistent = int(len(set(data_counts)) == 1 and data_counts[0] > 1)
+        score = (consistent, min(data_counts))
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def _fields(line: str, sep: str) -> list[str]:
+    return next(csv.reader([line], delimiter=sep, quotechar='"'))
+
+
+def _header_layout(path: Path, raw: bytes) -> tuple[str, list[str]]:
+    """Return the separator and the column names, gene/sample column first."""
+    lines = _split_lines(raw, 6)
+    sep = detect_separator(lines)
+    header = [h.strip() for h in _fields(lines[0], sep)]
+    if len(lines) > 1:
+        n_data = len(_fields(lines[1], sep))
+        if n_data == len(header) + 1:
+            # R's write.table: the header has no field for the row names.
+            header = [""] + header
+    return sep, header
+
+
+def read_counts(path: str | Path) -> pd.DataFrame:
+    """Read a count matrix: first column gene IDs, header row sample names.
+
+    Tab, comma or semicolon separated (detected), optionally gzip-compressed; files written
+    by R's ``write.csv`` and ``write.table``, CRLF line ends and a UTF-8 BOM are accepted.
+    Values are parsed exactly as written (round-trip precision), which count recovery needs.
+
+    Parameters
+    ----------
+    path
+        The counts file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        float64 values, index ``gene_id`` (str), columns the sample names in file order.
+
+    Raises
+    ------
+    InputError
+        For any problem with the file's layout or values, naming file, row and column.
+    """
+    p = Path(path)
+    raw = read_bytes(p)
+    sep, header = _header_layout(p, raw)
+    if len(header) < 2:
+        raise InputError(
+            f"{p}: found a single column; expected gene IDs then one column per sample, "
+            "separated by tabs, commas or semicolons"
+        )
+    samples = header[1:]
+    check_names(samples, f"{p}: header", "sample name")
+    names = ["gene_id", *samples]
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(raw),
+            sep=sep,
+            header=None,
+            skiprows=1,
+            names=names,
+            index_col=0,
+            dtype={"gene_id": str},
+            float_precision="round_trip",
+            engine="c",
+            quotechar='"',
+            skip_blank_lines=True,
+            low_memory=False,
+        )
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{p}: rows do not line up with the header ({_parser_detail(exc)})") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: cannot be parsed as a {_SEP_NAMES[sep]}-separated table ({exc})") from None
+    if frame.shape[0] == 0:
+        raise InputError(f"{p}: has a header but no gene rows")
+    frame.index = frame.index.fillna("")
+    frame = _numeric(p, frame)
+    log.debug("read %s: %d genes x %d samples, %s-separated", p, *frame.shape, _SEP_NAMES[sep])
+    return frame
+
+
+def _parser_detail(exc: Exception) -> str:
+    msg = str(exc).strip().splitlines()[-1]
+    return msg.replace("Error tokenizing data. C error: ", "")
+
+
+def _numeric(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
+    """Turn every column into float64 or raise naming the first cell that is not a number."""
+    out = {}
+    for col in frame.columns:
+        values = frame[col]
+        if values.dtype.kind in "fiub":
+            out[col] = values.to_numpy(dtype=np.float64)
+            continue
+        as_num = pd.to_numeric(values, errors="coerce")
+        bad = as_num.isna() & values.notna()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(
+                f"{path}: row {i + 1} (gene '{frame.index[i]}'), column '{col}': "
+                f"'{values.iloc[i]}' is not a number"
+            )
+        out[col] = as_num.to_numpy(dtype=np.float64)
+    result = pd.DataFrame(out, index=frame.index, columns=frame.columns)
+    result.index.name = "gene_id"
+    return result
+
+
+def check_names(names: list[str], where: str, what: str) -> None:
+    """Refuse empty names and names equal up to surrounding whitespace or letter case.
+
+    Parameters
+    ----------
+    names
+        The names, already stripped of surrounding whitespace.
+    where
+        Prefix of the error message (file and part of the file).
+    what
+        What a name is ("sample name", "gene ID").
+    """
+    seen: dict[str, str] = {}
+    for i, name in enumerate(names):
+        if name == "":
+            raise InputError(f"{where}: {what} number {i + 1} is empty")
+        key = name.casefold()
+        if key in seen:
+            other = seen[key]
+            kind = "is duplicated" if other == name else f"and '{other}' differ only by letter case"
+            raise InputError(f"{where}: {what} '{name}' {kind}")
+        seen[key] = name
+
+
+def read_samples(path: str | Path) -> pd.DataFrame:
+    """Read a sample sheet: one row per sample, the other columns design variables.
+
+    The sample names are taken from a column named ``sample`` (any letter case), else the
+    first column. Values are kept as text; numeric design columns are recognised later.
+
+    Parameters
+    ----------
+    path
+        The sample sheet.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: sample names (str); columns: design variables (str values).
+
+    Raises
+    ------
+    InputError
+        For layout problems, empty cells, duplicated samples or column names.
+    """
+    p = Path(path)
+    raw = read_bytes(p)
+    sep, header = _header_layout(p, raw)
+    if len(header) < 2:
+        raise InputError(f"{p}: needs a sample column and at least one design variable column")
+    names = header[:]
+    if names[0] == "":
+        names[0] = "sample"
+    check_names(names, f"{p}: header", "column name")
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(raw),
+            sep=sep,
+            header=None,
+            skiprows=1,
+            names=names,
+            dtype=str,
+            keep_default_na=False,
+            engine="c",
+            quotechar='"',
+            skip_blank_lines=True,
+        )
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{p}: rows do not line up with the header ({_parser_detail(exc)})") from None
+    if frame.shape[0] == 0:
+        raise InputError(f"{p}: has a header but no sample rows")
+    frame = frame.apply(lambda c: c.str.strip())
+    lower = [n.casefold() for n in names]
+    sample_col = names[lower.index("sample")] if "sample" in lower else names[0]
+    for col in frame.columns:
+        empty = frame[col].isna() | (frame[col] == "")
+        if empty.any():
+            i = int(np.flatnonzero(empty.to_numpy())[0])
+            raise InputError(f"{p}: row {i + 1}, column '{col}': empty value")
+    check_names(list(frame[sample_col]), f"{p}: column '{sample_col}'", "sample")
+    frame = frame.set_index(sample_col)
+    frame.index.name = "sample"
+    return frame

@@ -1,0 +1,162 @@
+"""The size-factor check: is this table really DESeq2-normalized?
+
+If a matrix holds ``counts(dds, normalized=TRUE)``, DESeq2's median-of-ratios size factors
+estimated on it are all close to 1 (up to one common factor). The estimate here follows
+DESeq2's ``estimateSizeFactorsForMatrix`` exactly and is tested against it, so that the
+check runs before, and without, R.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+def median_of_ratios(counts: np.ndarray) -> np.ndarray:
+    """DESeq2's median-of-ratios size factors of a genes x samples matrix.
+
+    Parameters
+    ----------
+    counts
+        Non-negative values, genes x samples.
+
+    Returns
+    -------
+    numpy.ndarray
+        One size factor per sample.
+
+    Raises
+    ------
+    ValueError
+        When no gene is positive in every sample (DESeq2 refuses such a matrix too).
+    """
+    values = np.asarray(counts, dtype=np.float64)
+    usable = (values > 0).all(axis=1)
+    if not usable.any():
+        raise ValueError("every gene contains at least one zero, cannot compute log geometric means")
+    logs = np.log(values[usable])
+    ratios = logs - logs.mean(axis=1, keepdims=True)
+    return np.exp(np.median(ratios, axis=0))
+
+
+@dataclass(frozen=True)
+class SizeFactorCheck:
+    """Outcome of the size-factor check.
+
+    Attributes
+    ----------
+    table
+        One row per sample: ``size_factor``, ``relative_size_factor`` (divided by the
+        geometric mean) and ``within_tolerance``.
+    tolerance
+        A relative size factor passes when it lies within a factor ``1 + tolerance`` of 1.
+    genes_used
+        Genes positive in every sample, on which the estimate rests.
+    """
+
+    table: pd.DataFrame
+    tolerance: float
+    genes_used: int
+
+    @property
+    def passed(self) -> bool:
+        """True when every sample's relative size factor is within tolerance."""
+        return bool(self.table["within_tolerance"].all())
+
+    @property
+    def failing(self) -> list[str]:
+        """Samples outside the tolerance band."""
+        return [str(s) for s in self.table.index[~self.table["within_tolerance"]]]
+
+    @property
+    def max_deviation(self) -> float:
+        """Largest factor by which a relative size factor differs from 1."""
+        rel = self.table["relative_size_factor"].to_numpy()
+        return float(np.exp(np.abs(np.log(rel)).max()))
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready summary for ``diagnostics.json``."""
+        return {
+            "passed": self.passed,
+            "tolerance": self.tolerance,
+            "genes_used": self.genes_used,
+            "max_deviation_factor": self.max_deviation,
+            "failing_samples": self.failing,
+            "samples": {
+                str(s): {
+                    "size_factor": float(r.size_factor),
+                    "relative_size_factor": float(r.relative_size_factor),
+                    "within_tolerance": bool(r.within_tolerance),
+                }
+                for s, r in self.table.iterrows()
+            },
+        }
+
+
+def check_size_factors(rounded: pd.DataFrame, tolerance: float = 0.1) -> SizeFactorCheck:
+    """Estimate size factors on the rounded input and compare them with 1.
+
+    Parameters
+    ----------
+    rounded
+        Genes x samples rounded counts.
+    tolerance
+        Relative size factors must lie in ``[1 / (1 + tolerance), 1 + tolerance]``.
+
+    Returns
+    -------
+    SizeFactorCheck
+        Per-sample factors and the verdict.
+
+    Raises
+    ------
+    ValueError
+        When no gene is positive in every sample.
+    """
+    values = rounded.to_numpy(dtype=np.float64)
+    sf = median_of_ratios(values)
+    rel = sf / np.exp(np.log(sf).mean())
+    bound = np.log1p(tolerance)
+    # A tiny slack keeps a factor exactly on the band's edge inside it.
+    within = np.abs(np.log(rel)) <= bound + 1e-12
+    table = pd.DataFrame(
+        {"size_factor": sf, "relative_size_factor": rel, "within_tolerance": within},
+        index=pd.Index(rounded.columns, name="sample"),
+    )
+    return SizeFactorCheck(table=table, tolerance=tolerance, genes_used=int((values > 0).all(axis=1).sum()))
+
+
+def explain_failure(values: pd.DataFrame, check: SizeFactorCheck) -> str:
+    """Plain words on what a failed check most likely means for this table.
+
+    Parameters
+    ----------
+    values
+        The table as read (before rounding).
+    check
+        The failed check.
+
+    Returns
+    -------
+    str
+        One or two sentences for the user.
+    """
+    arr = values.to_numpy(dtype=np.float64)
+    sums = arr.sum(axis=0)
+    if np.array_equal(arr, np.round(arr)):
+        return (
+            "The table holds whole numbers with unequal library sizes: it looks like raw counts. "
+            "Analyse raw counts with standard DESeq2 (size factors estimated), not with this tool's rounding method."
+        )
+    if np.allclose(sums, 1e6, rtol=1e-3):
+        return (
+            "Every column sums to one million: it looks like CPM/RPM, not DESeq2 median-of-ratios normalization. "
+            "Try --method recover, or go back to the raw counts."
+        )
+    return (
+        "The table was probably normalized another way (TPM/FPKM, TMM, upper-quartile, a different "
+        "DESeq2 run's subset) or is not counts at all; results with size factors set to 1 cannot be trusted. "
+        "Go back to the raw counts, or run 'deseq2-normalized check' to see what kind of table this is."
+    )
