@@ -8,14 +8,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from deseq2_normalized.analysis import (  # noqa: E402
+from deseq2_normalized.analysis import (
     AnalysisOptions,
     AnalysisResult,
     CheckResult,
     check_table,
     run_analysis,
 )
-from deseq2_normalized.errors import (  # noqa: E402
+from deseq2_normalized.errors import (
     AnalysisError,
     DESeq2NormalizedError,
     InputError,

@@ -100,7 +100,7 @@ class Contrast:
 
 
 def _file_safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9.+-]+", "-", text).strip("-.") or "x"
+    return re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-.") or "x"
 
 
 @dataclass
@@ -143,8 +143,7 @@ class CheckResult:
         return (
             f"size-factor check FAILED: relative size factors of {', '.join(sf.failing)} lie outside a factor "
             f"{1 + sf.tolerance:g} of 1 (largest deviation {sf.max_deviation:.3f}); "
-            "the table is probably not DESeq2-normalized and results from it cannot be trusted. "
-            + self.explanation
+            "the table is probably not DESeq2-normalized and results from it cannot be trusted. " + self.explanation
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -278,9 +277,7 @@ def _resolve_contrasts(opts: AnalysisOptions, design: Design, coldata: pd.DataFr
         out = []
         for factor, num, den in opts.contrasts:
             if factor not in design.variables:
-                raise InputError(
-                    f"--contrast {factor},{num},{den}: '{factor}' is not in the design ({design.text()})"
-                )
+                raise InputError(f"--contrast {factor},{num},{den}: '{factor}' is not in the design ({design.text()})")
             levels = list(coldata[factor].cat.categories)
             for level in (num, den):
                 if level not in levels:
@@ -403,19 +400,28 @@ def run_analysis(
     with stage("extracting results"):
         results: dict[str, pd.DataFrame] = {}
         summaries: list[dict[str, Any]] = []
-        kwargs = dict(
-            alpha=opts.alpha,
-            lfc_threshold=opts.lfc_threshold,
-            independent_filtering=opts.independent_filtering,
-            cooks_cutoff=opts.cooks_cutoff,
-        )
+
+        def test_results(contrast: tuple[str, str, str] | None, shrink: str = "none") -> pd.DataFrame:
+            table = rbackend.results(
+                model,
+                contrast,
+                alpha=opts.alpha,
+                lfc_threshold=opts.lfc_threshold,
+                independent_filtering=opts.independent_filtering,
+                cooks_cutoff=opts.cooks_cutoff,
+                shrink=shrink,
+            )
+            return _sorted_results(table)
+
         if opts.test == "lrt":
-            table = _sorted_results(rbackend.results(model, None, **kwargs))
+            table = test_results(None)
             results["results_lrt"] = table
-            summaries.append({"file": "results_lrt.tsv", "test": "LRT", "reduced": opts.reduced, **_count_calls(table, opts.alpha)})
+            summaries.append(
+                {"file": "results_lrt.tsv", "test": "LRT", "reduced": opts.reduced, **_count_calls(table, opts.alpha)}
+            )
         for c in contrasts:
             r_contrast = (aliases[c.factor], c.numerator, c.denominator)
-            table = _sorted_results(rbackend.results(model, r_contrast, shrink=opts.shrink, **kwargs))
+            table = test_results(r_contrast, opts.shrink)
             results[c.stem] = table
             summaries.append(
                 {
@@ -463,8 +469,11 @@ def _diagnostics(
             "name": opts.method,
             "description": "normalized table rounded to integers; every DESeq2 size factor set to 1",
         },
-        "input": {"counts": source, **{k: v for k, v in checked.to_dict().items() if k in ("genes", "samples")},
-                  "non_integer_fraction": checked.non_integer_fraction},
+        "input": {
+            "counts": source,
+            **{k: v for k, v in checked.to_dict().items() if k in ("genes", "samples")},
+            "non_integer_fraction": checked.non_integer_fraction,
+        },
         "size_factor_check": checked.size_factors.to_dict(),
         "verdict": checked.verdict,
         "design": design.text(),

@@ -25,7 +25,7 @@ from deseq2_normalized.analysis import (
     software_versions,
 )
 from deseq2_normalized.errors import DESeq2NormalizedError, InputError
-from deseq2_normalized.outputs import prepare_out_dir, staged, write_json, write_table
+from deseq2_normalized.outputs import prepare_out_dir, write_outputs
 from deseq2_normalized.progress import stage
 from deseq2_normalized.reader import read_counts, read_samples
 from deseq2_normalized.validate import samples_from_groups
@@ -77,53 +77,94 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     common = _Parser(add_help=False)
-    common.add_argument("--counts", required=True, type=Path, metavar="FILE",
-                        help="normalized count matrix: gene IDs in the first column, one column per sample")
-    common.add_argument("--sf-tolerance", type=_fraction, default=0.1, metavar="TOL",
-                        help="size-factor check: relative size factors must lie within a factor 1+TOL of 1 "
-                             "(default 0.1)")
-    common.add_argument("--strict", action="store_true",
-                        help="stop with exit code 1 when the size-factor check fails")
+    common.add_argument(
+        "--counts",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="normalized count matrix: gene IDs in the first column, one column per sample",
+    )
+    common.add_argument(
+        "--sf-tolerance",
+        type=_fraction,
+        default=0.1,
+        metavar="TOL",
+        help="size-factor check: relative size factors must lie within a factor 1+TOL of 1 (default 0.1)",
+    )
+    common.add_argument("--strict", action="store_true", help="stop with exit code 1 when the size-factor check fails")
     common.add_argument("--quiet", action="store_true", help="print warnings and errors only")
     common.add_argument("--verbose", action="store_true", help="also print R's console output")
 
-    run = sub.add_parser("run", parents=[common], help="run DESeq2 on the normalized matrix",
-                         description="Round the normalized matrix, set every size factor to 1, run DESeq2.")
+    run = sub.add_parser(
+        "run",
+        parents=[common],
+        help="run DESeq2 on the normalized matrix",
+        description="Round the normalized matrix, set every size factor to 1, run DESeq2.",
+    )
     src = run.add_mutually_exclusive_group(required=True)
-    src.add_argument("--samples", type=Path, metavar="FILE",
-                     help="sample sheet: a 'sample' column (or the first column) and design variables")
-    src.add_argument("--group", action="append", type=_group, metavar="LEVEL=COLS",
-                     help="instead of a sample sheet: a condition level and the 1-based column numbers of its "
-                          "samples in the counts file (column 1 holds gene IDs); repeat per level, the first "
-                          "given is the numerator")
+    src.add_argument(
+        "--samples",
+        type=Path,
+        metavar="FILE",
+        help="sample sheet: a 'sample' column (or the first column) and design variables",
+    )
+    src.add_argument(
+        "--group",
+        action="append",
+        type=_group,
+        metavar="LEVEL=COLS",
+        help="instead of a sample sheet: a condition level and the 1-based column numbers of its "
+        "samples in the counts file (column 1 holds gene IDs); repeat per level, the first "
+        "given is the numerator",
+    )
     run.add_argument("--out-dir", required=True, type=Path, metavar="DIR", help="folder for the outputs")
-    run.add_argument("--design", metavar="FORMULA",
-                     help="design formula over sample-sheet columns, e.g. '~ batch + condition' "
-                          "(default '~ condition' or '~ <last column>')")
-    run.add_argument("--contrast", action="append", type=_contrast, default=[], metavar="FACTOR,NUM,DEN",
-                     help="contrast to report; repeatable (default: every level of the last design variable "
-                          "against the reference)")
-    run.add_argument("--reference", metavar="LEVEL",
-                     help="reference level of the last design variable (default: first in sorted order)")
+    run.add_argument(
+        "--design",
+        metavar="FORMULA",
+        help="design formula over sample-sheet columns, e.g. '~ batch + condition' "
+        "(default '~ condition' or '~ <last column>')",
+    )
+    run.add_argument(
+        "--contrast",
+        action="append",
+        type=_contrast,
+        default=[],
+        metavar="FACTOR,NUM,DEN",
+        help="contrast to report; repeatable (default: every level of the last design variable against the reference)",
+    )
+    run.add_argument(
+        "--reference",
+        metavar="LEVEL",
+        help="reference level of the last design variable (default: first in sorted order)",
+    )
     run.add_argument("--test", choices=("wald", "lrt"), default="wald", help="Wald test (default) or LRT")
     run.add_argument("--reduced", metavar="FORMULA", help="reduced design for --test lrt, e.g. '~ 1' or '~ batch'")
     run.add_argument("--fit-type", choices=FIT_TYPES, default="parametric", help="DESeq2 fitType")
     run.add_argument("--alpha", type=_fraction, default=0.1, help="adjusted p-value cut-off (default 0.1)")
-    run.add_argument("--lfc-threshold", type=_fraction, default=0.0,
-                     help="test |log2 fold change| > this (default 0)")
-    run.add_argument("--no-independent-filtering", dest="independent_filtering", action="store_false",
-                     help="turn off independent filtering")
-    run.add_argument("--no-cooks-cutoff", dest="cooks_cutoff", action="store_false",
-                     help="turn off Cook's distance outlier flagging")
+    run.add_argument("--lfc-threshold", type=_fraction, default=0.0, help="test |log2 fold change| > this (default 0)")
+    run.add_argument(
+        "--no-independent-filtering",
+        dest="independent_filtering",
+        action="store_false",
+        help="turn off independent filtering",
+    )
+    run.add_argument(
+        "--no-cooks-cutoff", dest="cooks_cutoff", action="store_false", help="turn off Cook's distance outlier flagging"
+    )
     run.add_argument("--shrink", choices=SHRINK_TYPES, default="none", help="log2 fold-change shrinkage")
     run.add_argument("--transform", choices=TRANSFORMS, default="vst", help="transformed counts to write")
     run.add_argument("--threads", type=int, default=1, metavar="N", help="BiocParallel workers (default 1)")
-    run.add_argument("--method", choices=METHODS, default="round",
-                     help="how the normalized table becomes counts (default: round)")
+    run.add_argument(
+        "--method", choices=METHODS, default="round", help="how the normalized table becomes counts (default: round)"
+    )
     run.add_argument("--save-rds", action="store_true", help="also save the fitted DESeqDataSet as model.rds")
 
-    check = sub.add_parser("check", parents=[common], help="validate the matrix and run the size-factor check",
-                           description="Reading, validation and the size-factor check only; no fitting.")
+    check = sub.add_parser(
+        "check",
+        parents=[common],
+        help="validate the matrix and run the size-factor check",
+        description="Reading, validation and the size-factor check only; no fitting.",
+    )
     check.add_argument("--samples", type=Path, metavar="FILE", help="sample sheet to match against the matrix")
     check.add_argument("--json", type=Path, metavar="FILE", help="write the verdict and size factors as JSON")
     return parser
@@ -161,7 +202,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             samples = read_samples(args.samples)
         else:
             samples = samples_from_groups(args.group, [str(c) for c in counts.columns], str(args.counts))
-            counts = counts[list(samples.index)]
+            # Samples in no group are left out; the others keep the file's order.
+            counts = counts[[c for c in counts.columns if c in samples.index]]
     reference = args.reference
     if args.group and reference is None and len(args.group) > 1:
         reference = args.group[1][0]
@@ -184,18 +226,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         method=args.method,
     )
     result = run_analysis(counts, samples, options, source=str(args.counts))
-    with stage("writing"), staged(out_dir) as out:
-        for stem, table in result.results.items():
-            out.write(f"{stem}.tsv", lambda p, t=table: write_table(t, p, "gene_id"))
-        out.write("normalized_counts.tsv", lambda p: write_table(result.normalized, p, "gene_id"))
-        if result.transformed is not None:
-            out.write("transformed_counts.tsv", lambda p: write_table(result.transformed, p, "gene_id"))
-        out.write("size_factors.tsv", lambda p: write_table(result.check.size_factors.table, p, "sample"))
-        out.write("diagnostics.json", lambda p: write_json(result.diagnostics, p))
-        if args.save_rds:
-            from deseq2_normalized import rbackend
-
-            out.write("model.rds", lambda p: rbackend.save_rds(result.model, str(p)))
+    with stage("writing"):
+        write_outputs(result, out_dir, save_rds=args.save_rds)
     log.info("outputs written to %s", out_dir)
     return 0
 

@@ -13,14 +13,18 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from deseq2_normalized import rbackend
 from deseq2_normalized.errors import DESeq2NormalizedError, InputError
+
+if TYPE_CHECKING:
+    from deseq2_normalized.analysis import AnalysisResult
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +76,6 @@ class StagedOutputs:
         self.names.append(name)
         return self.staging / name
 
-    def write(self, name: str, writer: Callable[[Path], None]) -> None:
-        """Run ``writer`` on the staging path of ``name``."""
-        writer(self.path(name))
-
     def publish(self) -> list[Path]:
         """Move every staged file into the output folder."""
         done = []
@@ -126,3 +126,27 @@ def write_table(frame: pd.DataFrame, path: Path, index_label: str, float_format:
 def write_json(data: dict[str, Any], path: Path) -> None:
     """Write JSON with sorted-free, indented, UTF-8 text."""
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def write_outputs(result: AnalysisResult, out_dir: Path, *, save_rds: bool = False) -> None:
+    """Write every output of a run into ``out_dir``, all or nothing.
+
+    Parameters
+    ----------
+    result
+        The run's result.
+    out_dir
+        Existing, writable folder (see :func:`prepare_out_dir`).
+    save_rds
+        Also save the fitted DESeqDataSet as ``model.rds``.
+    """
+    with staged(out_dir) as out:
+        for stem, table in result.results.items():
+            write_table(table, out.path(f"{stem}.tsv"), "gene_id")
+        write_table(result.normalized, out.path("normalized_counts.tsv"), "gene_id")
+        if result.transformed is not None:
+            write_table(result.transformed, out.path("transformed_counts.tsv"), "gene_id")
+        write_table(result.check.size_factors.table, out.path("size_factors.tsv"), "sample")
+        write_json(result.diagnostics, out.path("diagnostics.json"))
+        if save_rds:
+            rbackend.save_rds(result.model, str(out.path("model.rds")))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -257,7 +257,7 @@ def fit(
     coldata: pd.DataFrame,
     aliases: dict[str, str],
     design: str,
-    size_factors: Sequence[float],
+    size_factors: np.ndarray,
     *,
     test: str = "wald",
     reduced: str | None = None,
@@ -294,7 +294,7 @@ def fit(
     from rpy2.robjects.vectors import FloatVector, StrVector
 
     matrix = np.asfortranarray(counts.to_numpy(dtype=np.int32))
-    flat = IntSexpVector.from_memoryview(memoryview(matrix.ravel(order="F")))
+    flat = IntSexpVector.from_memoryview(matrix.ravel(order="F").data)
     import rpy2.robjects as ro
 
     r_matrix = ro.r["matrix"](flat, nrow=matrix.shape[0], ncol=matrix.shape[1])

@@ -12,6 +12,7 @@ import io
 import logging
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,9 @@ SEPARATORS = ("\t", ",", ";")
 _SEP_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon"}
 _GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF_BYTES = 1 << 16
+# Values must parse exactly as written (count recovery reads their digits). pandas 3
+# parses exactly by default and deprecates the option; older pandas needs round_trip.
+_EXACT_FLOATS: dict[str, Any] = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
 
 
 def read_bytes(path: str | Path) -> bytes:
@@ -88,7 +92,7 @@ def _refuse_non_text(path: Path, raw: bytes) -> None:
 def _split_lines(raw: bytes, n: int) -> list[str]:
     """Return the first ``n`` non-blank lines, decoded, without line ends."""
     out: list[str] = []
-    for line in raw[:_SNIFF_BYTES * 4].decode("utf-8", errors="replace").splitlines():
+    for line in raw[: _SNIFF_BYTES * 4].decode("utf-8", errors="replace").splitlines():
         if line.strip():
             out.append(line)
             if len(out) == n:
@@ -112,9 +116,10 @@ def detect_separator(lines: list[str]) -> str:
     best, best_score = "\t", (-1, -1)
     for sep in SEPARATORS:
         counts = [len(_fields(line, sep)) for line in lines]
-        data_counts = counts[1:] or counts
-        consistent = int(len(set(data_counts)) == 1 and data_counts[0] > 1)
-        score = (consistent, min(data_counts))
+        header, data = counts[0], counts[1:] or counts[:1]
+        # Rows agree with each other, and the header has as many fields or one fewer (write.table).
+        consistent = len(set(data)) == 1 and data[0] > 1 and header in (data[0], data[0] - 1)
+        score = (int(consistent), min(data))
         if score > best_score:
             best, best_score = sep, score
     return best
@@ -133,7 +138,7 @@ def _header_layout(path: Path, raw: bytes) -> tuple[str, list[str]]:
         n_data = len(_fields(lines[1], sep))
         if n_data == len(header) + 1:
             # R's write.table: the header has no field for the row names.
-            header = [""] + header
+            header = ["", *header]
     return sep, header
 
 
@@ -179,7 +184,7 @@ def read_counts(path: str | Path) -> pd.DataFrame:
             names=names,
             index_col=0,
             dtype={"gene_id": str},
-            float_precision="round_trip",
+            **_EXACT_FLOATS,
             engine="c",
             quotechar='"',
             skip_blank_lines=True,
@@ -215,8 +220,7 @@ def _numeric(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(
-                f"{path}: row {i + 1} (gene '{frame.index[i]}'), column '{col}': "
-                f"'{values.iloc[i]}' is not a number"
+                f"{path}: row {i + 1} (gene '{frame.index[i]}'), column '{col}': '{values.iloc[i]}' is not a number"
             )
         out[col] = as_num.to_numpy(dtype=np.float64)
     result = pd.DataFrame(out, index=frame.index, columns=frame.columns)

@@ -55,7 +55,7 @@ def validate_counts(counts: pd.DataFrame, source: str = "counts") -> pd.DataFram
     dup = genes.duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
-        first = int(genes.get_indexer_for([genes[i]])[0])
+        first = int(np.flatnonzero(genes == genes[i])[0])
         raise InputError(f"{source}: row {i + 1}: gene ID '{genes[i]}' is duplicated (first seen in row {first + 1})")
     try:
         values = counts.to_numpy(dtype=np.float64)
@@ -182,10 +182,9 @@ def samples_from_groups(groups: list[tuple[str, list[int]]], matrix_samples: lis
     rows: dict[str, str] = {}
     for level, columns in groups:
         for col in columns:
-            if not 2 <= col <= len(matrix_samples) + 1:
-                raise InputError(
-                    f"{source}: group '{level}' names column {col}, but sample columns are 2 to {len(matrix_samples) + 1}"
-                )
+            last = len(matrix_samples) + 1
+            if not 2 <= col <= last:
+                raise InputError(f"{source}: group '{level}' names column {col}, but sample columns are 2 to {last}")
             name = matrix_samples[col - 2]
             if name in rows:
                 raise InputError(f"{source}: sample '{name}' (column {col}) is in groups '{rows[name]}' and '{level}'")

@@ -1,0 +1,42 @@
+# deseq2-normalized: set-up, demo and tests on a Debian 12 machine.
+#   make demo   installs R + DESeq2 (apt) where missing, creates .venv, runs the bundled example
+#   make test   the same set-up, then lint, type checks and the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_OUT ?= demo-output
+
+.PHONY: demo test system-deps venv lint unit
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system-deps
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	$(VENV)/bin/deseq2-normalized run \
+	    --counts test-data/pasilla_normalized.tsv --samples test-data/pasilla_samples.tsv \
+	    --design '~ type + condition' --reference untreated --out-dir $(DEMO_OUT)
+	@echo
+	@echo "Outputs of the example run are in $(DEMO_OUT)/:"
+	@ls -1 $(DEMO_OUT)
+
+lint: venv
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/mypy
+
+unit: venv
+	$(PY) -m pytest -q
+
+-include mk/*.mk
+
+test: lint unit $(if $(wildcard mk/galaxy.mk),galaxy-test)

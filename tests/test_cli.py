@@ -1,0 +1,209 @@
+"""The command line end to end: outputs, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from deseq2_normalized.reader import read_counts
+
+RESULT_COLUMNS = ["gene_id", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory, normalized_path, samples_path) -> tuple[Path, Path]:
+    """The first 3,000 pasilla genes (DESeq2-normalized) and the sample sheet."""
+    folder = tmp_path_factory.mktemp("small")
+    counts = read_counts(normalized_path).iloc[:3000]
+    counts_path = folder / "counts.tsv"
+    counts.to_csv(counts_path, sep="\t")
+    return counts_path, samples_path
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory, normalized_path, samples_path):
+    from deseq2_normalized.cli import main
+
+    out = tmp_path_factory.mktemp("run")
+    code = main(
+        [
+            "run", "--counts", str(normalized_path), "--samples", str(samples_path), "--out-dir", str(out),
+            "--design", "~ type + condition", "--reference", "untreated", "--save-rds", "--quiet",
+        ]
+    )
+    assert code == 0
+    return out
+
+
+def test_run_writes_every_output(demo_run):
+    names = sorted(p.name for p in demo_run.iterdir())
+    assert names == [
+        "diagnostics.json", "model.rds", "normalized_counts.tsv",
+        "results_condition_treated_vs_untreated.tsv", "size_factors.tsv", "transformed_counts.tsv",
+    ]
+
+
+def test_results_table(demo_run):
+    res = pd.read_csv(demo_run / "results_condition_treated_vs_untreated.tsv", sep="\t", keep_default_na=False)
+    assert list(res.columns) == RESULT_COLUMNS
+    assert len(res) == 14599
+    padj = pd.to_numeric(res["padj"].replace("NA", np.nan))
+    n = padj.notna().sum()
+    assert padj.iloc[:n].is_monotonic_increasing and padj.iloc[n:].isna().all()
+    assert (res["padj"] == "NA").sum() == len(res) - n > 0
+    # The pasilla knock-down target itself is the strongest call.
+    assert res.loc[0, "gene_id"] == "FBgn0261552" or "FBgn0261552" in set(res.loc[:20, "gene_id"])
+
+
+def test_normalized_counts_are_the_rounded_input(demo_run, normalized_path):
+    written = pd.read_csv(demo_run / "normalized_counts.tsv", sep="\t", index_col=0)
+    np.testing.assert_array_equal(written.to_numpy(), np.rint(read_counts(normalized_path).to_numpy()))
+    assert written.dtypes.map(lambda d: d.kind).eq("i").all()
+
+
+def test_size_factors_and_diagnostics(demo_run):
+    sf = pd.read_csv(demo_run / "size_factors.tsv", sep="\t")
+    assert list(sf.columns) == ["sample", "size_factor", "relative_size_factor", "within_tolerance"]
+    assert sf["within_tolerance"].all()
+    np.testing.assert_allclose(np.exp(np.log(sf["relative_size_factor"]).mean()), 1.0)
+    diag = json.loads((demo_run / "diagnostics.json").read_text())
+    assert diag["method"]["name"] == "round"
+    assert diag["input"]["genes"] == 14599 and diag["input"]["samples"] == 7
+    assert diag["size_factor_check"]["passed"] is True and diag["size_factor_check"]["tolerance"] == 0.1
+    (contrast,) = diag["contrasts"]
+    assert contrast["numerator"] == "treated" and contrast["denominator"] == "untreated"
+    assert contrast["up"] > 100 and contrast["down"] > 100
+    assert diag["versions"]["DESeq2"] == "1.38.3" and "rpy2" in diag["versions"]
+
+
+def test_transformed_counts_are_vst(demo_run):
+    tr = pd.read_csv(demo_run / "transformed_counts.tsv", sep="\t", index_col=0)
+    assert tr.shape == (14599, 7)
+    assert 3 < tr.to_numpy().min() < tr.to_numpy().max() < 25
+
+
+def test_group_mode_equals_sample_sheet_mode(tmp_path, small, cli):
+    counts, samples = small
+    a = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path / "a", "--reference", "untreated",
+            "--transform", "none")
+    b = cli("run", "--counts", counts, "--group", "treated=6,7,8", "--group", "untreated=2,3,4,5",
+            "--out-dir", tmp_path / "b", "--transform", "none")
+    assert a.code == b.code == 0
+    name = "results_condition_treated_vs_untreated.tsv"
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a" / name, sep="\t"),
+                                  pd.read_csv(tmp_path / "b" / name, sep="\t"))
+
+
+def test_progress_on_stderr_and_clean_stdout(tmp_path, small, cli):
+    counts, samples = small
+    run = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path, "--transform", "none")
+    assert run.code == 0
+    assert run.out == ""
+    for stage in ("reading", "checking", "fitting 3000 genes x 7 samples", "writing"):
+        assert f"{stage}: done in" in run.err
+
+
+def test_check_command(tmp_path, normalized_path, raw_path, samples_path, cli):
+    ok = cli("check", "--counts", normalized_path, "--samples", samples_path, "--json", tmp_path / "c.json")
+    assert ok.code == 0 and ok.out.startswith("size-factor check passed")
+    assert json.loads((tmp_path / "c.json").read_text())["size_factor_check"]["passed"] is True
+    bad = cli("check", "--counts", raw_path)
+    assert bad.code == 0 and "FAILED" in bad.out
+    strict = cli("check", "--counts", raw_path, "--strict")
+    assert strict.code == 1
+
+
+def test_strict_run_stops_before_fitting(tmp_path, raw_path, samples_path, cli):
+    run = cli("run", "--counts", raw_path, "--samples", samples_path, "--out-dir", tmp_path / "o", "--strict")
+    assert run.code == 1
+    assert "size-factor check FAILED" in run.err
+    assert "fitting" not in run.err
+    assert list((tmp_path / "o").iterdir()) == []
+
+
+def test_failed_check_warns_loudly_but_runs(tmp_path, raw_path, samples_path, cli):
+    run = cli("run", "--counts", raw_path, "--samples", samples_path, "--out-dir", tmp_path, "--transform", "none")
+    assert run.code == 0
+    assert "size-factor check FAILED" in run.err and "looks like raw counts" in run.err
+
+
+def test_version(cli):
+    run = cli("--version")
+    assert run.code == 0
+    assert run.out.startswith("deseq2-normalized 0.1.0 (DESeq2 1.38.3, R 4.2.2")
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _simulated_counts(genes: int = 300, seed: int = 7) -> str:
+    """Negative-binomial counts for samples a1 a2 (A) and b1 b2 (B); g0 is 2 1 3 ... in a1 a2 b1."""
+    rng = np.random.default_rng(seed)
+    mean = np.exp(rng.uniform(1, 8, genes))
+    values = rng.negative_binomial(5, 5 / (5 + mean[:, None]), size=(genes, 4))
+    values[0, :3] = [2, 1, 3]
+    rows = "".join(f"g{i}\t" + "\t".join(map(str, v)) + "\n" for i, v in enumerate(values))
+    return "gene\ta1\ta2\tb1\tb2\n" + rows
+
+
+GOOD_COUNTS = _simulated_counts()
+GOOD_SHEET = "sample\tcondition\na1\tA\na2\tA\nb1\tB\nb2\tB\n"
+
+
+@pytest.mark.parametrize(
+    ("counts", "sheet", "extra", "code", "message"),
+    [
+        (GOOD_COUNTS.replace("\t3\t", "\tthree\t", 1), GOOD_SHEET, [], 2,
+         "row 1 (gene 'g0'), column 'b1': 'three' is not a number"),
+        (GOOD_COUNTS.replace("\t3\t", "\t-3\t", 1), GOOD_SHEET, [], 2, "column 'b1': negative value -3"),
+        (GOOD_COUNTS.replace("\t3\t", "\tNA\t", 1), GOOD_SHEET, [], 2, "column 'b1': missing value"),
+        (GOOD_COUNTS.replace("g1\t", "g0\t", 1), GOOD_SHEET, [], 2, "row 2: gene ID 'g0' is duplicated"),
+        (GOOD_COUNTS.replace("b2", "b1", 1), GOOD_SHEET, [], 2, "sample name 'b1' is duplicated"),
+        (GOOD_COUNTS, GOOD_SHEET.replace("b2\tB\n", ""), [], 2, "no row for matrix sample(s) 'b2'"),
+        (GOOD_COUNTS, GOOD_SHEET, ["--design", "~ genotype"], 2, "'genotype' is not a sample-sheet column"),
+        (GOOD_COUNTS, GOOD_SHEET, ["--design", '~ condition + system("touch pwned")'], 2,
+         "unexpected character '('"),
+        (GOOD_COUNTS, GOOD_SHEET.replace("\tB\n", "\tA\n"), [], 2, "factor 'condition' has a single level ('A')"),
+        ("", GOOD_SHEET, [], 2, "file is empty"),
+        (GOOD_COUNTS, GOOD_SHEET, ["--contrast", "condition,B,C"], 2, "'C' is not a level of 'condition'"),
+        (GOOD_COUNTS, GOOD_SHEET, ["--reference", "Z"], 2, "--reference 'Z' is not a level of 'condition'"),
+        (GOOD_COUNTS, GOOD_SHEET, ["--test", "lrt"], 2, "--test lrt needs --reduced"),
+        (GOOD_COUNTS, GOOD_SHEET, ["--shrink", "apeglm"], 2, "needs the R package 'apeglm'"),
+        (GOOD_COUNTS, GOOD_SHEET, ["--alpha", "2"], 2, "--alpha must lie between 0 and 1"),
+        (GOOD_COUNTS, GOOD_SHEET, ["--fit-type", "magic"], 2, "invalid choice: 'magic'"),
+        (GOOD_COUNTS, "sample\tcondition\textra\na1\tA\tx\na2\tA\tx\nb1\tB\ty\nb2\tB\ty\n",
+         ["--design", "~ extra + condition"], 1, "DESeq2 failed in R: the model matrix is not full rank"),
+        (GOOD_COUNTS, "sample\tcondition\na1\tA\na2\tB\nb1\tC\nb2\tD\n", [], 1,
+         "DESeq2 failed in R: The design matrix has the same number of samples and coefficients"),
+    ],
+)
+def test_bad_input(tmp_path, cli, counts, sheet, extra, code, message):
+    out = tmp_path / "out"
+    run = cli("run", "--counts", write(tmp_path, "c.tsv", counts), "--samples", write(tmp_path, "s.tsv", sheet),
+              "--out-dir", out, "--transform", "none", *extra)
+    assert run.code == code, run.err
+    errors = [line for line in run.err.splitlines() if "error:" in line]
+    assert len(errors) == 1, run.err
+    assert message in errors[0]
+    assert "Traceback" not in run.err
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_design_with_r_code_is_not_executed(tmp_path, cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sheet = 'sample\tcondition\tx"); system("touch pwned\n' + "".join(
+        f"{s}\t{c}\t{b}\n" for s, c, b in [("a1", "A", "1"), ("a2", "A", "2"), ("b1", "B", "1"), ("b2", "B", "2")]
+    )
+    run = cli("run", "--counts", write(tmp_path, "c.tsv", GOOD_COUNTS), "--samples", write(tmp_path, "s.tsv", sheet),
+              "--out-dir", tmp_path / "out", "--transform", "none",
+              "--design", '~ `x"); system("touch pwned` + condition')
+    assert run.code == 0, run.err
+    assert not (tmp_path / "pwned").exists()
+    assert (tmp_path / "out" / "results_condition_B_vs_A.tsv").exists()
