@@ -207,3 +207,23 @@ def test_design_with_r_code_is_not_executed(tmp_path, cli, monkeypatch):
     assert run.code == 0, run.err
     assert not (tmp_path / "pwned").exists()
     assert (tmp_path / "out" / "results_condition_B_vs_A.tsv").exists()
+
+
+def test_r_warnings_reach_the_log(tmp_path, small, cli):
+    counts, samples = small
+    run = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path, "--transform", "none",
+              "--fit-type", "glmGamPoi")
+    assert run.code == 0
+    # DESeq2 warns that glmGamPoi goes with the LRT; the warning is logged, not lost or printed raw.
+    assert "R warning: glmGamPoi dispersion estimator should be used in combination with a LRT" in run.err
+
+
+def test_threads_change_nothing(tmp_path, small, cli):
+    counts, samples = small
+    one = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path / "one", "--transform", "none")
+    two = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path / "two", "--transform", "none",
+              "--threads", "2")
+    assert one.code == two.code == 0
+    name = "results_condition_untreated_vs_treated.tsv"
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "one" / name, sep="\t"),
+                                  pd.read_csv(tmp_path / "two" / name, sep="\t"))

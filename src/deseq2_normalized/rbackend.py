@@ -30,9 +30,9 @@ _R_SOURCE = r"""
 local({
   env <- new.env()
 
-  env$capture <- function(expr) {
+  env$capture <- function(f, ...) {
     warnings <- character(0)
-    value <- withCallingHandlers(expr, warning = function(w) {
+    value <- withCallingHandlers(f(...), warning = function(w) {
       warnings <<- c(warnings, conditionMessage(w))
       invokeRestart("muffleWarning")
     })
@@ -201,7 +201,8 @@ def _call(name: str, *args: Any, **kwargs: Any) -> Any:
 
     # Plain R objects in and out: numeric results are read through numpy's buffer protocol.
     with _r_session() as env, localconverter(ro.default_converter):
-        out = env["capture"](env[name](*args, **kwargs))
+        # R calls f(...) inside its warning handler: evaluating env[name](...) here would not.
+        out = env["capture"](env[name], *args, **kwargs)
         for message in out[1]:
             rlog.warning("R warning: %s", " ".join(str(message).split()))
         return out[0]
