@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from deseq2_normalized import rbackend
+from deseq2_normalized import rbackend, rounding
 from deseq2_normalized.design import Design, default_design, parse_design, r_aliases
 from deseq2_normalized.errors import AnalysisError, InputError
 from deseq2_normalized.progress import stage
@@ -65,6 +65,11 @@ class AnalysisOptions:
         Stop before fitting when the size-factor check fails.
     method
         How the normalized table becomes counts: ``"round"``.
+    rounding_sensitivity
+        Rerun DESeq2 on this many stochastic roundings of the table and report, per gene,
+        how often the DE call agrees with the main run (0: off).
+    seed
+        Seed of the stochastic roundings.
     """
 
     design: str | None = None
@@ -83,6 +88,8 @@ class AnalysisOptions:
     sf_tolerance: float = 0.1
     strict: bool = False
     method: str = "round"
+    rounding_sensitivity: int = 0
+    seed: int = 1
 
 
 @dataclass(frozen=True)
@@ -249,6 +256,8 @@ def _validate_options(opts: AnalysisOptions) -> None:
         raise InputError(f"--alpha must lie between 0 and 1, got {opts.alpha}")
     if opts.lfc_threshold < 0:
         raise InputError(f"--lfc-threshold must not be negative, got {opts.lfc_threshold}")
+    if opts.rounding_sensitivity < 0:
+        raise InputError(f"--rounding-sensitivity must not be negative, got {opts.rounding_sensitivity}")
     if opts.threads < 1:
         raise InputError(f"--threads must be at least 1, got {opts.threads}")
     if opts.test == "lrt" and not opts.reduced:
@@ -371,75 +380,143 @@ def run_analysis(
     _validate_options(opts)
     with stage("checking"):
         checked = check_table(counts, samples, sf_tolerance=opts.sf_tolerance, source=source)
-        assert checked.samples is not None
-        columns = list(checked.samples.columns)
-        design = parse_design(opts.design, columns) if opts.design else default_design(columns)
-        reduced = _parse_reduced(opts.reduced, columns, design) if opts.reduced else None
-        coldata = _prepare_coldata(checked.samples, design, opts.reference)
-        contrasts = [] if opts.test == "lrt" else _resolve_contrasts(opts, design, coldata)
-        if opts.shrink in ("ashr", "apeglm") and not rbackend.has_r_package(opts.shrink):
-            raise InputError(f"--shrink {opts.shrink} needs the R package '{opts.shrink}', which is not installed")
+        plan = _plan(opts, checked)
     _report_check(checked)
     if opts.strict and not checked.size_factors.passed:
         raise AnalysisError(f"--strict: {checked.verdict}")
 
-    aliases = r_aliases(list(design.variables))
     rounded = checked.rounded
     with stage(f"fitting {rounded.shape[0]} genes x {rounded.shape[1]} samples"):
-        model = rbackend.fit(
-            rounded,
-            coldata,
-            aliases,
-            design.r_formula(aliases),
-            np.ones(rounded.shape[1]),
-            test=opts.test,
-            reduced=(reduced.r_formula(aliases) if reduced else "~ 1") if opts.test == "lrt" else None,
-            fit_type=opts.fit_type,
-            threads=opts.threads,
-        )
+        model = _fit(plan, opts, rounded, np.ones(rounded.shape[1]))
     with stage("extracting results"):
-        results: dict[str, pd.DataFrame] = {}
-        summaries: list[dict[str, Any]] = []
-
-        def test_results(contrast: tuple[str, str, str] | None, shrink: str = "none") -> pd.DataFrame:
-            table = rbackend.results(
-                model,
-                contrast,
-                alpha=opts.alpha,
-                lfc_threshold=opts.lfc_threshold,
-                independent_filtering=opts.independent_filtering,
-                cooks_cutoff=opts.cooks_cutoff,
-                shrink=shrink,
-            )
-            return _sorted_results(table)
-
-        if opts.test == "lrt":
-            table = test_results(None)
-            results["results_lrt"] = table
-            summaries.append(
-                {"file": "results_lrt.tsv", "test": "LRT", "reduced": opts.reduced, **_count_calls(table, opts.alpha)}
-            )
-        for c in contrasts:
-            r_contrast = (aliases[c.factor], c.numerator, c.denominator)
-            table = test_results(r_contrast, opts.shrink)
-            results[c.stem] = table
-            summaries.append(
-                {
-                    "file": f"{c.stem}.tsv",
-                    "test": "Wald",
-                    "factor": c.factor,
-                    "numerator": c.numerator,
-                    "denominator": c.denominator,
-                    **_count_calls(table, opts.alpha),
-                }
-            )
+        tables = _test(plan, opts, model, opts.shrink)
+        results = {stem: _sorted_results(table) for stem, table in tables.items()}
+        summaries = [{**meta, **_count_calls(results[stem], opts.alpha)} for stem, meta in plan.outputs.items()]
         normalized = rbackend.normalized_counts(model)
         transformed = rbackend.transformed_counts(model, opts.transform) if opts.transform != "none" else None
         disp = rbackend.dispersions(model)
     for s in summaries:
         log.info("%s: %d up, %d down at padj < %g", s["file"], s["up"], s["down"], opts.alpha)
-    diagnostics = _diagnostics(opts, checked, design, summaries, source)
+    diagnostics = _diagnostics(opts, checked, plan.design, summaries, source)
+    if opts.rounding_sensitivity:
+        diagnostics["rounding_sensitivity"] = _rounding_sensitivity(plan, opts, checked.counts, results)
     return AnalysisResult(results, summaries, normalized, transformed, checked, disp, diagnostics, model)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything resolved in Python before R is started."""
+
+    design: Design
+    reduced: Design | None
+    coldata: pd.DataFrame
+    contrasts: list[Contrast]
+    aliases: dict[str, str]
+
+    @property
+    def outputs(self) -> dict[str, dict[str, Any]]:
+        """Result stem to its description, in output order."""
+        if not self.contrasts:
+            return {"results_lrt": {"file": "results_lrt.tsv", "test": "LRT", "reduced": self.reduced_text}}
+        return {
+            c.stem: {
+                "file": f"{c.stem}.tsv",
+                "test": "Wald",
+                "factor": c.factor,
+                "numerator": c.numerator,
+                "denominator": c.denominator,
+            }
+            for c in self.contrasts
+        }
+
+    @property
+    def reduced_text(self) -> str:
+        return self.reduced.text() if self.reduced else "~ 1"
+
+
+def _plan(opts: AnalysisOptions, checked: CheckResult) -> _Plan:
+    assert checked.samples is not None
+    columns = list(checked.samples.columns)
+    design = parse_design(opts.design, columns) if opts.design else default_design(columns)
+    reduced = _parse_reduced(opts.reduced, columns, design) if opts.reduced else None
+    coldata = _prepare_coldata(checked.samples, design, opts.reference)
+    contrasts = [] if opts.test == "lrt" else _resolve_contrasts(opts, design, coldata)
+    if opts.shrink in ("ashr", "apeglm") and not rbackend.has_r_package(opts.shrink):
+        raise InputError(f"--shrink {opts.shrink} needs the R package '{opts.shrink}', which is not installed")
+    return _Plan(design, reduced, coldata, contrasts, r_aliases(list(design.variables)))
+
+
+def _fit(plan: _Plan, opts: AnalysisOptions, counts: pd.DataFrame, size_factors: np.ndarray) -> rbackend.FittedModel:
+    aliases = plan.aliases
+    return rbackend.fit(
+        counts,
+        plan.coldata,
+        aliases,
+        plan.design.r_formula(aliases),
+        size_factors,
+        test=opts.test,
+        reduced=(plan.reduced.r_formula(aliases) if plan.reduced else "~ 1") if opts.test == "lrt" else None,
+        fit_type=opts.fit_type,
+        threads=opts.threads,
+    )
+
+
+def _test(plan: _Plan, opts: AnalysisOptions, model: rbackend.FittedModel, shrink: str) -> dict[str, pd.DataFrame]:
+    """Result table per output stem, in the model's gene order."""
+    contrasts: list[tuple[str, tuple[str, str, str] | None]] = [
+        (c.stem, (plan.aliases[c.factor], c.numerator, c.denominator)) for c in plan.contrasts
+    ] or [("results_lrt", None)]
+    return {
+        stem: rbackend.results(
+            model,
+            contrast,
+            alpha=opts.alpha,
+            lfc_threshold=opts.lfc_threshold,
+            independent_filtering=opts.independent_filtering,
+            cooks_cutoff=opts.cooks_cutoff,
+            shrink=shrink,
+        )
+        for stem, contrast in contrasts
+    }
+
+
+def _rounding_sensitivity(
+    plan: _Plan, opts: AnalysisOptions, values: pd.DataFrame, results: dict[str, pd.DataFrame]
+) -> dict[str, Any]:
+    """Rerun DESeq2 on stochastic roundings; add ``rounding_agreement`` to each results table."""
+    k = opts.rounding_sensitivity
+    directional = opts.test == "wald"
+    main = {stem: rounding.calls(table, opts.alpha, directional) for stem, table in results.items()}
+    reruns: dict[str, list[pd.Series]] = {stem: [] for stem in results}
+    roundings = rounding.stochastic_roundings(values.to_numpy(), k, opts.seed)
+    for i, matrix in enumerate(roundings, start=1):
+        with stage(f"rounding sensitivity: refit {i} of {k}"):
+            counts = pd.DataFrame(matrix, index=values.index, columns=values.columns)
+            tables = _test(plan, opts, _fit(plan, opts, counts, np.ones(counts.shape[1])), "none")
+            for stem, table in tables.items():
+                reruns[stem].append(rounding.calls(table, opts.alpha, directional))
+    per_contrast = {}
+    for stem, table in results.items():
+        agree = rounding.agreement(main[stem], reruns[stem])
+        table["rounding_agreement"] = agree
+        summary = rounding.summarize(main[stem], reruns[stem], agree)
+        per_contrast[f"{stem}.tsv"] = summary
+        log.warning(
+            "rounding sensitivity, %s: %d of %d genes called DE in some run (%.1f%%) changed their call "
+            "in at least one of %d stochastic roundings",
+            stem,
+            summary["unstable_calls"],
+            summary["called_in_any_run"],
+            100 * summary["unstable_fraction"],
+            k,
+        )
+    return {
+        "roundings": k,
+        "seed": opts.seed,
+        "alpha": opts.alpha,
+        "column": "rounding_agreement: in how many roundings the gene's call (up, down, none) equals the main run's",
+        "contrasts": per_contrast,
+    }
 
 
 def _report_check(checked: CheckResult) -> None:

@@ -157,6 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--method", choices=METHODS, default="round", help="how the normalized table becomes counts (default: round)"
     )
+    run.add_argument(
+        "--rounding-sensitivity",
+        type=int,
+        default=0,
+        metavar="K",
+        help="rerun DESeq2 on K stochastic roundings of the table and report how stable each "
+        "gene's call is (adds a rounding_agreement column; default 0: off)",
+    )
+    run.add_argument("--seed", type=int, default=1, help="seed of the stochastic roundings (default 1)")
     run.add_argument("--save-rds", action="store_true", help="also save the fitted DESeqDataSet as model.rds")
 
     check = sub.add_parser(
@@ -224,6 +233,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         sf_tolerance=args.sf_tolerance,
         strict=args.strict,
         method=args.method,
+        rounding_sensitivity=args.rounding_sensitivity,
+        seed=args.seed,
     )
     result = run_analysis(counts, samples, options, source=str(args.counts))
     with stage("writing"):
