@@ -196,10 +196,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
     with stage("checking"):
         result = check_table(counts, samples, sf_tolerance=args.sf_tolerance, source=str(args.counts))
     print(result.verdict)
+    print()
+    print(result.size_factors.table.to_string(float_format=lambda x: f"{x:.4f}"))
     if args.json:
         args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
-    if args.strict and not result.size_factors.passed:
-        return 1
+    if not result.size_factors.passed:
+        log.warning("size-factor check FAILED for %s", ", ".join(result.size_factors.failing))
+        if args.strict:
+            return 1
     return 0
 
 
