@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 
 from deseq2_normalized import rbackend, rounding
+from deseq2_normalized.classify import Classification, classify_table
 from deseq2_normalized.design import Design, default_design, parse_design, r_aliases
 from deseq2_normalized.errors import AnalysisError, InputError
 from deseq2_normalized.progress import stage
+from deseq2_normalized.recovery import RecoveryResult
 from deseq2_normalized.sizefactors import SizeFactorCheck, check_size_factors, explain_failure
 from deseq2_normalized.validate import match_samples, validate_counts
 
@@ -28,7 +30,9 @@ TESTS = ("wald", "lrt")
 FIT_TYPES = ("parametric", "local", "mean", "glmGamPoi")
 SHRINK_TYPES = ("none", "normal", "ashr", "apeglm")
 TRANSFORMS = ("vst", "rlog", "none")
-METHODS = ("round",)
+METHODS = ("round", "recover", "auto")
+#: Table kinds ``run`` refuses: they are not counts, and rounding them would be meaningless.
+_NOT_COUNTS = ("log-scale values", "VST/rlog-like")
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,9 @@ class AnalysisOptions:
     strict
         Stop before fitting when the size-factor check fails.
     method
-        How the normalized table becomes counts: ``"round"``.
+        How the normalized table becomes counts: ``"round"`` (round, size factors 1),
+        ``"recover"`` (recover the raw counts and size factors exactly, or fail) or
+        ``"auto"`` (recover when every sample is exact, else round).
     rounding_sensitivity
         Rerun DESeq2 on this many stochastic roundings of the table and report, per gene,
         how often the DE call agrees with the main run (0: off).
@@ -128,6 +134,8 @@ class CheckResult:
         Plain words on a failed check (empty when it passed).
     samples
         The matched sample table, when a sample sheet was given.
+    classification
+        What kind of table this is, with the count-recovery attempt.
     """
 
     counts: pd.DataFrame
@@ -136,6 +144,7 @@ class CheckResult:
     size_factors: SizeFactorCheck
     explanation: str
     samples: pd.DataFrame | None = None
+    classification: Classification | None = None
 
     @property
     def verdict(self) -> str:
@@ -161,6 +170,7 @@ class CheckResult:
             "non_integer_fraction": self.non_integer_fraction,
             "size_factor_check": self.size_factors.to_dict(),
             "verdict": self.verdict,
+            "classification": self.classification.to_dict() if self.classification else None,
         }
 
 
@@ -238,7 +248,7 @@ def check_table(
             "and the size-factor check cannot be run"
         ) from None
     explanation = "" if sf.passed else explain_failure(values, sf)
-    return CheckResult(values, rounded, non_integer, sf, explanation, matched)
+    return CheckResult(values, rounded, non_integer, sf, explanation, matched, classify_table(values))
 
 
 def _validate_options(opts: AnalysisOptions) -> None:
@@ -382,12 +392,20 @@ def run_analysis(
         checked = check_table(counts, samples, sf_tolerance=opts.sf_tolerance, source=source)
         plan = _plan(opts, checked)
     _report_check(checked)
-    if opts.strict and not checked.size_factors.passed:
+    method, why, recovery = _choose_method(opts.method, checked, source)
+    log.info("method: %s (%s)", method, why)
+    if opts.strict and not checked.size_factors.passed and method == "round":
         raise AnalysisError(f"--strict: {checked.verdict}")
 
-    rounded = checked.rounded
-    with stage(f"fitting {rounded.shape[0]} genes x {rounded.shape[1]} samples"):
-        model = _fit(plan, opts, rounded, np.ones(rounded.shape[1]))
+    size_factors: np.ndarray | None
+    if recovery is not None:
+        counts_in = recovery.counts
+        # Median-of-ratios scales were DESeq2's own estimate: let DESeq2 make it again, bit for bit.
+        size_factors = None if recovery.scaling == "DESeq2 median-of-ratios" else recovery.scales.to_numpy()
+    else:
+        counts_in, size_factors = checked.rounded, np.ones(checked.rounded.shape[1])
+    with stage(f"fitting {counts_in.shape[0]} genes x {counts_in.shape[1]} samples"):
+        model = _fit(plan, opts, counts_in, size_factors)
     with stage("extracting results"):
         tables = _test(plan, opts, model, opts.shrink)
         results = {stem: _sorted_results(table) for stem, table in tables.items()}
@@ -398,9 +416,50 @@ def run_analysis(
     for s in summaries:
         log.info("%s: %d up, %d down at padj < %g", s["file"], s["up"], s["down"], opts.alpha)
     diagnostics = _diagnostics(opts, checked, plan.design, summaries, source)
-    if opts.rounding_sensitivity:
+    diagnostics["method"] = _method_record(opts.method, method, why, recovery)
+    if recovery is not None:
+        checked.size_factors.table["recovered_size_factor"] = recovery.scales
+    if opts.rounding_sensitivity and method == "round":
         diagnostics["rounding_sensitivity"] = _rounding_sensitivity(plan, opts, checked.counts, results)
+    elif opts.rounding_sensitivity:
+        log.info("rounding sensitivity skipped: the counts were recovered exactly, nothing was rounded")
     return AnalysisResult(results, summaries, normalized, transformed, checked, disp, diagnostics, model)
+
+
+def _choose_method(requested: str, checked: CheckResult, source: str) -> tuple[str, str, RecoveryResult | None]:
+    """Pick round or recover, refusing tables that are not counts at all."""
+    cls = checked.classification
+    assert cls is not None
+    if cls.kind == "log_counts" or cls.detail in _NOT_COUNTS:
+        raise InputError(
+            f"{source}: this table is {cls.detail}, not counts; {cls.recommendation} "
+            "(run 'deseq2-normalized check' for the evidence)"
+        )
+    recovery = cls.recovery
+    if requested == "round":
+        return "round", "requested: rounded table, size factors 1", None
+    if requested == "recover":
+        if cls.kind == "raw_counts":
+            raise InputError(f"{source}: --method recover: every value is a whole number; {cls.recommendation}")
+        if recovery is None or not recovery.all_exact:
+            detail = recovery.summary() if recovery is not None else cls.detail
+            raise InputError(f"{source}: --method recover: raw counts cannot be recovered exactly: {detail}")
+        return "recover", f"every sample recovered exactly ({recovery.scaling})", recovery
+    if cls.recoverable and recovery is not None:
+        return "recover", f"auto: every sample recovered exactly ({recovery.scaling})", recovery
+    reason = recovery.summary() if recovery is not None else cls.detail
+    return "round", f"auto: raw counts cannot be recovered exactly ({reason}), so the table was rounded", None
+
+
+def _method_record(requested: str, used: str, why: str, recovery: RecoveryResult | None) -> dict[str, Any]:
+    description = {
+        "round": "normalized table rounded to integers; every DESeq2 size factor set to 1",
+        "recover": "raw integer counts and the original size factors recovered from the normalized table",
+    }[used]
+    record: dict[str, Any] = {"name": used, "requested": requested, "description": description, "why": why}
+    if recovery is not None:
+        record["recovery"] = recovery.to_dict()
+    return record
 
 
 @dataclass(frozen=True)
@@ -446,7 +505,9 @@ def _plan(opts: AnalysisOptions, checked: CheckResult) -> _Plan:
     return _Plan(design, reduced, coldata, contrasts, r_aliases(list(design.variables)))
 
 
-def _fit(plan: _Plan, opts: AnalysisOptions, counts: pd.DataFrame, size_factors: np.ndarray) -> rbackend.FittedModel:
+def _fit(
+    plan: _Plan, opts: AnalysisOptions, counts: pd.DataFrame, size_factors: np.ndarray | None
+) -> rbackend.FittedModel:
     aliases = plan.aliases
     return rbackend.fit(
         counts,
@@ -542,10 +603,6 @@ def _diagnostics(
     opts: AnalysisOptions, checked: CheckResult, design: Design, summaries: list[dict[str, Any]], source: str
 ) -> dict[str, Any]:
     return {
-        "method": {
-            "name": opts.method,
-            "description": "normalized table rounded to integers; every DESeq2 size factor set to 1",
-        },
         "input": {
             "counts": source,
             **{k: v for k, v in checked.to_dict().items() if k in ("genes", "samples")},
@@ -553,6 +610,7 @@ def _diagnostics(
         },
         "size_factor_check": checked.size_factors.to_dict(),
         "verdict": checked.verdict,
+        "classification": checked.classification.to_dict() if checked.classification else None,
         "design": design.text(),
         "test": opts.test,
         "options": {

@@ -155,7 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--transform", choices=TRANSFORMS, default="vst", help="transformed counts to write")
     run.add_argument("--threads", type=int, default=1, metavar="N", help="BiocParallel workers (default 1)")
     run.add_argument(
-        "--method", choices=METHODS, default="round", help="how the normalized table becomes counts (default: round)"
+        "--method",
+        choices=METHODS,
+        default="round",
+        help="how the normalized table becomes counts: round (round, size factors 1; default), recover (recover "
+        "the raw counts and size factors exactly, or stop) or auto (recover when every sample is exact, else round)",
     )
     run.add_argument(
         "--rounding-sensitivity",

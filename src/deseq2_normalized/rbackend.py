@@ -56,7 +56,11 @@ local({
     dimnames(counts) <- list(genes, samples)
     dds <- DESeq2::DESeqDataSetFromMatrix(countData = counts, colData = coldata,
                                           design = stats::as.formula(design))
-    DESeq2::sizeFactors(dds) <- size_factors
+    if (length(size_factors)) {
+      DESeq2::sizeFactors(dds) <- size_factors
+    } else {
+      dds <- DESeq2::estimateSizeFactors(dds)
+    }
     args <- list(object = dds, test = test, fitType = fit_type, quiet = FALSE,
                  parallel = workers > 1, BPPARAM = env$bpparam(workers))
     if (test == "LRT") args$reduced <- stats::as.formula(reduced)
@@ -258,7 +262,7 @@ def fit(
     coldata: pd.DataFrame,
     aliases: dict[str, str],
     design: str,
-    size_factors: np.ndarray,
+    size_factors: np.ndarray | None,
     *,
     test: str = "wald",
     reduced: str | None = None,
@@ -278,7 +282,8 @@ def fit(
     design, reduced
         Formulas over the aliases (``reduced`` for the LRT only).
     size_factors
-        One size factor per sample (all 1 for the rounding method).
+        One size factor per sample (all 1 for the rounding method); ``None`` lets DESeq2
+        estimate them (``estimateSizeFactors``) from the counts.
     test
         ``"wald"`` or ``"lrt"``.
     fit_type
@@ -315,7 +320,7 @@ def fit(
         r_coldata,
         StrVector([design]),
         StrVector([reduced or ""]),
-        FloatVector(list(size_factors)),
+        FloatVector([] if size_factors is None else list(size_factors)),
         StrVector(["LRT" if test == "lrt" else "Wald"]),
         StrVector([fit_type]),
         threads,

@@ -1,0 +1,161 @@
+"""Count recovery: exact where the written precision allows it, never a wrong 'exact'."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from deseq2_normalized import run_analysis
+from deseq2_normalized.classify import classify_table
+from deseq2_normalized.reader import read_counts, read_samples
+from deseq2_normalized.recovery import recover_counts, written_precision
+
+RECOVERABLE = ["full", "dec2", "dec1"]
+NOT_COUNTS = ["tpm", "vst", "log2dec2", "noise"]
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory, raw_path, rscript) -> Path:
+    out = tmp_path_factory.mktemp("recovery")
+    rscript("make_recovery_tables.R", raw_path, out)
+    return out
+
+
+def load(tables: Path, name: str) -> pd.DataFrame:
+    return read_counts(tables / f"{name}.tsv")
+
+
+def size_factors(tables: Path, prefix: str) -> pd.Series:
+    return pd.read_csv(tables / f"{prefix}_size_factors.tsv", sep="\t", index_col=0)["size_factor"]
+
+
+@pytest.mark.parametrize("prefix", ["pasilla", "sim"])
+@pytest.mark.parametrize("kind", RECOVERABLE)
+def test_exact_recovery_of_every_count_and_size_factor(tables, prefix, kind):
+    raw = load(tables, f"{prefix}_raw")
+    result = recover_counts(load(tables, f"{prefix}_{kind}"))
+    assert result.all_exact, result.summary()
+    assert result.scaling == "DESeq2 median-of-ratios"
+    pd.testing.assert_frame_equal(result.counts, raw.astype(np.int64))
+    np.testing.assert_allclose(result.scales, size_factors(tables, prefix), rtol=1e-12)
+
+
+def test_simulation_spans_the_size_factor_range(tables):
+    sf = size_factors(tables, "sim")
+    assert sf.min() < 0.25 and sf.max() > 4.5 and len(sf) == 12
+    assert (load(tables, "sim_raw") == 0).to_numpy().mean() > 0.1  # many zeros
+
+
+@pytest.mark.parametrize("prefix", ["pasilla", "sim"])
+def test_six_significant_digits(tables, prefix):
+    """Counts with more digits than were written are ambiguous: approximate, never a wrong exact."""
+    raw = load(tables, f"{prefix}_raw").to_numpy()
+    result = recover_counts(load(tables, f"{prefix}_sig6"))
+    per = result.per_sample
+    assert set(per["verdict"]) <= {"exact", "approximate"}
+    for name, row in per.iterrows():
+        j = list(per.index).index(name)
+        if row["verdict"] == "exact":
+            np.testing.assert_array_equal(result.counts.to_numpy()[:, j], raw[:, j])
+        assert row["ambiguous_fraction"] < 1e-3
+    assert (result.counts.to_numpy() == raw).mean() > 0.9999
+    np.testing.assert_allclose(result.scales, size_factors(tables, prefix), rtol=1e-9)
+
+
+@pytest.mark.parametrize("prefix", ["pasilla", "sim"])
+def test_gene_filtered_after_normalization(tables, prefix):
+    filtered = load(tables, f"{prefix}_filtered")
+    raw = load(tables, f"{prefix}_raw").loc[filtered.index]
+    result = recover_counts(filtered)
+    pd.testing.assert_frame_equal(result.counts, raw.astype(np.int64))
+    np.testing.assert_allclose(result.scales, size_factors(tables, prefix), rtol=1e-12)
+    for record in result.samples:
+        if record.smallest_count == 1:
+            assert record.verdict == "exact"
+        else:  # the smallest count is not 1: a common factor cannot be excluded
+            assert record.verdict == "approximate" and "common whole factor" in record.reason
+
+
+@pytest.mark.parametrize("prefix", ["pasilla", "sim"])
+def test_cpm_recovers_counts_and_library_sizes(tables, prefix):
+    raw = load(tables, f"{prefix}_raw")
+    result = recover_counts(load(tables, f"{prefix}_cpm"))
+    assert result.all_exact and result.scaling == "CPM"
+    pd.testing.assert_frame_equal(result.counts, raw.astype(np.int64))
+    np.testing.assert_allclose(result.scales, raw.sum() / 1e6, rtol=1e-12)
+
+
+@pytest.mark.parametrize("prefix", ["pasilla", "sim"])
+@pytest.mark.parametrize("kind", NOT_COUNTS)
+def test_tables_that_are_not_counts_are_never_called_exact(tables, prefix, kind):
+    result = recover_counts(load(tables, f"{prefix}_{kind}"))
+    assert not any(s.verdict == "exact" for s in result.samples), result.summary()
+    assert classify_table(load(tables, f"{prefix}_{kind}")).kind == "not_recoverable"
+
+
+def test_written_precision():
+    assert written_precision(np.array([0.5, 12.25, 3.1, 0])).describe() == "2 decimals"
+    assert written_precision(np.array([80.8249076813029, 0.00123456789012345])).describe() == "15 significant digits"
+    assert written_precision(np.array([1 / 3, 2 / 3])).describe() == "full double precision"
+    assert written_precision(np.array([1.0, 7.0])).decimals == 0
+
+
+@pytest.mark.parametrize(
+    ("transform", "kind", "detail"),
+    [
+        (lambda x: x, "scaled_counts", "DESeq2 median-of-ratios"),
+        (lambda x: np.log2(x + 1), "log_counts", "log2(x+1) of DESeq2 median-of-ratios"),
+        (lambda x: np.log(x + 1), "log_counts", "ln(x+1) of DESeq2 median-of-ratios"),
+        (lambda x: np.log10(x + 1), "log_counts", "log10(x+1) of DESeq2 median-of-ratios"),
+        (lambda x: np.log2(x + 0.5), "log_counts", "log2(x+0.5) of DESeq2 median-of-ratios"),
+        (lambda x: np.log2(x + 1).round(2), "not_recoverable", "log-scale values"),
+        (lambda x: x - x.mean(axis=1).to_numpy()[:, None], "not_recoverable", "values below zero"),
+    ],
+)
+def test_classification(raw_path, transform, kind, detail):
+    raw = read_counts(raw_path)
+    sf = pd.read_csv(raw_path.parent / "pasilla_size_factors.tsv", sep="\t", index_col=0)["size_factor"]
+    result = classify_table(transform(raw / sf))
+    assert (result.kind, result.detail) == (kind, detail), result.text()
+    assert result.recommendation
+
+
+def test_classification_of_raw_counts(raw_path):
+    result = classify_table(read_counts(raw_path))
+    assert result.kind == "raw_counts" and "standard DESeq2" in result.recommendation
+
+
+def test_recover_method_equals_deseq2_on_the_raw_counts(tmp_path, raw_path, samples_path, normalized_path, rscript):
+    reference = tmp_path / "raw.tsv"
+    rscript("raw_deseq2.R", raw_path, samples_path, reference)
+    result = run_analysis(read_counts(normalized_path), read_samples(samples_path), method="recover",
+                          design="~ type + condition", reference="untreated", transform="none")
+    assert result.diagnostics["method"]["name"] == "recover"
+    ours = result.results["results_condition_treated_vs_untreated"]
+    ref = pd.read_csv(reference, sep="\t", index_col=0)
+    ours = ours.loc[ref.index]
+    for col in ("log2FoldChange", "padj"):
+        a, b = ours[col].to_numpy(), ref[col].to_numpy()
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        np.testing.assert_allclose(a[~np.isnan(a)], b[~np.isnan(b)], rtol=1e-8)
+    samples = result.diagnostics["method"]["recovery"]["samples"]
+    assert {s["verdict"] for s in samples.values()} == {"exact"}
+
+
+def test_method_choice(tmp_path, cli, normalized_path, samples_path, raw_path):
+    six = tmp_path / "sig6.tsv"
+    read_counts(normalized_path).map(lambda x: float(f"{x:.6g}")).to_csv(six, sep="\t")
+    common = ["--samples", samples_path, "--transform", "none"]
+    refused = cli("run", "--counts", six, "--out-dir", tmp_path / "a", "--method", "recover", *common)
+    assert refused.code == 2 and "cannot be recovered exactly" in refused.err
+    auto = cli("run", "--counts", six, "--out-dir", tmp_path / "b", "--method", "auto", *common)
+    assert auto.code == 0 and "method: round (auto: raw counts cannot be recovered exactly" in auto.err
+    raw = cli("run", "--counts", raw_path, "--out-dir", tmp_path / "c", "--method", "recover", *common)
+    assert raw.code == 2 and "every value is a whole number" in raw.err
+    log_table = tmp_path / "log.tsv"
+    np.log2(read_counts(normalized_path) + 1).to_csv(log_table, sep="\t")
+    refused_log = cli("run", "--counts", log_table, "--out-dir", tmp_path / "d", *common)
+    assert refused_log.code == 2 and "not counts" in refused_log.err and "log2(x+1)" in refused_log.err
