@@ -1,0 +1,535 @@
+"""Benchmark ``deseq2-normalized run`` against a bare Rscript and PyDESeq2.
+
+For every size: simulate the matrix (cached in ``benchmarks/data``), then run the three
+tools ``--reps`` times each, alternating (the order rotates every repetition), measuring
+per run the wall time, the CPU time (user + system of the process and its waited-for
+children, from ``os.wait4``) and the peak resident memory (``ru_maxrss``: the largest of the
+process and its children, not their sum). Then check that the results agree and write
+``benchmarks/RESULTS.md`` (and the raw runs to ``benchmarks/results.json``).
+
+Extras (``--extras``): ``--threads 2`` against ``--threads 1`` at the medium size, the
+glmGamPoi fit against the default parametric fit at the large size, and
+``deseq2-normalized check`` at the large size.
+
+Usage::
+
+    python benchmarks/run.py [--sizes small,medium,large] [--reps 3,2,1] [--extras threads,glmgampoi,check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from simulate import SIZES, simulate  # noqa: E402
+
+log = logging.getLogger("bench")
+
+TOOLS = ("deseq2-normalized", "bare Rscript", "PyDESeq2")
+RESULT_FILE = "results_condition_B_vs_A.tsv"
+#: R vs this tool: the same DESeq2 run, so the results must agree to this relative error.
+EXACT_RTOL = 1e-8
+#: PyDESeq2's own test suite compares its results with DESeq2's at 2% relative error.
+PYDESEQ2_RTOL = 0.02
+COMPARED = ("baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj")
+
+
+@dataclass
+class Run:
+    """One timed run."""
+
+    tool: str
+    size: str
+    rep: int
+    wall_s: float
+    cpu_s: float
+    maxrss_mib: float
+    returncode: int
+    load1: float
+
+
+def timed(cmd: list[str], log_path: Path, env: dict[str, str] | None = None) -> tuple[float, float, float, int]:
+    """Run ``cmd``; return wall seconds, CPU seconds, peak RSS (MiB) and the exit code."""
+    with open(log_path, "wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
+
+
+def commands(
+    tool: str, counts: Path, samples: Path, out: Path, args: argparse.Namespace, extra: tuple[str, ...] = ()
+) -> list[str]:
+    """The command line of ``tool`` on one matrix."""
+    if tool == "deseq2-normalized":
+        return [
+            str(ROOT / args.venv / "bin" / "deseq2-normalized"),
+            "run",
+            "--counts",
+            str(counts),
+            "--samples",
+            str(samples),
+            "--out-dir",
+            str(out),
+            "--reference",
+            "A",
+            "--transform",
+            args.transform,
+            *extra,
+        ]
+    if tool == "bare Rscript":
+        return ["Rscript", str(HERE / "bare_deseq2.R"), str(counts), str(samples), str(out), args.transform, *extra]
+    if tool == "PyDESeq2":
+        return [
+            str(ROOT / args.bench_venv / "bin" / "python"),
+            str(HERE / "run_pydeseq2.py"),
+            str(counts),
+            str(samples),
+            str(out),
+            "--transform",
+            args.transform,
+            "--cpus",
+            str(args.pydeseq2_cpus),
+        ]
+    raise ValueError(tool)
+
+
+def load1() -> float:
+    """The one-minute load average."""
+    return os.getloadavg()[0]
+
+
+def read_results(path: Path) -> pd.DataFrame:
+    """A results table indexed by gene."""
+    return pd.read_csv(path, sep="\t", index_col=0, na_values=["NA"]).sort_index()
+
+
+def compare(reference: pd.DataFrame, other: pd.DataFrame, rtol: float) -> dict[str, object]:
+    """Relative differences of ``other`` against ``reference`` column by column.
+
+    Returns the NA-pattern agreement, the largest relative difference per column (where
+    both are finite), the share of genes within ``rtol`` and whether all columns pass.
+    """
+    out: dict[str, object] = {"genes": len(reference), "same_genes": bool(reference.index.equals(other.index))}
+    if not out["same_genes"]:
+        out["passed"] = False
+        return out
+    worst: dict[str, float] = {}
+    within: dict[str, float] = {}
+    na_same = True
+    for col in COMPARED:
+        a = reference[col].to_numpy(dtype=float)
+        b = other[col].to_numpy(dtype=float)
+        na_same &= bool(np.array_equal(np.isnan(a), np.isnan(b)))
+        both = ~np.isnan(a) & ~np.isnan(b)
+        rel = np.abs(a[both] - b[both]) / np.maximum(np.abs(a[both]), 1e-300)
+        rel[(a[both] == 0) & (b[both] == 0)] = 0.0
+        worst[col] = float(rel.max()) if rel.size else 0.0
+        within[col] = float(np.mean(rel <= rtol)) if rel.size else 1.0
+    out.update(na_pattern_same=na_same, max_rel_diff=worst, share_within=within, rtol=rtol)
+    out["passed"] = na_same and all(v <= rtol for v in worst.values())
+    sig_a = reference["padj"] < 0.1
+    sig_b = other["padj"] < 0.1
+    out["calls_padj_0.1"] = {
+        "reference": int(sig_a.sum()),
+        "other": int(sig_b.sum()),
+        "both": int((sig_a & sig_b).sum()),
+    }
+    return out
+
+
+def compare_counts(a: Path, b: Path) -> bool:
+    """Whether two normalized-count tables hold the same numbers."""
+    x = pd.read_csv(a, sep="\t", index_col=0).sort_index()
+    y = pd.read_csv(b, sep="\t", index_col=0).sort_index()
+    return bool(x.index.equals(y.index) and np.allclose(x.to_numpy(float), y.to_numpy(float), rtol=1e-12, atol=0))
+
+
+def machine() -> dict[str, str]:
+    """Facts about the machine and the software versions."""
+
+    def sh(cmd: list[str]) -> str:
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return "unavailable"
+
+    lscpu = sh(["lscpu"])
+    keep = ("Model name", "CPU(s)", "Thread(s) per core", "Core(s) per socket", "Socket(s)", "L3 cache", "CPU MHz")
+    cpu = "; ".join(
+        line.split(":", 1)[0].strip() + ": " + line.split(":", 1)[1].strip()
+        for line in lscpu.splitlines()
+        if line.split(":", 1)[0].strip() in keep
+    )
+    mem = sh(["free", "-g"]).splitlines()
+    r = sh(
+        [
+            "Rscript",
+            "-e",
+            "cat(R.version.string, '; DESeq2', as.character(packageVersion('DESeq2')), "
+            "'; glmGamPoi', as.character(packageVersion('glmGamPoi')), "
+            "'; data.table', as.character(packageVersion('data.table')), '; BLAS', "
+            "sessionInfo()$BLAS)",
+        ]
+    )
+    ours = sh(
+        [
+            str(ROOT / ".venv/bin/python"),
+            "-c",
+            "import deseq2_normalized, rpy2, pandas, numpy; print(deseq2_normalized.__version__, "
+            "'rpy2', rpy2.__version__, 'pandas', pandas.__version__, 'numpy', numpy.__version__)",
+        ]
+    )
+    py = sh(
+        [
+            str(ROOT / "benchmarks/.venv-bench/bin/python"),
+            "-c",
+            "import pydeseq2, pandas, numpy, scipy; print('pydeseq2', pydeseq2.__version__, 'pandas', "
+            "pandas.__version__, 'numpy', numpy.__version__, 'scipy', scipy.__version__)",
+        ]
+    )
+    return {
+        "cpu": cpu,
+        "memory": mem[1] if len(mem) > 1 else "unavailable",
+        "kernel": platform.platform(),
+        "python": platform.python_version(),
+        "R": r,
+        "deseq2-normalized": ours,
+        "PyDESeq2": py,
+        "git": sh(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
+    }
+
+
+def median(values: list[float]) -> float:
+    """Median (nan for no values)."""
+    return statistics.median(values) if values else float("nan")
+
+
+def summarize(runs: list[Run], size: str, tool: str) -> dict[str, float]:
+    """Medians of the successful runs of one tool at one size."""
+    ok = [r for r in runs if r.size == size and r.tool == tool and r.returncode == 0]
+    return {
+        "n": len(ok),
+        "wall": median([r.wall_s for r in ok]),
+        "cpu": median([r.cpu_s for r in ok]),
+        "rss": median([r.maxrss_mib for r in ok]),
+        "wall_min": min((r.wall_s for r in ok), default=float("nan")),
+        "wall_max": max((r.wall_s for r in ok), default=float("nan")),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line."""
+    parser = argparse.ArgumentParser(description="Benchmark deseq2-normalized against a bare Rscript and PyDESeq2")
+    parser.add_argument("--sizes", default="small,medium,large", help="comma-separated: tiny, small, medium, large")
+    parser.add_argument("--reps", default="3,3,1", help="repetitions per size (one number, or one per size)")
+    parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of: " + ", ".join(TOOLS))
+    parser.add_argument("--extras", default="threads,glmgampoi,check", help="threads, glmgampoi, check, or none")
+    parser.add_argument("--extra-reps", type=int, default=1, help="repetitions of each extra (default 1)")
+    parser.add_argument("--transform", choices=("none", "vst"), default="none", help="transform in every tool")
+    parser.add_argument("--pydeseq2-cpus", type=int, default=1, help="PyDESeq2 n_cpus (default 1 = serial, as R)")
+    parser.add_argument("--data", type=Path, default=HERE / "data", help="cache of simulated matrices")
+    parser.add_argument("--venv", default=".venv")
+    parser.add_argument("--bench-venv", default="benchmarks/.venv-bench")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--json", type=Path, default=HERE / "results.json")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="bench %(asctime)s: %(message)s", datefmt="%H:%M:%S", stream=sys.stderr
+    )
+
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    reps_list = [int(x) for x in args.reps.split(",")]
+    reps = {s: reps_list[i] if i < len(reps_list) else reps_list[-1] for i, s in enumerate(sizes)}
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    extras = [] if args.extras == "none" else [e.strip() for e in args.extras.split(",") if e.strip()]
+    if "PyDESeq2" in tools and not (ROOT / args.bench_venv / "bin" / "python").exists():
+        parser.error(
+            f"{args.bench_venv} is missing: make bench creates it (pip install -r benchmarks/requirements.txt)"
+        )
+
+    started = dt.datetime.now()
+    load_start = os.getloadavg()
+    work = Path(tempfile.mkdtemp(prefix="deseq2-normalized-bench-"))
+    runs: list[Run] = []
+    checks: dict[str, dict[str, object]] = {}
+    extra_runs: list[Run] = []
+    check_detail: dict[str, object] = {}
+    try:
+        for size in sizes:
+            genes, n_samples, seed = SIZES[size]
+            counts = args.data / f"counts_{genes}x{n_samples}.tsv"
+            samples = args.data / f"samples_{genes}x{n_samples}.tsv"
+            if not counts.exists() or not samples.exists():
+                simulate(genes, n_samples, seed, args.data)
+            for rep in range(reps[size]):
+                order = tools[rep % len(tools) :] + tools[: rep % len(tools)]
+                for tool in order:
+                    out = work / size / tool.replace(" ", "_") / str(rep)
+                    if out.exists():
+                        shutil.rmtree(out)
+                    out.mkdir(parents=True)
+                    la = load1()
+                    wall, cpu, rss, rc = timed(commands(tool, counts, samples, out, args), out.parent / f"{rep}.log")
+                    runs.append(Run(tool, size, rep, wall, cpu, rss, rc, la))
+                    log.info(
+                        "%s %s rep %d: %.1f s wall, %.1f s CPU, %.0f MiB, exit %d (load %.2f)",
+                        size,
+                        tool,
+                        rep + 1,
+                        wall,
+                        cpu,
+                        rss,
+                        rc,
+                        la,
+                    )
+                    if rc != 0:
+                        log.error("%s failed; see %s", tool, out.parent / f"{rep}.log")
+            checks[size] = check_size(work / size, tools)
+            log.info("%s: results check %s", size, json.dumps(checks[size]))
+
+            if size == "medium" and "threads" in extras:
+                for rep in range(args.extra_reps):
+                    for threads in (1, 2) if rep % 2 == 0 else (2, 1):
+                        extra_runs.append(
+                            run_extra(
+                                f"threads {threads}",
+                                size,
+                                rep,
+                                counts,
+                                samples,
+                                work,
+                                args,
+                                ("--threads", str(threads)),
+                            )
+                        )
+            if size == "large" and "glmgampoi" in extras:
+                for rep in range(args.extra_reps):
+                    extra_runs.append(
+                        run_extra(
+                            "fit-type glmGamPoi", size, rep, counts, samples, work, args, ("--fit-type", "glmGamPoi")
+                        )
+                    )
+                checks["glmGamPoi vs parametric"] = compare_glmgampoi(work / size)
+            if size == "large" and "check" in extras:
+                for rep in range(max(args.extra_reps, 3)):
+                    cmd = [
+                        str(ROOT / args.venv / "bin" / "deseq2-normalized"),
+                        "check",
+                        "--counts",
+                        str(counts),
+                        "--samples",
+                        str(samples),
+                    ]
+                    la = load1()
+                    wall, cpu, rss, rc = timed(cmd, work / f"check_{rep}.log")
+                    extra_runs.append(Run("check", size, rep, wall, cpu, rss, rc, la))
+                    log.info("check %s rep %d: %.1f s wall, %.0f MiB, exit %d", size, rep + 1, wall, rss, rc)
+                check_detail = {"stage_times": (work / "check_0.log").read_text(errors="replace")}
+    finally:
+        finished = dt.datetime.now()
+        info = machine()
+        record = {
+            "started": started.isoformat(timespec="seconds"),
+            "finished": finished.isoformat(timespec="seconds"),
+            "load_start": load_start,
+            "load_end": os.getloadavg(),
+            "args": {k: str(v) for k, v in vars(args).items()},
+            "machine": info,
+            "runs": [asdict(r) for r in runs],
+            "extra_runs": [asdict(r) for r in extra_runs],
+            "checks": checks,
+            "check_detail": check_detail,
+        }
+        args.json.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        args.out.write_text(render(record, sizes, reps, tools), encoding="utf-8")
+        log.info("wrote %s and %s (scratch outputs in %s)", args.out, args.json, work)
+    shutil.rmtree(work, ignore_errors=True)
+    failed = [r for r in runs + extra_runs if r.returncode != 0]
+    bad = [
+        name
+        for c in checks.values()
+        for name, v in c.items()
+        if isinstance(v, dict) and v.get("strict", True) and not v.get("passed", False)
+    ]
+    return 1 if failed or bad else 0
+
+
+def run_extra(
+    label: str,
+    size: str,
+    rep: int,
+    counts: Path,
+    samples: Path,
+    work: Path,
+    args: argparse.Namespace,
+    extra: tuple[str, ...],
+) -> Run:
+    """One extra run of this tool (threads, fit type)."""
+    out = work / size / label.replace(" ", "_") / str(rep)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    la = load1()
+    wall, cpu, rss, rc = timed(
+        commands("deseq2-normalized", counts, samples, out, args, extra), out.parent / f"{rep}.log"
+    )
+    log.info(
+        "%s %s rep %d: %.1f s wall, %.1f s CPU, %.0f MiB, exit %d (load %.2f)",
+        size,
+        label,
+        rep + 1,
+        wall,
+        cpu,
+        rss,
+        rc,
+        la,
+    )
+    return Run(label, size, rep, wall, cpu, rss, rc, la)
+
+
+def check_size(folder: Path, tools: list[str]) -> dict[str, object]:
+    """Compare the last run's results of each tool with the bare R script's."""
+
+    def result_of(tool: str) -> Path | None:
+        base = folder / tool.replace(" ", "_")
+        reps = sorted((p for p in base.glob("*") if p.is_dir()), key=lambda p: int(p.name)) if base.exists() else []
+        return reps[-1] if reps else None
+
+    out: dict[str, object] = {}
+    r_dir = result_of("bare Rscript")
+    if r_dir is None:
+        return out
+    reference = read_results(r_dir / RESULT_FILE)
+    ours = result_of("deseq2-normalized")
+    if ours is not None:
+        cmp = compare(reference, read_results(ours / RESULT_FILE), EXACT_RTOL)
+        cmp["normalized_counts_equal"] = compare_counts(r_dir / "normalized_counts.tsv", ours / "normalized_counts.tsv")
+        cmp["passed"] = bool(cmp["passed"]) and cmp["normalized_counts_equal"]
+        out["deseq2-normalized vs bare Rscript"] = cmp
+    py = result_of("PyDESeq2")
+    if py is not None:
+        cmp = compare(reference, read_results(py / RESULT_FILE), PYDESEQ2_RTOL)
+        cmp["normalized_counts_equal"] = compare_counts(r_dir / "normalized_counts.tsv", py / "normalized_counts.tsv")
+        cmp["strict"] = False  # reported, not a failure of the benchmark: PyDESeq2 is a re-implementation
+        out["PyDESeq2 vs bare Rscript"] = cmp
+    return out
+
+
+def compare_glmgampoi(folder: Path) -> dict[str, object]:
+    """How far glmGamPoi's results are from the default fit's (this tool, both)."""
+    default = sorted((folder / "deseq2-normalized").glob("*/" + RESULT_FILE))
+    gam = sorted((folder / "fit-type_glmGamPoi").glob("*/" + RESULT_FILE))
+    if not default or not gam:
+        return {}
+    cmp = compare(read_results(default[-1]), read_results(gam[-1]), PYDESEQ2_RTOL)
+    cmp["strict"] = False
+    return cmp
+
+
+def fmt(x: float, digits: int = 1) -> str:
+    """A number for the table ('n/a' for nan)."""
+    return "n/a" if x != x else f"{x:,.{digits}f}"
+
+
+def render(record: dict, sizes: list[str], reps: dict[str, int], tools: list[str]) -> str:
+    """RESULTS.md from the record."""
+    runs = [Run(**r) for r in record["runs"]]
+    extra = [Run(**r) for r in record["extra_runs"]]
+    m = record["machine"]
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `benchmarks/run.py` (`make bench`); the raw runs are in `benchmarks/results.json`.",
+        "",
+        f"- Run: {record['started']} to {record['finished']}; command: "
+        f"`python benchmarks/run.py {' '.join(sys.argv[1:])}`".rstrip(),
+        f"- Load average (1, 5, 15 min) at start {tuple(round(x, 2) for x in record['load_start'])}, "
+        f"at end {tuple(round(x, 2) for x in record['load_end'])}",
+        f"- CPU: {m['cpu']}",
+        f"- Memory (free -g): `{m['memory']}`",
+        f"- OS: {m['kernel']}; Python {m['python']}",
+        f"- R: {m['R']}",
+        f"- deseq2-normalized {m['deseq2-normalized']} (git {m['git']})",
+        f"- {m['PyDESeq2']}",
+        "",
+        "Every tool does the same work: read the tab-separated normalized table, round it, fix every size "
+        f"factor to 1, fit condition B vs A, test at alpha 0.1 and write the sorted results table and the "
+        f"normalized counts (transform: `{record['args']['transform']}`; `none` leaves vst out of all three). "
+        "Wall = elapsed time, CPU = user + system time of the process and its children, peak RSS = "
+        "`ru_maxrss` (largest resident set of the process or any one child). Medians over the runs; the "
+        "three tools ran alternately (the order rotates each repetition). The machine is shared with other "
+        "engineers' test runs, so single runs are noisy; the load average of every run is in results.json.",
+        "",
+        "| size (genes x samples) | tool | runs | wall s (median) | wall s (min-max) | CPU s | peak RSS MiB "
+        "| wall / bare R | RSS / bare R |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for size in sizes:
+        genes, n, _ = SIZES[size]
+        base = summarize(runs, size, "bare Rscript")
+        for tool in tools:
+            s = summarize(runs, size, tool)
+            ratio_w = s["wall"] / base["wall"] if base["n"] else float("nan")
+            ratio_m = s["rss"] / base["rss"] if base["n"] else float("nan")
+            lines.append(
+                f"| {size} ({genes:,} x {n}) | {tool} | {s['n']} | {fmt(s['wall'])} | {fmt(s['wall_min'])}-"
+                f"{fmt(s['wall_max'])} | {fmt(s['cpu'])} | {fmt(s['rss'], 0)} | {fmt(ratio_w, 3)} | {fmt(ratio_m, 2)} |"
+            )
+    lines += ["", "## Do the results match?", ""]
+    for size, cmp in record["checks"].items():
+        for name, c in cmp.items():
+            if not isinstance(c, dict) or "max_rel_diff" not in c:
+                lines.append(f"- {size}, {name}: {c}")
+                continue
+            worst = ", ".join(f"{k} {v:.1e}" for k, v in c["max_rel_diff"].items())
+            share = ", ".join(f"{k} {100 * v:.2f}%" for k, v in c["share_within"].items())
+            calls = c.get("calls_padj_0.1", {})
+            lines.append(
+                f"- **{size}, {name}** (tolerance {c['rtol']:g} relative): "
+                f"{'PASS' if c['passed'] else 'outside tolerance'}; same NA pattern: {c['na_pattern_same']}; "
+                f"normalized counts equal: {c.get('normalized_counts_equal', 'n/a')}; largest relative difference: "
+                f"{worst}; genes within tolerance: {share}; genes at padj < 0.1: {calls.get('reference')} vs "
+                f"{calls.get('other')} ({calls.get('both')} in both)."
+            )
+    if extra:
+        lines += [
+            "",
+            "## Extras (deseq2-normalized only)",
+            "",
+            "| size | variant | runs | wall s (median) | CPU s | peak RSS MiB |",
+            "| --- | --- | ---: | ---: | ---: | ---: |",
+        ]
+        for label in dict.fromkeys(r.tool for r in extra):
+            for size in dict.fromkeys(r.size for r in extra if r.tool == label):
+                ok = [r for r in extra if r.tool == label and r.size == size and r.returncode == 0]
+                lines.append(
+                    f"| {size} | {label} | {len(ok)} | {fmt(median([r.wall_s for r in ok]))} | "
+                    f"{fmt(median([r.cpu_s for r in ok]))} | {fmt(median([r.maxrss_mib for r in ok]), 0)} |"
+                )
+    lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
