@@ -227,3 +227,18 @@ def test_threads_change_nothing(tmp_path, small, cli):
     name = "results_condition_untreated_vs_treated.tsv"
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "one" / name, sep="\t"),
                                   pd.read_csv(tmp_path / "two" / name, sep="\t"))
+
+
+def test_check_names_the_kind_of_table(tmp_path, normalized_path, cli):
+    ok = cli("check", "--counts", normalized_path)
+    assert "table kind: scaled counts (DESeq2 median-of-ratios)" in ok.out
+    assert "recommendation: use --method recover" in ok.out
+    values = pd.read_csv(normalized_path, sep="\t", index_col=0)
+    centred = np.log2(values + 1)
+    centred = centred.sub(centred.mean(axis=1), axis=0)
+    path = tmp_path / "centred.tsv"
+    centred.to_csv(path, sep="\t")
+    bad = cli("check", "--counts", path)
+    assert bad.code == 2
+    assert "table kind: not recoverable (values below zero)" in bad.out
+    assert "values below zero; this is not a table of counts" in bad.err

@@ -24,6 +24,7 @@ from deseq2_normalized.analysis import (
     run_analysis,
     software_versions,
 )
+from deseq2_normalized.classify import classify_table
 from deseq2_normalized.errors import DESeq2NormalizedError, InputError
 from deseq2_normalized.outputs import prepare_out_dir, write_outputs
 from deseq2_normalized.progress import stage
@@ -197,11 +198,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
     with stage("reading"):
         counts = read_counts(args.counts)
         samples = read_samples(args.samples) if args.samples else None
+    if (counts.to_numpy() < 0).any():
+        # Not a table of counts at all: say what it looks like, then fail as bad input.
+        print(classify_table(counts).text())
+        raise InputError(f"{args.counts}: values below zero; this is not a table of counts")
     with stage("checking"):
         result = check_table(counts, samples, sf_tolerance=args.sf_tolerance, source=str(args.counts))
     print(result.verdict)
     print()
     print(result.size_factors.table.to_string(float_format=lambda x: f"{x:.4f}"))
+    if result.classification is not None:
+        print()
+        print(result.classification.text())
     if args.json:
         args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
     if not result.size_factors.passed:
