@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Local Galaxy harness for the deseq2_normalized tool.
+
+    harness.py start [--port N] [--run-dir DIR]  start Galaxy in the background, create the user
+    harness.py stop [--run-dir DIR]              stop it by process id
+    harness.py lint                              planemo lint of the tool, warnings are failures
+    harness.py tool-test [--run-dir DIR]         run every tool test against the started Galaxy
+    harness.py browser-test [--run-dir DIR]      run tests/galaxy (headless Chromium) against it
+    harness.py test                              all of the above on a fresh Galaxy, always stopped
+    harness.py serve [--port 8080]               Galaxy for a person until Ctrl-C, then stopped
+
+The Galaxy virtualenv comes from galaxy/setup_galaxy.sh (``$DESEQ2N_GALAXY_HOME/venv``); run
+folders live in ``$DESEQ2N_GALAXY_HOME/runs/``. Progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import galaxy_server
+from galaxy_server import ROOT, State, galaxy_home, galaxy_venv
+
+log = logging.getLogger("harness")
+TOOL_ID = "deseq2_normalized"
+TOOL_XML = ROOT / "tool" / "deseq2_normalized.xml"
+# bio.tools is not reachable offline; its linter then warns about every xref. The xref
+# "deseq2" is DESeq2's bio.tools id (https://bio.tools/deseq2).
+LINT_SKIP = "BioToolsValid"
+
+
+def _run(command: list[str], **kwargs) -> int:
+    log.info("$ %s", " ".join(command))
+    return subprocess.call(command, **kwargs)
+
+
+def _state(run_dir: Path) -> State:
+    state = State.load(run_dir)
+    if state is None or not state.user_api_key:
+        raise SystemExit(f"no started Galaxy in {run_dir}: run 'harness.py start' first")
+    return state
+
+
+def lint() -> int:
+    command = [str(galaxy_venv() / "bin" / "planemo"), "lint", "--fail_level", "warn", "--skip", LINT_SKIP, str(TOOL_XML)]
+    return _run(command)
+
+
+def tool_test(run_dir: Path, out_dir: Path) -> int:
+    state = _state(run_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = out_dir / "tool_test.json"
+    command = [
+        str(galaxy_venv() / "bin" / "galaxy-tool-test"),
+        "-u", state.url, "-k", state.user_api_key, "-a", state.user_api_key,
+        "-t", TOOL_ID, "--parallel-tests", os.environ.get("DESEQ2N_TOOL_TEST_PARALLEL", "2"),
+        "-j", str(report), "-o", str(out_dir / "tool_test_outputs"), "--history-per-test-case",
+    ]  # fmt: skip
+    began = time.monotonic()
+    code = _run(command)
+    passed, failed = _summary(report)
+    log.info("tool tests: %d passed, %d failed in %.0f s (report: %s)", passed, failed, time.monotonic() - began, report)
+    if code == 0 and (failed or not passed):
+        code = 1
+    return code
+
+
+def _summary(report: Path) -> tuple[int, int]:
+    if not report.exists():
+        return 0, 0
+    tests = json.loads(report.read_text()).get("tests", [])
+    statuses = [t.get("data", {}).get("status") for t in tests]
+    for test in tests:
+        if test.get("data", {}).get("status") != "success":
+            log.error("FAILED %s: %s", test.get("id"), (test.get("data", {}).get("job") or {}).get("stderr", "")[-2000:])
+    return statuses.count("success"), len(statuses) - statuses.count("success")
+
+
+def browser_test(run_dir: Path) -> int:
+    state = _state(run_dir)
+    env = dict(os.environ)
+    env.update(
+        DESEQ2N_GALAXY_URL=state.url,
+        DESEQ2N_GALAXY_EMAIL=state.email,
+        DESEQ2N_GALAXY_PASSWORD=state.password,
+        DESEQ2N_BROWSER_TEST="1",
+    )
+    command = [
+        str(galaxy_venv() / "bin" / "python"), "-m", "pytest", "-v", "-p", "no:cacheprovider",
+        "--confcutdir", str(ROOT / "tests" / "galaxy"), str(ROOT / "tests" / "galaxy"),
+    ]  # fmt: skip
+    return _run(command, env=env, cwd=ROOT)
+
+
+def test_all(run_dir: Path, out_dir: Path, port: int | None) -> int:
+    """Lint, then a fresh Galaxy: tool tests and browser test; the server is always stopped."""
+    codes = {"lint": lint()}
+    began = time.monotonic()
+    try:
+        galaxy_server.start(run_dir, port=port, fresh=True)
+        log.info("Galaxy up in %.0f s", time.monotonic() - began)
+        codes["tool tests"] = tool_test(run_dir, out_dir)
+        codes["browser test"] = browser_test(run_dir)
+    finally:
+        galaxy_server.stop(run_dir)
+    for name, code in codes.items():
+        log.info("%-13s %s", name, "ok" if code == 0 else f"FAILED (exit {code})")
+    return 0 if all(c == 0 for c in codes.values()) else 1
+
+
+def serve(run_dir: Path, port: int) -> int:
+    """Start Galaxy for a person, print how to log in, wait for Ctrl-C, stop it."""
+
+    def _interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        state = galaxy_server.start(run_dir, port=port)
+        print(
+            f"\nGalaxy is running with the deseq2_normalized tool:\n"
+            f"  URL:      {state.url}\n  login:    {state.email}\n  password: {state.password}\n"
+            f"  log:      {run_dir / 'galaxy.log'}\n"
+            f"Example data to upload: {ROOT / 'test-data' / 'pasilla_normalized.tsv'} and "
+            f"{ROOT / 'test-data' / 'pasilla_samples.tsv'}\nPress Ctrl-C to stop.\n",
+            file=sys.stderr,
+            flush=True,
+        )
+        while galaxy_server._alive(state.pid):
+            time.sleep(2)
+        log.error("Galaxy exited; last lines of its log:\n%s", galaxy_server.log_tail(run_dir))
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        galaxy_server.stop(run_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="harness: %(message)s", stream=sys.stderr)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("start", "stop", "lint", "tool-test", "browser-test", "test", "serve"))
+    parser.add_argument("--run-dir", type=Path, help="run folder (default: $DESEQ2N_GALAXY_HOME/runs/<test|serve>)")
+    parser.add_argument("--port", type=int, help="port on 127.0.0.1 (default: a free one; 8080 for serve)")
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "tests" / "galaxy" / "output", help="test reports")
+    args = parser.parse_args(argv)
+    run_dir = (args.run_dir or galaxy_home() / "runs" / ("serve" if args.command == "serve" else "test")).resolve()
+    if args.command == "start":
+        state = galaxy_server.start(run_dir, port=args.port)
+        print(state.url)
+        return 0
+    if args.command == "stop":
+        galaxy_server.stop(run_dir)
+        return 0
+    if args.command == "lint":
+        return lint()
+    if args.command == "tool-test":
+        return tool_test(run_dir, args.out_dir)
+    if args.command == "browser-test":
+        return browser_test(run_dir)
+    if args.command == "test":
+        return test_all(run_dir, args.out_dir, args.port)
+    return serve(run_dir, args.port or int(os.environ.get("GALAXY_PORT", "8080")))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Make the small galaxy_* test files of the Galaxy tool from the pasilla test data.
+
+Run from the repository root: ``python galaxy/make_test_data.py``. Deterministic; see
+test-data/galaxy_SOURCE.md for what each file is.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent.parent / "test-data"
+STEP = 6  # keep every 6th gene: about 2,400 of 14,599 (VST needs 1,000 with mean > 5)
+# Genes that must be present: strongly changed by the pasilla knock-down (used in assertions).
+KEEP = {"FBgn0039155", "FBgn0025111", "FBgn0029167", "FBgn0003360", "FBgn0035085"}
+
+
+def _read(name: str) -> list[list[str]]:
+    with open(DATA / name, newline="") as handle:
+        return list(csv.reader(handle, delimiter="\t"))
+
+
+def _write(name: str, rows: list[list[str]], delimiter: str = "\t") -> None:
+    with open(DATA / name, "w", newline="") as handle:
+        csv.writer(handle, delimiter=delimiter, lineterminator="\n").writerows(rows)
+
+
+def _subset(rows: list[list[str]]) -> list[list[str]]:
+    header, body = rows[0], rows[1:]
+    return [header] + [r for i, r in enumerate(body) if i % STEP == 0 or r[0] in KEEP]
+
+
+def main() -> None:
+    normalized = _subset(_read("pasilla_normalized.tsv"))
+    _write("galaxy_normalized.tsv", normalized)
+    _write("galaxy_normalized.csv", normalized, delimiter=",")
+    _write("galaxy_raw_counts.tsv", _subset(_read("pasilla_counts.tsv")))
+    samples = _read("pasilla_samples.tsv")
+    # A three-level factor for the several-contrasts test: treated samples split in two doses.
+    dose = {"treated1": "high", "treated2": "low", "treated3": "high"}
+    three = [["sample", "dose", "type"]]
+    for name, condition, kind in samples[1:]:
+        three.append([name, dose.get(name, "none") if condition == "treated" else "none", kind])
+    _write("galaxy_samples_3levels.tsv", three)
+
+
+if __name__ == "__main__":
+    main()
