@@ -120,7 +120,60 @@ def write_table(frame: pd.DataFrame, path: Path, index_label: str, float_format:
     values = frame.to_numpy()
     if values.dtype.kind == "f" and np.isfinite(values).all() and np.array_equal(values, np.rint(values)):
         frame = frame.astype(np.int64)
+        if _write_counts(frame, path, index_label):
+            return
     frame.to_csv(path, sep="\t", na_rep="NA", index_label=index_label, float_format=float_format)
+
+
+_NEEDS_QUOTES = ("\t", '"', "\n", "\r")
+_ROWS_PER_BLOCK = 4096
+
+
+def _write_counts(frame: pd.DataFrame, path: Path, index_label: str) -> bool:
+    """Write a non-negative integer matrix byte for byte as ``to_csv`` would, but vectorized.
+
+    pandas formats the cells one by one (seconds for 60,000 x 200); here the digits of a
+    block of rows are computed with numpy and the padding is masked away. Returns False,
+    writing nothing, when the fast path does not apply (negative values, labels that
+    ``to_csv`` would quote); the caller then falls back to ``to_csv``.
+    """
+    values = frame.to_numpy(dtype=np.int64)
+    labels = [str(x) for x in frame.index]
+    header = [index_label, *(str(c) for c in frame.columns)]
+    if values.size == 0 or values.min() < 0 or any(ch in s for s in (*labels, *header) for ch in _NEEDS_QUOTES):
+        return False
+    top = int(values.max())
+    width = len(str(top))
+    if top < 2**32:
+        values = values.astype(np.uint32)  # integer division is much faster on 32 bits
+    with open(path, "wb") as fh:
+        fh.write(("\t".join(header) + "\n").encode("utf-8"))
+        for start in range(0, values.shape[0], _ROWS_PER_BLOCK):
+            block = values[start : start + _ROWS_PER_BLOCK]
+            rows, cols = block.shape
+            # Each cell as `width` right-aligned digits and a tab (a newline after the last column).
+            chars = np.empty((rows, cols, width + 1), dtype=np.uint8)
+            ndigits = np.ones((rows, cols), dtype=np.int8)
+            rest = block.copy()
+            for k in range(width - 1, -1, -1):
+                rest, digit = np.divmod(rest, 10)
+                chars[:, :, k] = digit
+                if k:
+                    ndigits += rest > 0
+            chars[:, :, :width] += 48
+            chars[:, :, width] = 9
+            chars[:, -1, width] = 10
+            keep = np.arange(width + 1, dtype=np.int8) >= (width - ndigits)[:, :, None]
+            text = chars[keep].tobytes()
+            ends = np.cumsum(ndigits.sum(axis=1, dtype=np.int64) + cols).tolist()
+            out = bytearray()
+            begin = 0
+            for label, end in zip(labels[start : start + rows], ends):
+                out += label.encode("utf-8") + b"\t"
+                out += text[begin:end]
+                begin = end
+            fh.write(out)
+    return True
 
 
 def write_json(data: dict[str, Any], path: Path) -> None:
