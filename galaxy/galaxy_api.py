@@ -16,7 +16,9 @@ class GalaxyApiError(RuntimeError):
     """An API call failed."""
 
 
-def call(url: str, path: str, key: str | None = None, payload: dict[str, Any] | None = None, timeout: float = 30) -> Any:
+def call(
+    url: str, path: str, key: str | None = None, payload: dict[str, Any] | None = None, timeout: float = 30
+) -> Any:
     """GET (or POST ``payload`` as JSON) ``url + path`` and return the decoded JSON answer."""
     data = None if payload is None else json.dumps(payload).encode()
     request = urllib.request.Request(url.rstrip("/") + path, data=data, method="GET" if data is None else "POST")
@@ -51,7 +53,9 @@ def ensure_user(url: str, master_key: str, email: str, username: str, password: 
     if found:
         user_id = found[0]["id"]
     else:
-        created = call(url, "/api/users", key=master_key, payload={"username": username, "email": email, "password": password})
+        created = call(
+            url, "/api/users", key=master_key, payload={"username": username, "email": email, "password": password}
+        )
         user_id = created["id"]
         log.info("created Galaxy user %s", email)
     return str(call(url, f"/api/users/{user_id}/api_key", key=master_key, payload={}))

@@ -49,7 +49,15 @@ def _state(run_dir: Path) -> State:
 
 
 def lint() -> int:
-    command = [str(galaxy_venv() / "bin" / "planemo"), "lint", "--fail_level", "warn", "--skip", LINT_SKIP, str(TOOL_XML)]
+    command = [
+        str(galaxy_venv() / "bin" / "planemo"),
+        "lint",
+        "--fail_level",
+        "warn",
+        "--skip",
+        LINT_SKIP,
+        str(TOOL_XML),
+    ]
     return _run(command)
 
 
@@ -66,7 +74,9 @@ def tool_test(run_dir: Path, out_dir: Path) -> int:
     began = time.monotonic()
     code = _run(command)
     passed, failed = _summary(report)
-    log.info("tool tests: %d passed, %d failed in %.0f s (report: %s)", passed, failed, time.monotonic() - began, report)
+    log.info(
+        "tool tests: %d passed, %d failed in %.0f s (report: %s)", passed, failed, time.monotonic() - began, report
+    )
     if code == 0 and (failed or not passed):
         code = 1
     return code
@@ -79,7 +89,9 @@ def _summary(report: Path) -> tuple[int, int]:
     statuses = [t.get("data", {}).get("status") for t in tests]
     for test in tests:
         if test.get("data", {}).get("status") != "success":
-            log.error("FAILED %s: %s", test.get("id"), (test.get("data", {}).get("job") or {}).get("stderr", "")[-2000:])
+            log.error(
+                "FAILED %s: %s", test.get("id"), (test.get("data", {}).get("job") or {}).get("stderr", "")[-2000:]
+            )
     return statuses.count("success"), len(statuses) - statuses.count("success")
 
 

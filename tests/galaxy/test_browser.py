@@ -61,7 +61,9 @@ def test_upload_run_and_read_results(page: Page) -> None:
     page.screenshot("tool_form_filled")
     page.wait("the Run Tool button", lambda: "disabled" not in (page.visible("#execute").get_attribute("class") or ""))
     page.visible("#execute").click()
-    page.wait("the job to be queued", lambda: "queued" in page.driver.page_source.lower() or len(page.history_items()) > 2)
+    page.wait(
+        "the job to be queued", lambda: "queued" in page.driver.page_source.lower() or len(page.history_items()) > 2
+    )
     page.screenshot("submitted")
 
     items = page.wait_for_items(5, timeout=900)  # 2 inputs + results, size factors, diagnostics
