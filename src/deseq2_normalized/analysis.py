@@ -353,9 +353,14 @@ def run_analysis(
 ) -> AnalysisResult:
     """Run DESeq2 on a DESeq2-normalized count matrix.
 
-    The table is rounded to integers, every size factor is set to 1 and DESeq2 runs as
-    usual; beforehand, size factors estimated on the rounded table are checked to be
-    close to 1 (see :class:`~deseq2_normalized.sizefactors.SizeFactorCheck`).
+    With ``method="round"`` (default) the table is rounded to integers, every size factor
+    is set to 1 and DESeq2 runs as usual; beforehand, size factors estimated on the rounded
+    table are checked to be close to 1 (see
+    :class:`~deseq2_normalized.sizefactors.SizeFactorCheck`). With ``method="recover"`` the
+    raw counts and original size factors are recovered from the table
+    (:mod:`deseq2_normalized.recovery`) and DESeq2 runs on them; ``"auto"`` recovers when
+    every sample is exactly recoverable and rounds otherwise. Tables that are not counts
+    (log-scale, VST-like) are refused.
 
     Parameters
     ----------
