@@ -21,7 +21,7 @@ rm -rf "$VENV"
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 # shellcheck disable=SC2086
-"$VENV/bin/python" -m pip install -q $SPEC
+"$VENV/bin/python" -m pip install -q $SPEC 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 "$VENV/bin/python" -c 'import galaxy.webapps.galaxy.fast_factory' >&2
 touch "$STAMP"
 echo "Galaxy virtualenv installed in $(( $(date +%s) - start )) s: $VENV" >&2
