@@ -33,3 +33,13 @@ def test_integer_matrix_written_like_to_csv(tmp_path: Path, case: int) -> None:
     write_table(frame, tmp_path / "fast.tsv", "gene_id")
     frame.astype(np.int64).to_csv(tmp_path / "ref.tsv", sep="\t", na_rep="NA", index_label="gene_id")
     assert (tmp_path / "fast.tsv").read_bytes() == (tmp_path / "ref.tsv").read_bytes()
+
+
+def test_float_table_written_like_to_csv(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    special = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e16, 1e15, 1e-5, 1e-4, 5e-324, 1.7976931348623157e308, 0.1, 3.0]
+    values = np.concatenate([rng.normal(size=4000), rng.lognormal(0, 20, 4000), special, [np.nan] * 3])
+    frame = pd.DataFrame(values.reshape(-1, 4), index=[f"g{i}" for i in range(len(values) // 4)], columns=list("abcd"))
+    write_table(frame, tmp_path / "fast.tsv", "gene_id")
+    frame.to_csv(tmp_path / "ref.tsv", sep="\t", na_rep="NA", index_label="gene_id")
+    assert (tmp_path / "fast.tsv").read_bytes() == (tmp_path / "ref.tsv").read_bytes()

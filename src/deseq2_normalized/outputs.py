@@ -122,11 +122,49 @@ def write_table(frame: pd.DataFrame, path: Path, index_label: str, float_format:
         frame = frame.astype(np.int64)
         if _write_counts(frame, path, index_label):
             return
+    elif float_format is None and _write_floats(frame, path, index_label):
+        return
     frame.to_csv(path, sep="\t", na_rep="NA", index_label=index_label, float_format=float_format)
 
 
 _NEEDS_QUOTES = ("\t", '"', "\n", "\r")
 _ROWS_PER_BLOCK = 4096
+
+
+def _plain_labels(frame: pd.DataFrame, index_label: str) -> tuple[list[str], list[str]] | None:
+    """Row labels and header as ``to_csv`` writes them, or None when it would quote one."""
+    labels = [str(x) for x in frame.index]
+    header = [index_label, *(str(c) for c in frame.columns)]
+    if any(ch in s for s in (*labels, *header) for ch in _NEEDS_QUOTES):
+        return None
+    return labels, header
+
+
+def _write_floats(frame: pd.DataFrame, path: Path, index_label: str) -> bool:
+    """Write an all-float64 table byte for byte as ``to_csv(na_rep="NA")`` would, several times faster.
+
+    ``to_csv`` writes each float as Python's shortest round-trip ``repr`` (exact); so does
+    this, without pandas' per-cell formatting machinery. Returns False, writing nothing,
+    when the fast path does not apply (other dtypes, labels that ``to_csv`` would quote).
+    """
+    if frame.shape[1] == 0 or not all(dtype == np.float64 for dtype in frame.dtypes):
+        return False
+    plain = _plain_labels(frame, index_label)
+    if plain is None:
+        return False
+    labels, header = plain
+    values = frame.to_numpy()
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write("\t".join(header) + "\n")
+        for start in range(0, values.shape[0], _ROWS_PER_BLOCK):
+            block = values[start : start + _ROWS_PER_BLOCK]
+            missing = np.isnan(block).any(axis=1).tolist()
+            lines = []
+            for label, row, has_na in zip(labels[start : start + len(block)], block.tolist(), missing):
+                cells = ["NA" if x != x else repr(x) for x in row] if has_na else map(repr, row)
+                lines.append(label + "\t" + "\t".join(cells) + "\n")
+            fh.write("".join(lines))
+    return True
 
 
 def _write_counts(frame: pd.DataFrame, path: Path, index_label: str) -> bool:
@@ -138,10 +176,10 @@ def _write_counts(frame: pd.DataFrame, path: Path, index_label: str) -> bool:
     ``to_csv`` would quote); the caller then falls back to ``to_csv``.
     """
     values = frame.to_numpy(dtype=np.int64)
-    labels = [str(x) for x in frame.index]
-    header = [index_label, *(str(c) for c in frame.columns)]
-    if values.size == 0 or values.min() < 0 or any(ch in s for s in (*labels, *header) for ch in _NEEDS_QUOTES):
+    plain = _plain_labels(frame, index_label)
+    if values.size == 0 or values.min() < 0 or plain is None:
         return False
+    labels, header = plain
     top = int(values.max())
     width = len(str(top))
     if top < 2**32:
