@@ -37,7 +37,8 @@ LINT_SKIP = "BioToolsValid"
 
 
 def _run(command: list[str], **kwargs) -> int:
-    log.info("$ %s", " ".join(command))
+    shown = ["***" if previous in ("-k", "-a") else part for previous, part in zip(["", *command], command)]
+    log.info("$ %s", " ".join(shown))
     return subprocess.call(command, **kwargs)
 
 
@@ -111,8 +112,22 @@ def browser_test(run_dir: Path) -> int:
     return _run(command, env=env, cwd=ROOT)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _interrupt_on_signals() -> None:
+    """Turn Ctrl-C, SIGTERM and SIGHUP into KeyboardInterrupt, so that ``finally`` stops Galaxy.
+
+    Set explicitly: a shell may have started us with SIGINT ignored (a background job).
+    """
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
+
+
 def test_all(run_dir: Path, out_dir: Path, port: int | None) -> int:
     """Lint, then a fresh Galaxy: tool tests and browser test; the server is always stopped."""
+    _interrupt_on_signals()
     codes = {"lint": lint()}
     began = time.monotonic()
     try:
@@ -129,11 +144,7 @@ def test_all(run_dir: Path, out_dir: Path, port: int | None) -> int:
 
 def serve(run_dir: Path, port: int) -> int:
     """Start Galaxy for a person, print how to log in, wait for Ctrl-C, stop it."""
-
-    def _interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _interrupt)
+    _interrupt_on_signals()
     try:
         state = galaxy_server.start(run_dir, port=port)
         print(

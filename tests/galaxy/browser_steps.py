@@ -115,6 +115,13 @@ class Page:
         self.wait("uploads to finish", lambda: self.driver.page_source.count("100%") >= len(files), timeout=180)
         self.visible("#btn-close").click()
 
+    def open_tool(self, query: str, tool_id: str) -> None:
+        """Find a tool with the tool panel's search box and open its form."""
+        self.open("/")
+        self.visible("input[placeholder='search tools']").send_keys(query)
+        self.visible(f"a.tool-link[data-tool-id='{tool_id}']").click()
+        self.visible("#execute")
+
     def history_items(self) -> list[WebElement]:
         return self.driver.find_elements(By.CSS_SELECTOR, ".content-item[data-hid]")
 

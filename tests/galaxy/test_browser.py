@@ -49,8 +49,7 @@ def test_upload_run_and_read_results(page: Page) -> None:
     page.wait_for_items(2, timeout=300)
     page.screenshot("uploaded")
 
-    page.open("/?tool_id=deseq2_normalized")
-    page.visible("#execute")
+    page.open_tool("normalized counts", "deseq2_normalized")
     page.screenshot("tool_form")
     page.pick("counts", MATRIX.name)
     page.pick("mode|samples", SAMPLES.name)
