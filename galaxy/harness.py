@@ -7,6 +7,8 @@
     harness.py tool-test [--run-dir DIR]         run every tool test against the started Galaxy
     harness.py browser-test [--run-dir DIR]      run tests/galaxy (headless Chromium) against it
     harness.py test                              all of the above on a fresh Galaxy, always stopped
+                                                 (own run folder, removed afterwards; its log is
+                                                 copied to the output folder)
     harness.py serve [--port 8080]               Galaxy for a person until Ctrl-C, then stopped
 
 The Galaxy virtualenv comes from galaxy/setup_galaxy.sh (``$DESEQ2N_GALAXY_HOME/venv``); run
@@ -19,6 +21,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -137,6 +140,11 @@ def test_all(run_dir: Path, out_dir: Path, port: int | None) -> int:
         codes["browser test"] = browser_test(run_dir)
     finally:
         galaxy_server.stop(run_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if (run_dir / "galaxy.log").exists():
+            shutil.copyfile(run_dir / "galaxy.log", out_dir / "galaxy.log")
+        if not os.environ.get("DESEQ2N_KEEP_GALAXY_RUN"):
+            shutil.rmtree(run_dir, ignore_errors=True)
     for name, code in codes.items():
         log.info("%-13s %s", name, "ok" if code == 0 else f"FAILED (exit {code})")
     return 0 if all(c == 0 for c in codes.values()) else 1
@@ -174,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, help="port on 127.0.0.1 (default: a free one; 8080 for serve)")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "tests" / "galaxy" / "output", help="test reports")
     args = parser.parse_args(argv)
-    run_dir = (args.run_dir or galaxy_home() / "runs" / ("serve" if args.command == "serve" else "test")).resolve()
+    default = {"serve": "serve", "test": f"test-{os.getpid()}"}.get(args.command, "test")
+    run_dir = (args.run_dir or galaxy_home() / "runs" / default).resolve()
     if args.command == "start":
         state = galaxy_server.start(run_dir, port=args.port)
         print(state.url)
