@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
                             "fit-type glmGamPoi", size, rep, counts, samples, work, args, ("--fit-type", "glmGamPoi")
                         )
                     )
-                checks["glmGamPoi vs parametric"] = compare_glmgampoi(work / size)
+                checks[size]["deseq2-normalized glmGamPoi vs parametric"] = compare_glmgampoi(work / size)
             if size == "large" and "check" in extras:
                 for rep in range(max(args.extra_reps, 3)):
                     cmd = [
