@@ -10,6 +10,7 @@ import csv
 import gzip
 import io
 import logging
+import re
 import zlib
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,10 @@ SEPARATORS = ("\t", ",", ";")
 _SEP_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon"}
 _GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF_BYTES = 1 << 16
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Column name of the gene IDs while parsing: header names are stripped, so no sample can be called this.
+_GENE_COLUMN = " gene_id "
 # Values must parse exactly as written (count recovery reads their digits). pandas 3
 # parses exactly by default and deprecates the option; older pandas needs round_trip.
 _EXACT_FLOATS: dict[str, Any] = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
@@ -78,7 +83,9 @@ def read_bytes(path: str | Path) -> bytes:
 
 def _refuse_non_text(path: Path, raw: bytes) -> None:
     head = raw[:_SNIFF_BYTES]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise InputError(f"{path}: file is UTF-32 encoded; save it as UTF-8 text")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(head):
         raise InputError(f"{path}: file is UTF-16 encoded; save it as UTF-8 text")
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputError(
@@ -89,10 +96,20 @@ def _refuse_non_text(path: Path, raw: bytes) -> None:
         raise InputError(f"{path}: contains binary data, not a text table")
 
 
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 without a byte-order mark: ASCII text with a zero byte beside every character."""
+    sample = head[:512]
+    if len(sample) < 4:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    return even.count(0) == len(even) != odd.count(0) or odd.count(0) == len(odd) != even.count(0)
+
+
 def _split_lines(raw: bytes, n: int) -> list[str]:
     """Return the first ``n`` non-blank lines, decoded, without line ends."""
     out: list[str] = []
-    for line in raw[: _SNIFF_BYTES * 4].decode("utf-8", errors="replace").splitlines():
+    # Only \n, \r\n and \r end a line for pandas; str.splitlines() would also split on \f, \x1c, ...
+    for line in _LINE_END.split(raw[: _SNIFF_BYTES * 4].decode("utf-8", errors="replace")):
         if line.strip():
             out.append(line)
             if len(out) == n:
@@ -174,7 +191,7 @@ def read_counts(path: str | Path) -> pd.DataFrame:
         )
     samples = header[1:]
     check_names(samples, f"{p}: header", "sample name")
-    names = ["gene_id", *samples]
+    names = [_GENE_COLUMN, *samples]
     try:
         frame = pd.read_csv(
             io.BytesIO(raw),
@@ -183,7 +200,7 @@ def read_counts(path: str | Path) -> pd.DataFrame:
             skiprows=1,
             names=names,
             index_col=0,
-            dtype={"gene_id": str},
+            dtype={_GENE_COLUMN: str},
             **_EXACT_FLOATS,
             engine="c",
             quotechar='"',
@@ -191,7 +208,8 @@ def read_counts(path: str | Path) -> pd.DataFrame:
             low_memory=False,
         )
     except pd.errors.ParserError as exc:
-        raise InputError(f"{p}: rows do not line up with the header ({_parser_detail(exc)})") from None
+        detail = _misfit_row(raw, sep, len(names)) or _parser_detail(exc)
+        raise InputError(f"{p}: rows do not line up with the header ({detail})") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{p}: cannot be parsed as a {_SEP_NAMES[sep]}-separated table ({exc})") from None
     if frame.shape[0] == 0:
@@ -200,6 +218,18 @@ def read_counts(path: str | Path) -> pd.DataFrame:
     frame = _numeric(p, frame)
     log.debug("read %s: %d genes x %d samples, %s-separated", p, *frame.shape, _SEP_NAMES[sep])
     return frame
+
+
+def _misfit_row(raw: bytes, sep: str, width: int) -> str | None:
+    """Name the first line with more fields than the header (or that cannot be split), if any."""
+    reader = csv.reader(io.StringIO(raw.decode("utf-8", errors="replace"), newline=""), delimiter=sep, quotechar='"')
+    try:
+        for i, fields in enumerate(reader):
+            if i and len(fields) > width:
+                return f"line {reader.line_num} has {len(fields)} fields, the header has {width}"
+    except csv.Error as exc:
+        return f"line {reader.line_num}: {exc}"
+    return None
 
 
 def _parser_detail(exc: Exception) -> str:
@@ -212,10 +242,17 @@ def _numeric(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for col in frame.columns:
         values = frame[col]
-        if values.dtype.kind in "fiub":
+        if values.dtype.kind in "fiu":
             out[col] = values.to_numpy(dtype=np.float64)
             continue
-        as_num = pd.to_numeric(values, errors="coerce")
+        if values.dtype.kind == "b":
+            # pandas reads a column of True/False as booleans; they are not counts.
+            values = values.astype(str)
+        try:
+            as_num = pd.to_numeric(values, errors="coerce")
+        except OverflowError:
+            # Integers with hundreds of digits: parse cell by cell (they become inf, refused later).
+            as_num = pd.Series([_to_float(v) for v in values], index=values.index, dtype=np.float64)
         bad = as_num.isna() & values.notna()
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
@@ -226,6 +263,11 @@ def _numeric(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
     result = pd.DataFrame(out, index=frame.index, columns=frame.columns)
     result.index.name = "gene_id"
     return result
+
+
+def _to_float(value: object) -> float:
+    text = str(value).strip()
+    return float(text) if _DECIMAL.fullmatch(text) else float("nan")
 
 
 def check_names(names: list[str], where: str, what: str) -> None:
@@ -282,6 +324,10 @@ def read_samples(path: str | Path) -> pd.DataFrame:
     if names[0] == "":
         names[0] = "sample"
     check_names(names, f"{p}: header", "column name")
+    # pandas would silently turn extra leading fields into an index: refuse rows longer than the header.
+    misfit = _misfit_row(raw, sep, len(names))
+    if misfit:
+        raise InputError(f"{p}: rows do not line up with the header ({misfit})")
     try:
         frame = pd.read_csv(
             io.BytesIO(raw),
@@ -297,6 +343,8 @@ def read_samples(path: str | Path) -> pd.DataFrame:
         )
     except pd.errors.ParserError as exc:
         raise InputError(f"{p}: rows do not line up with the header ({_parser_detail(exc)})") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: cannot be parsed as a {_SEP_NAMES[sep]}-separated table ({exc})") from None
     if frame.shape[0] == 0:
         raise InputError(f"{p}: has a header but no sample rows")
     frame = frame.apply(lambda c: c.str.strip())

@@ -51,7 +51,7 @@ def validate_counts(counts: pd.DataFrame, source: str = "counts") -> pd.DataFram
     genes = pd.Index([str(g).strip() if isinstance(g, str) else "" for g in counts.index], name="gene_id")
     empty = np.flatnonzero(genes == "")
     if empty.size:
-        raise InputError(f"{source}: row {empty[0] + 1}: empty gene ID")
+        raise InputError(f"{source}: row {empty[0] + 1}: empty or NA gene ID")
     dup = genes.duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
