@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -184,9 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _OneLineFormatter(logging.Formatter):
+    """One record, one line: names from the input (sample, gene, level) may hold line breaks."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        # Tracebacks (--verbose, internal errors) are added after this and keep their lines.
+        return one_line(super().formatMessage(record))
+
+
 def _configure_logging(quiet: bool, verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("deseq2-normalized: %(message)s"))
+    handler.setFormatter(_OneLineFormatter("deseq2-normalized: %(message)s"))
     root = logging.getLogger("deseq2_normalized")
     root.handlers[:] = [handler]
     root.propagate = False
@@ -211,7 +220,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print()
         print(result.classification.text())
     if args.json:
-        args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+        try:
+            args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"--json {args.json}: cannot be written ({exc.strerror or exc})") from None
     if not result.size_factors.passed:
         log.warning("size-factor check FAILED for %s", ", ".join(result.size_factors.failing))
         if args.strict:
@@ -285,11 +297,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         _configure_logging(args.quiet, args.verbose)
         return _cmd_run(args) if args.command == "run" else _cmd_check(args)
     except DESeq2NormalizedError as exc:
-        print(f"deseq2-normalized: error: {exc}", file=sys.stderr)
+        print(f"deseq2-normalized: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("deseq2-normalized: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("deseq2-normalized: error: out of memory; the input is too large for this machine", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        # Last resort, so that a Galaxy user never sees a traceback: every expected failure is a
+        # DESeq2NormalizedError raised where the problem is known. Reaching this is a bug; the
+        # traceback is logged with --verbose.
+        log.debug("internal error", exc_info=True)
+        print(
+            f"deseq2-normalized: error: internal error ({type(exc).__name__}: {one_line(str(exc))}); please report it",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped (``\\n``), so it prints as one line."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+        for ch in text
+    )
 
 
 if __name__ == "__main__":

@@ -78,11 +78,17 @@ class StagedOutputs:
 
     def publish(self) -> list[Path]:
         """Move every staged file into the output folder."""
-        done = []
-        for name in self.names:
-            target = self.out_dir / name
-            os.replace(self.staging / name, target)
-            done.append(target)
+        done: list[Path] = []
+        try:
+            for name in self.names:
+                target = self.out_dir / name
+                os.replace(self.staging / name, target)
+                done.append(target)
+        except BaseException:
+            # All or nothing: take back the files already moved.
+            for target in done:
+                target.unlink(missing_ok=True)
+            raise
         self.discard()
         return done
 
@@ -100,7 +106,10 @@ def staged(out_dir: Path) -> Iterator[StagedOutputs]:
     OutputError
         When writing fails (for example a full disk); no output is left behind.
     """
-    stage = StagedOutputs(out_dir)
+    try:
+        stage = StagedOutputs(out_dir)
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: writing outputs failed ({exc.strerror or exc}); no output was kept") from None
     try:
         yield stage
         stage.publish()
