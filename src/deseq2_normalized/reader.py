@@ -358,4 +358,5 @@ def read_samples(path: str | Path) -> pd.DataFrame:
     check_names(list(frame[sample_col]), f"{p}: column '{sample_col}'", "sample")
     frame = frame.set_index(sample_col)
     frame.index.name = "sample"
+    frame.attrs["source"] = str(p)  # lets later messages (match_samples) name the file
     return frame
