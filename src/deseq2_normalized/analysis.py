@@ -76,6 +76,10 @@ class AnalysisOptions:
         how often the DE call agrees with the main run (0: off).
     seed
         Seed of the stochastic roundings.
+    compare_rounded
+        When the counts were recovered, also estimate the dispersions the rounding method
+        would have used (rounded table, size factors 1; ``estimateDispersions`` only), for
+        the report's comparison plot.
     """
 
     design: str | None = None
@@ -96,6 +100,7 @@ class AnalysisOptions:
     method: str = "round"
     rounding_sensitivity: int = 0
     seed: int = 1
+    compare_rounded: bool = True
 
 
 @dataclass(frozen=True)
@@ -196,6 +201,11 @@ class AnalysisResult:
         JSON-ready record of the run.
     model
         Handle on the fitted DESeqDataSet in R.
+    coldata
+        Samples x design variables (categorical, reference level first), as given to DESeq2.
+    rounded_dispersions
+        When the counts were recovered (and ``compare_rounded``): per-gene dispersions
+        estimated from the rounded table with size factors 1, for comparison.
     """
 
     results: dict[str, pd.DataFrame]
@@ -206,6 +216,8 @@ class AnalysisResult:
     dispersions: pd.DataFrame
     diagnostics: dict[str, Any]
     model: rbackend.FittedModel = field(repr=False)
+    coldata: pd.DataFrame | None = None
+    rounded_dispersions: pd.DataFrame | None = None
 
 
 def check_table(
@@ -428,7 +440,19 @@ def run_analysis(
         diagnostics["rounding_sensitivity"] = _rounding_sensitivity(plan, opts, checked.counts, results)
     elif opts.rounding_sensitivity:
         log.info("rounding sensitivity skipped: the counts were recovered exactly, nothing was rounded")
-    return AnalysisResult(results, summaries, normalized, transformed, checked, disp, diagnostics, model)
+    rounded_disp = None
+    if recovery is not None and opts.compare_rounded:
+        with stage("dispersions of the rounded table, for comparison"):
+            rounded_disp = rbackend.rounded_dispersions(
+                checked.rounded,
+                plan.coldata,
+                plan.aliases,
+                plan.design.r_formula(plan.aliases),
+                fit_type=opts.fit_type,
+            )
+    return AnalysisResult(
+        results, summaries, normalized, transformed, checked, disp, diagnostics, model, plan.coldata, rounded_disp
+    )
 
 
 def _choose_method(requested: str, checked: CheckResult, source: str) -> tuple[str, str, RecoveryResult | None]:

@@ -27,7 +27,7 @@ from deseq2_normalized.analysis import (
 )
 from deseq2_normalized.classify import classify_table
 from deseq2_normalized.errors import DESeq2NormalizedError, InputError
-from deseq2_normalized.outputs import prepare_out_dir, write_outputs
+from deseq2_normalized.outputs import PLOT_FORMATS, prepare_out_dir, write_outputs
 from deseq2_normalized.progress import stage
 from deseq2_normalized.reader import read_counts, read_samples
 from deseq2_normalized.validate import samples_from_groups
@@ -173,6 +173,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=int, default=1, help="seed of the stochastic roundings (default 1)")
     run.add_argument("--save-rds", action="store_true", help="also save the fitted DESeqDataSet as model.rds")
+    run.add_argument(
+        "--report",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="write report.html, a self-contained HTML report with every plot (default: on; --no-report: off)",
+    )
+    run.add_argument(
+        "--plots",
+        choices=PLOT_FORMATS,
+        default="both",
+        help="plot files: png (one PNG per plot in plots/), pdf (all in plots.pdf), both (default) or none",
+    )
 
     check = sub.add_parser(
         "check",
@@ -263,10 +275,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
         method=args.method,
         rounding_sensitivity=args.rounding_sensitivity,
         seed=args.seed,
+        # The rounded-table dispersion fit only feeds a plot: skip it when nothing is drawn.
+        compare_rounded=args.report or args.plots != "none",
     )
     result = run_analysis(counts, samples, options, source=str(args.counts))
+    inputs = {"counts": str(args.counts)}
+    if args.samples:
+        inputs["sample sheet"] = str(args.samples)
     with stage("writing"):
-        write_outputs(result, out_dir, save_rds=args.save_rds)
+        write_outputs(result, out_dir, save_rds=args.save_rds, plots=args.plots, report=args.report, inputs=inputs)
     log.info("outputs written to %s", out_dir)
     return 0
 

@@ -22,6 +22,7 @@ import pandas as pd
 
 from deseq2_normalized import rbackend
 from deseq2_normalized.errors import DESeq2NormalizedError, InputError
+from deseq2_normalized.progress import stage
 
 if TYPE_CHECKING:
     from deseq2_normalized.analysis import AnalysisResult
@@ -72,22 +73,45 @@ class StagedOutputs:
         self.names: list[str] = []
 
     def path(self, name: str) -> Path:
-        """Staging path for output ``name``; registered for publishing."""
+        """Staging path for output ``name``; registered for publishing.
+
+        ``name`` may lie in a subfolder (``plots/pca.png``); the subfolder is created in the
+        staging folder now and in the output folder when publishing.
+        """
+        parts = Path(name).parts
+        if not parts or Path(name).is_absolute() or ".." in parts:
+            raise ValueError(f"output name must be a relative path inside the output folder: {name!r}")
         self.names.append(name)
-        return self.staging / name
+        staged_path = self.staging / name
+        staged_path.parent.mkdir(parents=True, exist_ok=True)
+        return staged_path
+
+    def scratch(self, name: str) -> Path:
+        """Staging path for a file that is used while writing but never published."""
+        staged_path = self.staging / ".scratch" / name
+        staged_path.parent.mkdir(parents=True, exist_ok=True)
+        return staged_path
 
     def publish(self) -> list[Path]:
         """Move every staged file into the output folder."""
         done: list[Path] = []
+        made: list[Path] = []
         try:
             for name in self.names:
                 target = self.out_dir / name
+                for folder in reversed(list(Path(name).parents)[:-1]):
+                    if not (self.out_dir / folder).is_dir():
+                        (self.out_dir / folder).mkdir()
+                        made.append(self.out_dir / folder)
                 os.replace(self.staging / name, target)
                 done.append(target)
         except BaseException:
-            # All or nothing: take back the files already moved.
+            # All or nothing: take back the files already moved, and the folders made for them.
             for target in done:
                 target.unlink(missing_ok=True)
+            for folder in reversed(made):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
             raise
         self.discard()
         return done
@@ -228,7 +252,20 @@ def write_json(data: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
 
 
-def write_outputs(result: AnalysisResult, out_dir: Path, *, save_rds: bool = False) -> None:
+#: Values of ``plots``: which plot files to publish.
+PLOT_FORMATS = ("png", "pdf", "both", "none")
+PLOT_FOLDER = "plots"
+
+
+def write_outputs(
+    result: AnalysisResult,
+    out_dir: Path,
+    *,
+    save_rds: bool = False,
+    plots: str = "none",
+    report: bool = False,
+    inputs: dict[str, str] | None = None,
+) -> None:
     """Write every output of a run into ``out_dir``, all or nothing.
 
     Parameters
@@ -239,7 +276,16 @@ def write_outputs(result: AnalysisResult, out_dir: Path, *, save_rds: bool = Fal
         Existing, writable folder (see :func:`prepare_out_dir`).
     save_rds
         Also save the fitted DESeqDataSet as ``model.rds``.
+    plots
+        ``"png"`` (one PNG per plot in ``plots/``), ``"pdf"`` (every plot in ``plots.pdf``),
+        ``"both"`` or ``"none"``.
+    report
+        Also write the self-contained ``report.html`` (it embeds the plots whatever ``plots`` says).
+    inputs
+        Input roles to file names, shown in the report.
     """
+    if plots not in PLOT_FORMATS:
+        raise InputError(f"--plots must be one of {', '.join(PLOT_FORMATS)}; got '{plots}'")
     with staged(out_dir) as out:
         for stem, table in result.results.items():
             write_table(table, out.path(f"{stem}.tsv"), "gene_id")
@@ -250,3 +296,28 @@ def write_outputs(result: AnalysisResult, out_dir: Path, *, save_rds: bool = Fal
         write_json(result.diagnostics, out.path("diagnostics.json"))
         if save_rds:
             rbackend.save_rds(result.model, str(out.path("model.rds")))
+        if plots != "none" or report:
+            _write_plots_and_report(result, out, plots, report, inputs)
+
+
+def _write_plots_and_report(
+    result: AnalysisResult, out: StagedOutputs, plots: str, report: bool, inputs: dict[str, str] | None
+) -> None:
+    # Imported here: matplotlib costs about a second to import, and only these outputs need it.
+    from deseq2_normalized.plots import draw_run_plots
+    from deseq2_normalized.report import write_report
+
+    what = " and ".join(x for x in ("plots" if plots != "none" else "", "report" if report else "") if x)
+    with stage(f"drawing {what}"):
+        # The PNGs are drawn even for --plots pdf or none when the report embeds them; they
+        # then stay in the staging folder, which is removed after publishing.
+        png_in_output = plots in ("png", "both")
+        folder = out.staging / PLOT_FOLDER if png_in_output else out.scratch(PLOT_FOLDER)
+        folder.mkdir(parents=True, exist_ok=True)
+        pdf = out.path("plots.pdf") if plots in ("pdf", "both") else None
+        drawn = draw_run_plots(result, folder, pdf)
+        if png_in_output:
+            for plot in drawn:
+                out.path(f"{PLOT_FOLDER}/{plot.name}")
+        if report:
+            write_report(result, drawn, out.path("report.html"), inputs=inputs)

@@ -128,6 +128,16 @@ local({
     out
   }
 
+  env$rounded_dispersions <- function(counts, genes, samples, coldata, design, fit_type) {
+    # Dispersions the rounding method would use: the rounded table, every size factor 1.
+    dimnames(counts) <- list(genes, samples)
+    dds <- DESeq2::DESeqDataSetFromMatrix(countData = counts, colData = coldata,
+                                          design = stats::as.formula(design))
+    DESeq2::sizeFactors(dds) <- rep(1, ncol(dds))
+    dds <- DESeq2::estimateDispersions(dds, fitType = fit_type, quiet = TRUE)
+    env$dispersions(dds)
+  }
+
   env$save <- function(dds, path) saveRDS(dds, file = path)
 
   env$versions <- function() {
@@ -296,13 +306,29 @@ def fit(
     FittedModel
         Handle on the fitted model.
     """
-    from rpy2.rinterface import IntSexpVector
     from rpy2.robjects.vectors import FloatVector, StrVector
+
+    dds = _call(
+        "fit",
+        *_r_data(counts, coldata, aliases),
+        StrVector([design]),
+        StrVector([reduced or ""]),
+        FloatVector([] if size_factors is None else list(size_factors)),
+        StrVector(["LRT" if test == "lrt" else "Wald"]),
+        StrVector([fit_type]),
+        threads,
+    )
+    return FittedModel(dds=dds, genes=counts.index, samples=counts.columns, threads=threads)
+
+
+def _r_data(counts: pd.DataFrame, coldata: pd.DataFrame, aliases: dict[str, str]) -> tuple[Any, Any, Any, Any]:
+    """Count matrix, gene names, sample names and colData as R objects."""
+    import rpy2.robjects as ro
+    from rpy2.rinterface import IntSexpVector
+    from rpy2.robjects.vectors import StrVector
 
     matrix = np.asfortranarray(counts.to_numpy(dtype=np.int32))
     flat = IntSexpVector.from_memoryview(matrix.ravel(order="F").data)
-    import rpy2.robjects as ro
-
     r_matrix = ro.r["matrix"](flat, nrow=matrix.shape[0], ncol=matrix.shape[1])
     cols = list(coldata.columns)
     with _r_session() as env:
@@ -312,20 +338,43 @@ def fit(
             StrVector([aliases[c] for c in cols]),
             StrVector([str(s) for s in coldata.index]),
         )
-    dds = _call(
-        "fit",
-        r_matrix,
-        StrVector([str(g) for g in counts.index]),
-        StrVector([str(s) for s in counts.columns]),
-        r_coldata,
-        StrVector([design]),
-        StrVector([reduced or ""]),
-        FloatVector([] if size_factors is None else list(size_factors)),
-        StrVector(["LRT" if test == "lrt" else "Wald"]),
-        StrVector([fit_type]),
-        threads,
-    )
-    return FittedModel(dds=dds, genes=counts.index, samples=counts.columns, threads=threads)
+    genes = StrVector([str(g) for g in counts.index])
+    samples = StrVector([str(s) for s in counts.columns])
+    return r_matrix, genes, samples, r_coldata
+
+
+def rounded_dispersions(
+    counts: pd.DataFrame,
+    coldata: pd.DataFrame,
+    aliases: dict[str, str],
+    design: str,
+    *,
+    fit_type: str = "parametric",
+) -> pd.DataFrame:
+    """Dispersions DESeq2 estimates from a rounded table with every size factor 1.
+
+    Only ``estimateDispersions`` runs (no Wald or LRT test): this is the dispersion fit
+    the rounding method would have used, for comparison with a fit on recovered counts.
+
+    Parameters
+    ----------
+    counts
+        The rounded table, integer-valued, genes x samples.
+    coldata, aliases, design
+        As for :func:`fit`.
+    fit_type
+        DESeq2's ``fitType``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index the gene IDs; columns ``baseMean``, ``dispGeneEst``, ``dispFit``,
+        ``dispersion`` (the final estimates) as DESeq2 names them in ``mcols(dds)``.
+    """
+    from rpy2.robjects.vectors import StrVector
+
+    out = _call("rounded_dispersions", *_r_data(counts, coldata, aliases), StrVector([design]), StrVector([fit_type]))
+    return pd.DataFrame({name: np.asarray(out.rx2(name), dtype=np.float64) for name in out.names}, index=counts.index)
 
 
 def _list(items: list[Any]) -> Any:

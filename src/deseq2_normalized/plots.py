@@ -1,0 +1,756 @@
+"""Diagnostic and result plots of a run, drawn with matplotlib (Agg backend, never shown).
+
+Each ``*_plot`` function takes data (pandas/numpy) and a PNG path, saves the figure there,
+optionally adds it as a page to an open multi-page PDF, closes it and returns the path.
+:func:`draw_run_plots` draws every plot of an :class:`~deseq2_normalized.analysis.AnalysisResult`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; must come before pyplot is imported anywhere
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
+
+if TYPE_CHECKING:
+    from deseq2_normalized.analysis import AnalysisResult
+
+log = logging.getLogger(__name__)
+
+DPI = 110
+GREY = "#9e9e9e"
+SIGNIFICANT = "#d62728"
+BLUE = "#1f77b4"
+#: Sample labels are drawn next to PCA points and on heatmap axes up to this many samples.
+MAX_LABELLED_SAMPLES = 40
+#: matplotlib's "tab10" colours.
+_PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+
+
+def plain(text: object, limit: int = 40) -> str:
+    """User text (gene, sample, level names) safe for a matplotlib label.
+
+    A ``$`` would start mathtext, whose parser fails on malformed input; long names are
+    shortened so that they cannot push the plot off the figure.
+    """
+    value = str(text)
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return value.replace("$", r"\$")
+
+
+def _save(fig: Figure, path: Path, pdf: PdfPages | None) -> Path:
+    try:
+        # No Software metadata: the PNG then holds no URL at all.
+        fig.savefig(path, dpi=DPI, format="png", metadata={"Software": None})
+        if pdf is not None:
+            pdf.savefig(fig)
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _figure(width: float = 6.4, height: float = 4.8) -> tuple[Figure, Any]:
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+    ax.grid(True, color="#e5e5e5", linewidth=0.6)
+    ax.set_axisbelow(True)
+    return fig, ax
+
+
+# --- the size-factor check -------------------------------------------------------------
+
+
+def size_factor_plot(table: pd.DataFrame, tolerance: float, path: Path, *, pdf: PdfPages | None = None) -> Path:
+    """Each sample's relative size factor against the tolerance band.
+
+    Parameters
+    ----------
+    table
+        The check's table: index samples, column ``relative_size_factor``.
+    tolerance
+        The band is ``1/(1+tolerance)`` to ``1+tolerance``.
+    path
+        PNG to write.
+    pdf
+        Open PDF to add the figure to as one page.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    rel = table["relative_size_factor"].to_numpy(dtype=float)
+    n = len(rel)
+    low, high = 1 / (1 + tolerance), 1 + tolerance
+    inside = (rel >= low) & (rel <= high)
+    fig, ax = _figure(max(6.4, min(16.0, 0.35 * n + 2)), 4.8)
+    x = np.arange(n)
+    ax.axhspan(low, high, color="#2ca02c", alpha=0.12, label=f"tolerance band {low:.3g} to {high:.3g}")
+    ax.axhline(1, color="#2ca02c", linewidth=1)
+    ax.vlines(x, 1, rel, color=GREY, linewidth=1)
+    ax.scatter(x[inside], rel[inside], color="#2ca02c", zorder=3, label="within tolerance")
+    if (~inside).any():
+        ax.scatter(x[~inside], rel[~inside], color=SIGNIFICANT, zorder=3, label="outside tolerance")
+    ax.set_yscale("log")
+    span = max(float(np.abs(np.log(rel)).max()), np.log(high)) * 1.3
+    ax.set_ylim(np.exp(-span), np.exp(span))
+    # A few plain-number ticks (the band's edges and 1) instead of powers of ten.
+    beyond = [t for t in np.geomspace(np.exp(-span), np.exp(span), 7)[1:-1] if t < low / 1.2 or t > high * 1.2]
+    ticks = sorted([low, 1.0, high, *beyond])
+    ax.set_yticks(ticks, [f"{t:.3g}" for t in ticks])
+    ax.yaxis.set_minor_locator(NullLocator())
+    _sample_ticks(ax, table.index, n)
+    ax.set_ylabel("relative size factor (log scale)")
+    ax.set_title("Size-factor check")
+    ax.legend(loc="upper right", fontsize="small")
+    return _save(fig, path, pdf)
+
+
+def _sample_ticks(ax: Any, samples: pd.Index, n: int) -> None:
+    if n <= MAX_LABELLED_SAMPLES:
+        ax.set_xticks(np.arange(n), [plain(s, 24) for s in samples], rotation=45, ha="right", fontsize="small")
+    else:
+        ax.set_xticks([])
+        ax.set_xlabel(f"{n} samples")
+
+
+# --- dispersions ------------------------------------------------------------------------
+
+
+def dispersion_plot(dispersions: pd.DataFrame, path: Path, *, pdf: PdfPages | None = None) -> Path:
+    """Dispersion estimates against the mean of normalized counts, as DESeq2's ``plotDispEsts``.
+
+    Parameters
+    ----------
+    dispersions
+        Per gene: ``baseMean``, ``dispGeneEst`` (gene-wise), ``dispFit`` (fitted trend),
+        ``dispersion`` (final, maximum a posteriori) and optionally ``dispOutlier``.
+    path
+        PNG to write.
+    pdf
+        Open PDF to add the figure to as one page.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    d = dispersions[(dispersions["baseMean"] > 0) & np.isfinite(dispersions["dispersion"])]
+    fig, ax = _figure()
+    gene = d["dispGeneEst"].to_numpy()
+    floor = np.nanmin(d["dispersion"].to_numpy()) / 10
+    # Gene-wise estimates of 0 would vanish on a log axis: DESeq2 draws them at its floor too.
+    ax.scatter(
+        d["baseMean"],
+        np.maximum(gene, floor),
+        s=3,
+        color="black",
+        alpha=0.5,
+        lw=0,
+        label="gene-wise estimate",
+        rasterized=True,
+    )
+    outlier = d["dispOutlier"].to_numpy(dtype=bool) if "dispOutlier" in d else np.zeros(len(d), dtype=bool)
+    ax.scatter(
+        d["baseMean"][~outlier],
+        d["dispersion"][~outlier],
+        s=3,
+        color=BLUE,
+        alpha=0.6,
+        lw=0,
+        label="final estimate",
+        rasterized=True,
+    )
+    if outlier.any():
+        ax.scatter(
+            d["baseMean"][outlier],
+            d["dispersion"][outlier],
+            s=14,
+            facecolors="none",
+            edgecolors=BLUE,
+            linewidths=0.7,
+            label="dispersion outlier (gene-wise kept)",
+            rasterized=True,
+        )
+    trend = d[["baseMean", "dispFit"]].sort_values("baseMean")
+    ax.plot(trend["baseMean"], trend["dispFit"], color=SIGNIFICANT, linewidth=1.5, label="fitted trend")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("mean of normalized counts")
+    ax.set_ylabel("dispersion")
+    ax.set_title("Dispersion estimates")
+    ax.legend(loc="upper right", fontsize="small", markerscale=3)
+    return _save(fig, path, pdf)
+
+
+def dispersion_comparison_plot(
+    recovered: pd.Series, rounded: pd.Series, path: Path, *, pdf: PdfPages | None = None
+) -> Path:
+    """Final dispersions from the rounded table against those from the recovered counts.
+
+    Parameters
+    ----------
+    recovered
+        Per gene, final dispersions of the fit on the recovered counts.
+    rounded
+        Per gene, final dispersions of a fit on the rounded table with size factors 1.
+    path
+        PNG to write.
+    pdf
+        Open PDF to add the figure to as one page.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    both = pd.concat({"recovered": recovered, "rounded": rounded}, axis=1).dropna()
+    both = both[(both > 0).all(axis=1)]
+    ratio = both["rounded"] / both["recovered"]
+    fig, ax = _figure(5.6, 5.2)
+    ax.scatter(both["recovered"], both["rounded"], s=3, color=BLUE, alpha=0.5, lw=0, rasterized=True)
+    lims = [both.min().min() / 1.5, both.max().max() * 1.5] if len(both) else [1e-3, 10]
+    ax.plot(lims, lims, color=SIGNIFICANT, linewidth=1, label="identity")
+    ax.set_xlim(lims)
+    ax.set_ylim(lims)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("dispersion from the recovered counts")
+    ax.set_ylabel("dispersion from the rounded table (size factors 1)")
+    median = float(np.median(ratio)) if len(ratio) else float("nan")
+    ax.set_title(f"Rounded vs recovered dispersions ({len(both)} genes, median ratio {median:.3g})")
+    ax.legend(loc="upper left", fontsize="small")
+    return _save(fig, path, pdf)
+
+
+# --- samples: PCA and distances ----------------------------------------------------------
+
+
+def pca(values: pd.DataFrame, ntop: int = 500) -> tuple[pd.DataFrame, np.ndarray]:
+    """Principal components of the samples as DESeq2's ``plotPCA`` computes them.
+
+    The ``ntop`` genes with the largest row variance are kept, each gene is centred over the
+    samples (not scaled) and the samples are projected on the principal axes.
+
+    Parameters
+    ----------
+    values
+        Genes x samples, e.g. vst or rlog values.
+    ntop
+        Number of most variable genes to use.
+
+    Returns
+    -------
+    scores : pandas.DataFrame
+        Samples x components ``PC1``, ``PC2``, ...
+    explained : numpy.ndarray
+        Fraction of the variance each component explains.
+    """
+    x = values.to_numpy(dtype=float)
+    variance = x.var(axis=1, ddof=1) if x.shape[1] > 1 else np.zeros(x.shape[0])
+    # Stable sort: ties keep their row order, as R's order() does.
+    top = np.argsort(-variance, kind="mergesort")[: min(ntop, len(variance))]
+    data = x[top].T
+    data = data - data.mean(axis=0)
+    u, s, _ = np.linalg.svd(data, full_matrices=False)
+    total = float((s**2).sum())
+    explained = s**2 / total if total > 0 else np.zeros_like(s)
+    columns = [f"PC{i + 1}" for i in range(len(s))]
+    return pd.DataFrame(u * s, index=values.columns, columns=columns), explained
+
+
+def pca_plot(
+    values: pd.DataFrame, groups: pd.DataFrame, path: Path, *, title: str, pdf: PdfPages | None = None
+) -> Path:
+    """PC1 against PC2 of :func:`pca`, coloured by the last design variable.
+
+    Parameters
+    ----------
+    values
+        Genes x samples (transformed counts).
+    groups
+        Samples x design variables (categorical). Colour shows the last variable; marker
+        shape the others (their combination, when there are several).
+    path
+        PNG to write.
+    title
+        Plot title (names the transformation).
+    pdf
+        Open PDF to add the figure to as one page.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    scores, explained = pca(values)
+    fig, ax = _figure(6.8, 5.2)
+    if scores.shape[1] < 2:
+        ax.text(0.5, 0.5, "too few samples for a PCA", ha="center", transform=ax.transAxes)
+        return _save(fig, path, pdf)
+    colour_var = groups.columns[-1] if len(groups.columns) else None
+    colour = groups[colour_var].astype(str) if colour_var else pd.Series("all", index=groups.index)
+    others = list(groups.columns[:-1])
+    shape = groups[others].astype(str).agg(" : ".join, axis=1) if others else pd.Series("", index=groups.index)
+    colours = [str(x) for x in colour.loc[scores.index]]
+    shapes = [str(x) for x in shape.loc[scores.index]]
+    colour_levels, shape_levels = list(dict.fromkeys(colours)), list(dict.fromkeys(shapes))
+    for sample, pc1, pc2, level, kind in zip(scores.index, scores["PC1"], scores["PC2"], colours, shapes):
+        c = _PALETTE[colour_levels.index(level) % len(_PALETTE)]
+        m = _MARKERS[shape_levels.index(kind) % len(_MARKERS)]
+        ax.scatter(pc1, pc2, color=c, marker=m, s=60, edgecolors="white", linewidths=0.5, zorder=3)
+        if len(scores) <= MAX_LABELLED_SAMPLES:
+            ax.annotate(plain(sample, 24), (pc1, pc2), xytext=(4, 4), textcoords="offset points", fontsize="x-small")
+    handles = [
+        plt.Line2D([], [], marker="o", linestyle="", color=_PALETTE[i % len(_PALETTE)], label=plain(level, 30))
+        for i, level in enumerate(colour_levels)
+    ]
+    if others:
+        handles += [
+            plt.Line2D([], [], marker=_MARKERS[i % len(_MARKERS)], linestyle="", color=GREY, label=plain(level, 30))
+            for i, level in enumerate(shape_levels)
+        ]
+    legend_title = " / ".join(plain(v, 20) for v in [colour_var, " : ".join(others)] if v)
+    ax.legend(handles=handles, title=legend_title, fontsize="small", loc="best")
+    ax.set_xlabel(f"PC1: {100 * explained[0]:.0f}% variance")
+    ax.set_ylabel(f"PC2: {100 * explained[1]:.0f}% variance")
+    ax.set_title(plain(title, 100))
+    return _save(fig, path, pdf)
+
+
+def sample_distances(values: pd.DataFrame) -> pd.DataFrame:
+    """Euclidean distances between the samples (columns) of ``values``."""
+    x = values.to_numpy(dtype=float).T
+    squared = (x**2).sum(axis=1)
+    d2 = squared[:, None] + squared[None, :] - 2 * x @ x.T
+    d = np.sqrt(np.clip(d2, 0, None))
+    np.fill_diagonal(d, 0)
+    return pd.DataFrame(d, index=values.columns, columns=values.columns)
+
+
+def average_linkage(distances: np.ndarray) -> list[tuple[int, int, float, int]]:
+    """Agglomerative clustering with average linkage (UPGMA), as R's ``hclust(method="average")``.
+
+    Parameters
+    ----------
+    distances
+        Symmetric n x n distance matrix.
+
+    Returns
+    -------
+    list of (int, int, float, int)
+        One merge per step: the two cluster ids joined, their distance, the new cluster's
+        size. Leaves are ``0..n-1``; the cluster made at step ``k`` gets id ``n + k``.
+    """
+    n = len(distances)
+    d = np.array(distances, dtype=float)
+    np.fill_diagonal(d, np.inf)
+    ids = list(range(n))
+    sizes = [1] * n
+    merges = []
+    active = np.ones(n, dtype=bool)
+    for step in range(n - 1):
+        masked = np.where(active[:, None] & active[None, :], d, np.inf)
+        i, j = divmod(int(np.argmin(masked)), n)
+        i, j = min(i, j), max(i, j)
+        size = sizes[i] + sizes[j]
+        merges.append((ids[i], ids[j], float(d[i, j]), size))
+        # The merged cluster takes slot i; its distance to each other cluster is the size-weighted mean.
+        d[i, :] = (sizes[i] * d[i, :] + sizes[j] * d[j, :]) / size
+        d[:, i] = d[i, :]
+        d[i, i] = np.inf
+        active[j] = False
+        ids[i], sizes[i] = n + step, size
+    return merges
+
+
+def leaf_order(merges: list[tuple[int, int, float, int]], n: int) -> list[int]:
+    """Left-to-right leaf order of the dendrogram of :func:`average_linkage` merges."""
+    if n == 0:
+        return []
+    members: dict[int, list[int]] = {i: [i] for i in range(n)}
+    for k, (a, b, _, _) in enumerate(merges):
+        members[n + k] = members.pop(a) + members.pop(b)
+    return members[n + len(merges) - 1]
+
+
+def sample_distance_plot(values: pd.DataFrame, path: Path, *, title: str, pdf: PdfPages | None = None) -> Path:
+    """Heatmap of Euclidean sample-to-sample distances, in dendrogram order, with the dendrogram.
+
+    Parameters
+    ----------
+    values
+        Genes x samples (transformed counts).
+    path
+        PNG to write.
+    title
+        Plot title (names the transformation).
+    pdf
+        Open PDF to add the figure to as one page.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    dist = sample_distances(values)
+    n = len(dist)
+    merges = average_linkage(dist.to_numpy())
+    order = leaf_order(merges, n)
+    ordered = dist.iloc[order, order]
+    size = max(6.0, min(14.0, 0.3 * n + 4))
+    fig = plt.figure(figsize=(size + 1.2, size), layout="constrained")
+    grid = fig.add_gridspec(1, 3, width_ratios=[1.2, 5, 0.25])
+    tree, heat, bar = fig.add_subplot(grid[0]), fig.add_subplot(grid[1]), fig.add_subplot(grid[2])
+    image = heat.imshow(ordered.to_numpy(), cmap="Blues_r", aspect="auto", interpolation="nearest")
+    fig.colorbar(image, cax=bar, label="Euclidean distance")
+    if n <= MAX_LABELLED_SAMPLES:
+        labels = [plain(s, 24) for s in ordered.index]
+        heat.set_xticks(np.arange(n), labels, rotation=45, ha="right", fontsize="small")
+        heat.set_yticks(np.arange(n), labels, fontsize="small")
+        heat.yaxis.tick_right()
+    else:
+        heat.set_xticks([])
+        heat.set_yticks([])
+    _draw_dendrogram(tree, merges, order, n)
+    fig.suptitle(plain(title, 100))
+    return _save(fig, path, pdf)
+
+
+def _draw_dendrogram(ax: Any, merges: list[tuple[int, int, float, int]], order: list[int], n: int) -> None:
+    """Dendrogram growing to the left, leaves aligned with the heatmap rows."""
+    y = {leaf: float(row) for row, leaf in enumerate(order)}
+    height = dict.fromkeys(range(n), 0.0)
+    for k, (a, b, dist, _) in enumerate(merges):
+        ax.plot([height[a], dist, dist, height[b]], [y[a], y[a], y[b], y[b]], color="#555555", linewidth=0.8)
+        y[n + k], height[n + k] = (y[a] + y[b]) / 2, dist
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.invert_xaxis()
+    ax.axis("off")
+
+
+# --- per contrast -----------------------------------------------------------------------
+
+
+def ma_plot(table: pd.DataFrame, alpha: float, path: Path, *, title: str, pdf: PdfPages | None = None) -> Path:
+    """Log2 fold change against the mean of normalized counts; calls at ``alpha`` in colour.
+
+    Parameters
+    ----------
+    table
+        A results table (``baseMean``, ``log2FoldChange``, ``padj``).
+    alpha
+        Adjusted p-value cut-off.
+    path
+        PNG to write.
+    title
+        Plot title (names the contrast).
+    pdf
+        Open PDF to add the figure to as one page.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    t = table[(table["baseMean"] > 0) & table["log2FoldChange"].notna()]
+    sig = (t["padj"] < alpha).to_numpy()
+    fig, ax = _figure()
+    ax.scatter(
+        t["baseMean"][~sig],
+        t["log2FoldChange"][~sig],
+        s=3,
+        color=GREY,
+        alpha=0.5,
+        lw=0,
+        label="not significant",
+        rasterized=True,
+    )
+    ax.scatter(
+        t["baseMean"][sig],
+        t["log2FoldChange"][sig],
+        s=4,
+        color=SIGNIFICANT,
+        alpha=0.7,
+        lw=0,
+        label=f"padj < {alpha:g} ({int(sig.sum())})",
+        rasterized=True,
+    )
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("mean of normalized counts (log10 scale)")
+    ax.set_ylabel("log2 fold change")
+    ax.set_title(plain(f"MA plot: {title}", 100))
+    ax.legend(loc="upper right", fontsize="small", markerscale=3)
+    return _save(fig, path, pdf)
+
+
+def volcano_plot(
+    table: pd.DataFrame, alpha: float, path: Path, *, title: str, labels: int = 10, pdf: PdfPages | None = None
+) -> Path:
+    """Volcano plot: -log10 p-value against log2 fold change, the top genes by padj named.
+
+    Parameters
+    ----------
+    table
+        A results table (index gene IDs; ``log2FoldChange``, ``pvalue``, ``padj``).
+    alpha
+        Adjusted p-value cut-off for the colour.
+    path
+        PNG to write.
+    title
+        Plot title (names the contrast).
+    labels
+        How many genes (smallest padj) to label with their IDs.
+    pdf
+        Open PDF to add the figure to as one page.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    t = table[table["pvalue"].notna() & table["log2FoldChange"].notna()]
+    # p-values of exactly 0 (underflow) are drawn at the smallest positive one, not at infinity.
+    positive = t["pvalue"][t["pvalue"] > 0]
+    smallest = float(positive.min()) if len(positive) else 1e-300
+    score = -np.log10(t["pvalue"].clip(lower=smallest))
+    sig = (t["padj"] < alpha).to_numpy()
+    fig, ax = _figure()
+    ax.scatter(
+        t["log2FoldChange"][~sig],
+        score[~sig],
+        s=3,
+        color=GREY,
+        alpha=0.5,
+        lw=0,
+        label="not significant",
+        rasterized=True,
+    )
+    ax.scatter(
+        t["log2FoldChange"][sig],
+        score[sig],
+        s=4,
+        color=SIGNIFICANT,
+        alpha=0.7,
+        lw=0,
+        label=f"padj < {alpha:g} ({int(sig.sum())})",
+        rasterized=True,
+    )
+    top = t["padj"].dropna().sort_values(kind="mergesort").index[:labels]
+    for gene in top:
+        ax.annotate(
+            plain(gene, 30),
+            (t.at[gene, "log2FoldChange"], score[gene]),
+            xytext=(3, 2),
+            textcoords="offset points",
+            fontsize="x-small",
+        )
+    ax.set_xlabel("log2 fold change")
+    ax.set_ylabel("-log10 p-value")
+    ax.set_title(plain(f"Volcano plot: {title}", 100))
+    ax.margins(y=0.08)  # room for the labels of the top genes
+    # Below the axes: the top genes' labels fill the upper corners.
+    fig.legend(loc="outside lower center", ncols=2, fontsize="small", markerscale=3, frameon=False)
+    return _save(fig, path, pdf)
+
+
+def pvalue_histogram(table: pd.DataFrame, path: Path, *, title: str, pdf: PdfPages | None = None) -> Path:
+    """Histogram of the p-values, split into genes kept and removed by independent filtering.
+
+    Parameters
+    ----------
+    table
+        A results table (``pvalue``, ``padj``).
+    path
+        PNG to write.
+    title
+        Plot title (names the contrast).
+    pdf
+        Open PDF to add the figure to as one page.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    t = table[table["pvalue"].notna()]
+    kept = t["padj"].notna()
+    fig, ax = _figure()
+    bins = np.linspace(0, 1, 21)
+    ax.hist(
+        [t["pvalue"][kept], t["pvalue"][~kept]],
+        bins=bins,
+        stacked=True,
+        color=[BLUE, "#c7c7c7"],
+        label=["tested (padj computed)", "filtered out (padj NA)"],
+        edgecolor="white",
+        linewidth=0.5,
+    )
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("p-value")
+    ax.set_ylabel("genes")
+    ax.set_title(plain(f"p-value histogram: {title}", 100))
+    ax.legend(loc="upper right", fontsize="small")
+    return _save(fig, path, pdf)
+
+
+# --- a whole run ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One drawn plot: its file name (relative to the plot folder), title and caption."""
+
+    name: str
+    title: str
+    caption: str
+    path: Path
+    contrast: str | None = None
+
+
+def contrast_title(meta: dict[str, Any]) -> str:
+    """``factor: numerator vs denominator`` (or ``LRT, reduced ~ ...``) for a results summary."""
+    if meta.get("test") == "LRT":
+        return f"LRT against reduced design {meta.get('reduced', '~ 1')}"
+    return f"{meta['factor']}: {meta['numerator']} vs {meta['denominator']}"
+
+
+def draw_run_plots(result: AnalysisResult, folder: Path, pdf_path: Path | None = None) -> list[Plot]:
+    """Draw every plot of a run as PNG into ``folder`` (and, optionally, all into one PDF).
+
+    Parameters
+    ----------
+    result
+        The run.
+    folder
+        Existing folder for the PNG files.
+    pdf_path
+        Multi-page PDF to write with one page per plot, or ``None``.
+
+    Returns
+    -------
+    list of Plot
+        In drawing (and PDF page) order.
+    """
+    with _maybe_pdf(pdf_path) as pdf:
+        return list(_draw(result, folder, pdf))
+
+
+class _NoPdf:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _maybe_pdf(path: Path | None) -> Any:
+    # Fixed metadata: no producer URL, no creation date (reproducible bytes).
+    if path is None:
+        return _NoPdf()
+    return PdfPages(path, metadata={"Creator": "deseq2-normalized", "Producer": None, "CreationDate": None})
+
+
+def _draw(result: AnalysisResult, folder: Path, pdf: PdfPages | None) -> Any:
+    check = result.check.size_factors
+    yield Plot(
+        "size_factors.png",
+        "Size-factor check",
+        "DESeq2 median-of-ratios size factors estimated on the rounded table, divided by their geometric mean. "
+        "On a DESeq2-normalized table every sample lies inside the green band.",
+        size_factor_plot(check.table, check.tolerance, folder / "size_factors.png", pdf=pdf),
+    )
+    yield Plot(
+        "dispersion.png",
+        "Dispersion estimates",
+        "Gene-wise dispersion estimates (black), the fitted trend (red) and the final shrunken estimates (blue) "
+        "used in the tests, as DESeq2's plotDispEsts draws them.",
+        dispersion_plot(result.dispersions, folder / "dispersion.png", pdf=pdf),
+    )
+    if result.rounded_dispersions is not None:
+        yield Plot(
+            "dispersion_rounded_vs_recovered.png",
+            "Dispersions: rounded table vs recovered counts",
+            "Final dispersions DESeq2 estimates from the rounded table with size factors 1 (the rounding method) "
+            "against those from the recovered raw counts (the analysis that was run). Points on the red line agree.",
+            dispersion_comparison_plot(
+                result.dispersions["dispersion"],
+                result.rounded_dispersions["dispersion"],
+                folder / "dispersion_rounded_vs_recovered.png",
+                pdf=pdf,
+            ),
+        )
+    values, what = _sample_values(result)
+    groups = result.coldata if result.coldata is not None else pd.DataFrame(index=values.columns)
+    yield Plot(
+        "pca.png",
+        "Principal components",
+        f"PCA of the {what} of the 500 most variable genes (as DESeq2's plotPCA).",
+        pca_plot(values, groups, folder / "pca.png", title=f"PCA of the {what}", pdf=pdf),
+    )
+    yield Plot(
+        "sample_distances.png",
+        "Sample-to-sample distances",
+        f"Euclidean distances between samples on the {what}, ordered by average-linkage clustering.",
+        sample_distance_plot(values, folder / "sample_distances.png", title=f"Sample distances ({what})", pdf=pdf),
+    )
+    alpha = float(result.diagnostics["options"]["alpha"])
+    for meta in result.contrasts:
+        stem = meta["file"].removesuffix(".tsv")
+        table, title = result.results[stem], contrast_title(meta)
+        yield Plot(
+            f"{stem}_ma.png",
+            "MA plot",
+            f"Log2 fold change against mean of normalized counts; red: padj < {alpha:g}.",
+            ma_plot(table, alpha, folder / f"{stem}_ma.png", title=title, pdf=pdf),
+            stem,
+        )
+        yield Plot(
+            f"{stem}_volcano.png",
+            "Volcano plot",
+            f"Red: padj < {alpha:g}; the 10 genes with the smallest padj are named.",
+            volcano_plot(table, alpha, folder / f"{stem}_volcano.png", title=title, pdf=pdf),
+            stem,
+        )
+        yield Plot(
+            f"{stem}_pvalue_histogram.png",
+            "p-value histogram",
+            "A peak near 0 over a flat background is expected; grey: genes removed by independent filtering.",
+            pvalue_histogram(table, folder / f"{stem}_pvalue_histogram.png", title=title, pdf=pdf),
+            stem,
+        )
+
+
+def _sample_values(result: AnalysisResult) -> tuple[pd.DataFrame, str]:
+    """Transformed counts and their name; log2(normalized + 1) with ``--transform none``."""
+    kind = result.diagnostics["options"]["transform"]
+    if result.transformed is not None:
+        return result.transformed, f"{kind} values"
+    logged = np.log2(result.normalized.to_numpy(dtype=float) + 1)
+    return pd.DataFrame(
+        logged, index=result.normalized.index, columns=result.normalized.columns
+    ), "log2(normalized counts + 1) (no transformation requested)"

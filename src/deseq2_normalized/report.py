@@ -1,0 +1,373 @@
+"""A self-contained HTML report of a run: one file, no external resource.
+
+Plots are embedded as base64 ``data:`` URIs, the style sheet and the small table-sorting
+script are inline. Every piece of user text (gene IDs, sample names, levels, file names)
+goes through :func:`html.escape`, so it can never become markup or script.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from deseq2_normalized.plots import Plot, contrast_title
+
+if TYPE_CHECKING:
+    from deseq2_normalized.analysis import AnalysisResult
+
+#: Genes per contrast in the report's sortable table.
+TOP_GENES = 50
+
+
+def esc(value: object) -> str:
+    """``value`` as text escaped for HTML content and attribute values."""
+    return html.escape(str(value), quote=True)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The size-factor verdict as a traffic light.
+
+    Attributes
+    ----------
+    level
+        ``"green"``, ``"amber"`` or ``"red"`` (also the badge's CSS class).
+    headline
+        A few words for the badge.
+    reasons
+        Plain-language sentences behind the level.
+    """
+
+    level: str
+    headline: str
+    reasons: tuple[str, ...]
+
+
+def verdict(result: AnalysisResult) -> Verdict:
+    """Green, amber or red for a run.
+
+    Red when the size-factor check failed; amber when it passed but something deserves a
+    look (calls that changed under stochastic rounding, samples recovered only
+    approximately); green otherwise.
+    """
+    diag = result.diagnostics
+    check = result.check
+    if not check.size_factors.passed:
+        reasons = [check.verdict]
+        if diag["method"]["name"] == "recover":
+            reasons.append(
+                "The raw counts were recovered exactly, so DESeq2 ran on the original counts; "
+                "check that the table is what you think it is."
+            )
+        return Verdict("red", "size-factor check failed", tuple(reasons))
+    warnings = []
+    cls = check.classification
+    recovery = cls.recovery if cls is not None else None
+    if recovery is not None:
+        approximate = [s.sample for s in recovery.samples if s.verdict == "approximate"]
+        if approximate:
+            warnings.append(
+                f"Raw counts could be recovered only approximately for {len(approximate)} sample(s) "
+                f"({', '.join(approximate[:5])}{'...' if len(approximate) > 5 else ''})."
+            )
+    sensitivity = diag.get("rounding_sensitivity")
+    if sensitivity:
+        for name, summary in sensitivity["contrasts"].items():
+            if summary["unstable_calls"]:
+                warnings.append(
+                    f"{name}: {summary['unstable_calls']} of {summary['called_in_any_run']} genes called in any run "
+                    f"({100 * summary['unstable_fraction']:.1f}%) changed their call under "
+                    f"{sensitivity['roundings']} stochastic roundings."
+                )
+    if warnings:
+        return Verdict("amber", "check passed, with warnings", (check.verdict, *warnings))
+    return Verdict("green", "check passed", (check.verdict,))
+
+
+def build_report(
+    result: AnalysisResult,
+    plots: Sequence[Plot],
+    *,
+    inputs: dict[str, str] | None = None,
+    now: dt.datetime | None = None,
+) -> str:
+    """The report as one HTML document.
+
+    Parameters
+    ----------
+    result
+        The run.
+    plots
+        Drawn plots (PNG files are read and embedded).
+    inputs
+        Input roles to file names, e.g. ``{"counts": "normalized.tsv", "samples": "samples.tsv"}``.
+    now
+        Run date shown in the report (default: now).
+
+    Returns
+    -------
+    str
+        The HTML text.
+    """
+    when = (now or dt.datetime.now()).strftime("%Y-%m-%d %H:%M")
+    sections = [
+        _summary_section(result, inputs or {}),
+        _method_section(result),
+        _design_section(result),
+        _plots_section("Quality control", [p for p in plots if p.contrast is None]),
+        *(_contrast_section(result, meta, plots) for meta in result.contrasts),
+        _versions_section(result),
+    ]
+    return _PAGE.format(
+        title="DESeq2 on normalized counts: report",
+        when=esc(when),
+        style=_STYLE,
+        script=_SCRIPT,
+        body="\n".join(sections),
+    )
+
+
+def write_report(
+    result: AnalysisResult, plots: Sequence[Plot], path: Path, *, inputs: dict[str, str] | None = None
+) -> Path:
+    """Write :func:`build_report` to ``path`` (UTF-8) and return the path."""
+    path.write_text(build_report(result, plots, inputs=inputs), encoding="utf-8")
+    return path
+
+
+# --- sections ---------------------------------------------------------------------------
+
+
+def _summary_section(result: AnalysisResult, inputs: dict[str, str]) -> str:
+    diag = result.diagnostics
+    shape = diag["input"]
+    v = verdict(result)
+    cls = result.check.classification
+    rows = [(role, Path(name).name) for role, name in inputs.items()] or [("counts", Path(shape["counts"]).name)]
+    rows.append(("shape", f"{shape['genes']:,} genes x {shape['samples']} samples"))
+    rows.append(("non-integer cells", f"{100 * shape['non_integer_fraction']:.1f}%"))
+    kind = ""
+    if cls is not None:
+        evidence = "".join(f"<li>{esc(e)}</li>" for e in cls.evidence)
+        kind = (
+            f"<h3>What kind of table this is</h3><p><strong>{esc(cls.kind.replace('_', ' '))}</strong> "
+            f"({esc(cls.detail)})</p><ul>{evidence}</ul><p>Recommendation: {esc(cls.recommendation)}</p>"
+        )
+    reasons = "".join(f"<li>{esc(r)}</li>" for r in v.reasons)
+    return (
+        '<section id="summary"><h2>Inputs and size-factor check</h2>'
+        f"{_key_values(rows)}"
+        f'<p class="verdict"><span class="badge {v.level}">{esc(v.headline)}</span></p><ul>{reasons}</ul>'
+        f"{kind}</section>"
+    )
+
+
+def _method_section(result: AnalysisResult) -> str:
+    method = result.diagnostics["method"]
+    rows = [
+        ("method", method["name"]),
+        ("requested", method["requested"]),
+        ("what it does", method["description"]),
+        ("why", method["why"]),
+    ]
+    return f'<section id="method"><h2>Method</h2>{_key_values(rows)}</section>'
+
+
+def _design_section(result: AnalysisResult) -> str:
+    diag = result.diagnostics
+    opts = diag["options"]
+    rows = [
+        ("design", diag["design"]),
+        ("test", diag["test"]),
+        ("fit type", opts["fit_type"]),
+        ("alpha (padj cut-off)", f"{opts['alpha']:g}"),
+        ("log2 fold-change threshold", f"{opts['lfc_threshold']:g}"),
+        ("shrinkage", opts["shrink"]),
+        ("transformation", opts["transform"]),
+    ]
+    head = ["contrast", "results file", f"up (padj < {opts['alpha']:g})", "down", "tested"]
+    body = [[contrast_title(meta), meta["file"], meta["up"], meta["down"], meta["tested"]] for meta in result.contrasts]
+    return (
+        f'<section id="design"><h2>Design and contrasts</h2>{_key_values(rows)}'
+        f'<table class="calls">{_header(head, sortable=False)}{_rows(body)}</table></section>'
+    )
+
+
+def _contrast_section(result: AnalysisResult, meta: dict[str, Any], plots: Sequence[Plot]) -> str:
+    stem = meta["file"].removesuffix(".tsv")
+    alpha = result.diagnostics["options"]["alpha"]
+    top = result.results[stem].dropna(subset=["padj"]).head(TOP_GENES)
+    columns = [
+        c
+        for c in ("baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj", "rounding_agreement")
+        if c in top.columns
+    ]
+    body = [[gene, *(_number(top.at[gene, c]) for c in columns)] for gene in top.index]
+    table = (
+        f'<table class="sortable genes">{_header(["gene_id", *columns], sortable=True)}{_rows(body)}</table>'
+        if body
+        else "<p>No gene has an adjusted p-value.</p>"
+    )
+    return (
+        f'<section class="contrast" id="{esc(stem)}"><h2>Contrast: {esc(contrast_title(meta))}</h2>'
+        f'<p><span class="up">{meta["up"]} up</span> and <span class="down">{meta["down"]} down</span> '
+        f"at padj &lt; {alpha:g}, of {meta['tested']} genes tested ({esc(meta['file'])}).</p>"
+        f"<h3>Top {len(body)} genes by adjusted p-value</h3>"
+        f'<p class="hint">Click a column header to sort.</p><div class="scroll">{table}</div>'
+        f"{_figures([p for p in plots if p.contrast == stem])}</section>"
+    )
+
+
+def _plots_section(title: str, plots: Sequence[Plot]) -> str:
+    return f'<section id="qc"><h2>{esc(title)}</h2>{_figures(plots)}</section>'
+
+
+def _versions_section(result: AnalysisResult) -> str:
+    rows = list(result.diagnostics["versions"].items())
+    cite = (
+        "Love MI, Huber W, Anders S (2014). Moderated estimation of fold change and dispersion for RNA-seq "
+        "data with DESeq2. Genome Biology 15:550. doi:10.1186/s13059-014-0550-8"
+    )
+    return (
+        f'<section id="versions"><h2>Software versions</h2>{_key_values(rows)}'
+        f'<p class="hint">Please cite DESeq2: {esc(cite)}</p></section>'
+    )
+
+
+# --- pieces -----------------------------------------------------------------------------
+
+
+def _key_values(rows: Iterable[tuple[str, object]]) -> str:
+    cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    return f'<table class="kv">{cells}</table>'
+
+
+def _header(names: Sequence[str], *, sortable: bool) -> str:
+    hint = ' title="click to sort"' if sortable else ""
+    return "<thead><tr>" + "".join(f"<th{hint}>{esc(n)}</th>" for n in names) + "</tr></thead>"
+
+
+def _rows(rows: Iterable[Sequence[object]]) -> str:
+    out = []
+    for row in rows:
+        cells = []
+        for value in row:
+            if isinstance(value, tuple):  # (sort key, shown text) of a number
+                key, text = value
+                cells.append(f'<td class="num" data-sort="{esc(key)}">{esc(text)}</td>')
+            else:
+                cells.append(f"<td>{esc(value)}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    return "<tbody>" + "".join(out) + "</tbody>"
+
+
+def _number(value: Any) -> tuple[str, str]:
+    """Sort key (full precision, empty for NA) and the shown text of a number."""
+    x = float(value)
+    if math.isnan(x):
+        return "", "NA"
+    text = f"{x:.3g}" if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e5) else f"{x:.4g}"
+    return repr(x), text
+
+
+def _figures(plots: Sequence[Plot]) -> str:
+    out = []
+    for plot in plots:
+        data = base64.b64encode(plot.path.read_bytes()).decode("ascii")
+        out.append(
+            f'<figure><img src="data:image/png;base64,{data}" alt="{esc(plot.title)}">'
+            f"<figcaption><strong>{esc(plot.title)}.</strong> {esc(plot.caption)}</figcaption></figure>"
+        )
+    return f'<div class="figures">{"".join(out)}</div>' if out else ""
+
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 0;
+       color: #222; background: #f6f7f9; line-height: 1.45; }
+header { background: #2b3e50; color: #fff; padding: 1.2em 2em; }
+header h1 { margin: 0; font-size: 1.6em; }
+header p { margin: 0.3em 0 0; color: #cfd8e0; }
+nav { background: #fff; border-bottom: 1px solid #dde1e6; padding: 0.5em 2em; font-size: 0.95em; }
+nav a { margin-right: 1.2em; color: #2b5f8a; text-decoration: none; }
+main { max-width: 1200px; margin: 0 auto; padding: 1em 2em 3em; }
+section { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: 1em 1.5em; margin: 1.2em 0; }
+h2 { margin-top: 0.2em; font-size: 1.3em; border-bottom: 2px solid #e8ebef; padding-bottom: 0.3em; }
+h3 { font-size: 1.05em; margin-bottom: 0.3em; }
+table { border-collapse: collapse; font-size: 0.9em; }
+table.kv th { text-align: left; font-weight: 600; padding: 0.2em 1.2em 0.2em 0; color: #555; vertical-align: top; }
+table.kv td { padding: 0.2em 0; }
+table.calls, table.genes { margin: 0.6em 0; }
+table.calls th, table.calls td, table.genes th, table.genes td { border-bottom: 1px solid #e8ebef;
+    padding: 0.3em 0.8em; text-align: left; }
+table.calls thead th, table.genes thead th { background: #eef1f4; position: sticky; top: 0; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.sortable th { cursor: pointer; user-select: none; }
+table.sortable th:hover { background: #dde4ea; }
+th.asc::after { content: " \\25B2"; font-size: 0.75em; }
+th.desc::after { content: " \\25BC"; font-size: 0.75em; }
+.scroll { max-height: 26em; overflow: auto; border: 1px solid #e8ebef; display: inline-block; max-width: 100%; }
+.badge { display: inline-block; padding: 0.25em 0.9em; border-radius: 1em; font-weight: 600; color: #fff; }
+.badge.green { background: #2e7d32; }
+.badge.amber { background: #e69500; }
+.badge.red { background: #c62828; }
+.up { color: #c62828; font-weight: 600; }
+.down { color: #1565c0; font-weight: 600; }
+.hint { color: #666; font-size: 0.9em; }
+.figures { display: flex; flex-wrap: wrap; gap: 1.2em; margin-top: 1em; }
+figure { margin: 0; flex: 1 1 480px; max-width: 640px; }
+figure img { width: 100%; height: auto; border: 1px solid #e8ebef; }
+figcaption { font-size: 0.88em; color: #444; margin-top: 0.3em; }
+"""
+
+# Sorts a table's rows by the clicked column: numbers by their data-sort value (NA last),
+# text alphabetically; a second click reverses. No user data is ever put into this script.
+_SCRIPT = """
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  table.querySelectorAll("thead th").forEach(function (th, col) {
+    th.addEventListener("click", function () {
+      var asc = !th.classList.contains("asc");
+      table.querySelectorAll("thead th").forEach(function (h) { h.classList.remove("asc", "desc"); });
+      th.classList.add(asc ? "asc" : "desc");
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = a.cells[col], y = b.cells[col];
+        if (x.hasAttribute("data-sort")) {
+          var u = x.getAttribute("data-sort"), v = y.getAttribute("data-sort");
+          if (u === "" || v === "") { return (u === "") - (v === ""); }
+          return asc ? parseFloat(u) - parseFloat(v) : parseFloat(v) - parseFloat(u);
+        }
+        var c = x.textContent.localeCompare(y.textContent);
+        return asc ? c : -c;
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+});
+"""
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>{style}</style>
+</head>
+<body>
+<header><h1>{title}</h1><p>Run on {when}</p></header>
+<nav><a href="#summary">Inputs and check</a><a href="#method">Method</a><a href="#design">Design</a>
+<a href="#qc">Quality control</a><a href="#versions">Versions</a></nav>
+<main>
+{body}
+</main>
+<script>{script}</script>
+</body>
+</html>
+"""
