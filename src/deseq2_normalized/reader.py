@@ -26,7 +26,6 @@ SEPARATORS = ("\t", ",", ";")
 _SEP_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon"}
 _GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF_BYTES = 1 << 16
-_LINE_END = re.compile(r"\r\n|\r|\n")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # Column name of the gene IDs while parsing: header names are stripped, so no sample can be called this.
 _GENE_COLUMN = " gene_id "
@@ -105,20 +104,37 @@ def _looks_utf16(head: bytes) -> bool:
     return even.count(0) == len(even) != odd.count(0) or odd.count(0) == len(odd) != even.count(0)
 
 
-def _split_lines(raw: bytes, n: int) -> list[str]:
-    """Return the first ``n`` non-blank lines, decoded, without line ends."""
-    out: list[str] = []
-    # Only \n, \r\n and \r end a line for pandas; str.splitlines() would also split on \f, \x1c, ...
-    for line in _LINE_END.split(raw[: _SNIFF_BYTES * 4].decode("utf-8", errors="replace")):
-        if line.strip():
-            out.append(line)
-            if len(out) == n:
-                break
+_LEADING_BLANK = re.compile(rb"(?:[ \t\f\v]*(?:\r\n|\r|\n))+")
+
+
+def _skip_leading_blank_lines(raw: bytes) -> bytes:
+    """Drop blank lines before the header: pandas would count them as the header row."""
+    m = _LEADING_BLANK.match(raw)
+    return raw[m.end() :] if m else raw
+
+
+def _records(text: str, sep: str, n: int) -> list[list[str]]:
+    """The first ``n`` non-blank records of ``text`` split as pandas does (quoted line breaks kept)."""
+    out: list[list[str]] = []
+    # newline="": only \n, \r\n and \r end a line, as for pandas (str.splitlines() would also split on \f, ...).
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"')
+    try:
+        for fields in reader:
+            if "".join(fields).strip():
+                out.append(fields)
+                if len(out) == n:
+                    break
+    except csv.Error:
+        pass  # a damaged record: pandas names the problem when it parses the file
     return out
 
 
+def _head_text(raw: bytes) -> str:
+    return raw[: _SNIFF_BYTES * 4].decode("utf-8", errors="replace")
+
+
 def detect_separator(lines: list[str]) -> str:
-    """Pick tab, comma or semicolon: the separator that splits every sniffed line alike.
+    """Pick tab, comma or semicolon: the separator that splits every sniffed record alike.
 
     Parameters
     ----------
@@ -130,9 +146,13 @@ def detect_separator(lines: list[str]) -> str:
     str
         The separator character.
     """
+    return _detect_separator("\n".join(lines))
+
+
+def _detect_separator(text: str) -> str:
     best, best_score = "\t", (-1, -1)
     for sep in SEPARATORS:
-        counts = [len(_fields(line, sep)) for line in lines]
+        counts = [len(fields) for fields in _records(text, sep, 6)] or [0]
         header, data = counts[0], counts[1:] or counts[:1]
         # Rows agree with each other, and the header has as many fields or one fewer (write.table).
         consistent = len(set(data)) == 1 and data[0] > 1 and header in (data[0], data[0] - 1)
@@ -142,20 +162,15 @@ def detect_separator(lines: list[str]) -> str:
     return best
 
 
-def _fields(line: str, sep: str) -> list[str]:
-    return next(csv.reader([line], delimiter=sep, quotechar='"'))
-
-
 def _header_layout(path: Path, raw: bytes) -> tuple[str, list[str]]:
     """Return the separator and the column names, gene/sample column first."""
-    lines = _split_lines(raw, 6)
-    sep = detect_separator(lines)
-    header = [h.strip() for h in _fields(lines[0], sep)]
-    if len(lines) > 1:
-        n_data = len(_fields(lines[1], sep))
-        if n_data == len(header) + 1:
-            # R's write.table: the header has no field for the row names.
-            header = ["", *header]
+    text = _head_text(raw)
+    sep = _detect_separator(text)
+    records = _records(text, sep, 2) or [[""]]
+    header = [h.strip() for h in records[0]]
+    if len(records) > 1 and len(records[1]) == len(header) + 1:
+        # R's write.table: the header has no field for the row names.
+        header = ["", *header]
     return sep, header
 
 
@@ -182,7 +197,7 @@ def read_counts(path: str | Path) -> pd.DataFrame:
         For any problem with the file's layout or values, naming file, row and column.
     """
     p = Path(path)
-    raw = read_bytes(p)
+    raw = _skip_leading_blank_lines(read_bytes(p))
     sep, header = _header_layout(p, raw)
     if len(header) < 2:
         raise InputError(
@@ -212,6 +227,10 @@ def read_counts(path: str | Path) -> pd.DataFrame:
         raise InputError(f"{p}: rows do not line up with the header ({detail})") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{p}: cannot be parsed as a {_SEP_NAMES[sep]}-separated table ({exc})") from None
+    if frame.index.nlevels != 1 or _GENE_COLUMN in frame.columns:
+        # Every row has more fields than the header: pandas would silently shift the columns.
+        detail = _misfit_row(raw, sep, len(names)) or "every row has more fields than the header"
+        raise InputError(f"{p}: rows do not line up with the header ({detail})")
     if frame.shape[0] == 0:
         raise InputError(f"{p}: has a header but no gene rows")
     frame.index = frame.index.fillna("")
@@ -316,7 +335,7 @@ def read_samples(path: str | Path) -> pd.DataFrame:
         For layout problems, empty cells, duplicated samples or column names.
     """
     p = Path(path)
-    raw = read_bytes(p)
+    raw = _skip_leading_blank_lines(read_bytes(p))
     sep, header = _header_layout(p, raw)
     if len(header) < 2:
         raise InputError(f"{p}: needs a sample column and at least one design variable column")
