@@ -42,7 +42,7 @@ def demo_run(tmp_path_factory, normalized_path, samples_path):
 def test_run_writes_every_output(demo_run):
     names = sorted(p.name for p in demo_run.iterdir())
     assert names == [
-        "diagnostics.json", "model.rds", "normalized_counts.tsv",
+        "diagnostics.json", "model.rds", "normalized_counts.tsv", "plots", "plots.pdf", "report.html",
         "results_condition_treated_vs_untreated.tsv", "size_factors.tsv", "transformed_counts.tsv",
     ]
 

@@ -1,0 +1,383 @@
+"""Plots and the self-contained HTML report: files, contents, escaping, a real browser."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from deseq2_normalized import plots, run_analysis
+from deseq2_normalized.cli import main
+from deseq2_normalized.reader import read_counts, read_samples
+
+STEM = "results_condition_treated_vs_untreated"
+QC_PLOTS = ["size_factors.png", "dispersion.png", "pca.png", "sample_distances.png"]
+CONTRAST_PLOTS = [f"{STEM}_ma.png", f"{STEM}_volcano.png", f"{STEM}_pvalue_histogram.png"]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+HOSTILE_GENE = "<script>alert(1)</script>"
+HOSTILE_SAMPLE = '<img src=x onerror="alert(2)">'
+HOSTILE_LEVEL = "single&read<b>"
+SECTIONS = ["Inputs and size-factor check", "Method", "Design and contrasts", "Quality control", "Software versions"]
+
+
+def run_cli(*args: str | Path) -> None:
+    code = main([str(a) for a in (*args, "--quiet")])
+    assert code == 0
+
+
+def pdf_pages(path: Path) -> int:
+    # Page objects are "/Type /Page"; the page tree is "/Type /Pages" (excluded by the \b).
+    return len(re.findall(rb"/Type\s*/Page\b", path.read_bytes()))
+
+
+def embedded_images(html: str) -> list[bytes]:
+    return [base64.b64decode(m) for m in re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)]
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory, normalized_path, samples_path) -> Path:
+    """The bundled example with the defaults: report and plots as PNG and PDF, vst."""
+    out = tmp_path_factory.mktemp("full")
+    run_cli(
+        "run",
+        "--counts",
+        normalized_path,
+        "--samples",
+        samples_path,
+        "--out-dir",
+        out,
+        "--design",
+        "~ type + condition",
+        "--reference",
+        "untreated",
+        "--transform",
+        "vst",
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory, normalized_path, samples_path) -> tuple[Path, Path]:
+    """1,501 pasilla genes, the strongest renamed to a script tag; a sample and a level with markup."""
+    folder = tmp_path_factory.mktemp("hostile")
+    counts = read_counts(normalized_path)
+    counts = counts.loc[[*counts.index[:1500], "FBgn0039155"]]
+    counts = counts.rename(index={"FBgn0039155": HOSTILE_GENE}, columns={"treated1": HOSTILE_SAMPLE})
+    counts.to_csv(folder / "counts.tsv", sep="\t", index_label="gene_id")
+    sheet = read_samples(samples_path).rename(index={"treated1": HOSTILE_SAMPLE})
+    sheet["type"] = sheet["type"].replace("single_read", HOSTILE_LEVEL)
+    sheet.to_csv(folder / "samples.tsv", sep="\t", index_label="sample")
+    return folder / "counts.tsv", folder / "samples.tsv"
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory, hostile) -> Path:
+    """The hostile table, --transform none and --plots none: the report must still hold every plot."""
+    out = tmp_path_factory.mktemp("hostile_run")
+    counts, sheet = hostile
+    run_cli(
+        "run",
+        "--counts",
+        counts,
+        "--samples",
+        sheet,
+        "--out-dir",
+        out,
+        "--design",
+        "~ type + condition",
+        "--reference",
+        "untreated",
+        "--transform",
+        "none",
+        "--plots",
+        "none",
+    )
+    return out
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+def test_default_run_writes_report_pdf_and_pngs(full_run):
+    assert (full_run / "report.html").is_file()
+    assert sorted(p.name for p in (full_run / "plots").iterdir()) == sorted(QC_PLOTS + CONTRAST_PLOTS)
+    assert not [p for p in full_run.iterdir() if p.name.startswith(".")], "staging folder left behind"
+
+
+@pytest.mark.parametrize("name", QC_PLOTS + CONTRAST_PLOTS)
+def test_png_is_a_real_image(full_run, name):
+    data = (full_run / "plots" / name).read_bytes()
+    assert data.startswith(PNG_SIGNATURE)
+    assert len(data) > 15_000, "an almost empty image"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width >= 600 and height >= 450
+
+
+def test_pdf_has_one_page_per_plot(full_run):
+    pdf = full_run / "plots.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert pdf_pages(pdf) == len(QC_PLOTS + CONTRAST_PLOTS) == 7
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def report(full_run) -> str:
+    return (full_run / "report.html").read_text(encoding="utf-8")
+
+
+def test_report_sections_and_inputs(report):
+    for heading in SECTIONS:
+        assert f"<h2>{heading}</h2>" in report
+    assert "<h2>Contrast: condition: treated vs untreated</h2>" in report
+    assert "pasilla_normalized.tsv" in report and "pasilla_samples.tsv" in report
+    assert "14,599 genes x 7 samples" in report
+    assert "scaled counts" in report and "DESeq2 median-of-ratios" in report
+    assert re.search(r"Run on \d{4}-\d\d-\d\d \d\d:\d\d", report)
+    for tool in ("DESeq2", "rpy2", "R", "deseq2-normalized"):
+        assert f"<th>{tool}</th>" in report
+
+
+def test_report_verdict_is_green_on_the_example(report):
+    assert '<span class="badge green">check passed</span>' in report
+    assert "badge amber" not in report and "badge red" not in report
+
+
+def test_report_counts_equal_diagnostics(full_run, report):
+    contrast = json.loads((full_run / "diagnostics.json").read_text())["contrasts"][0]
+    assert contrast["up"] > 0 and contrast["down"] > 0
+    assert f'<span class="up">{contrast["up"]} up</span>' in report
+    assert f'<span class="down">{contrast["down"]} down</span>' in report
+    assert f"of {contrast['tested']} genes tested" in report
+
+
+def test_report_embeds_every_plot_file(full_run, report):
+    images = embedded_images(report)
+    assert len(images) == 7
+    on_disk = {(full_run / "plots" / name).read_bytes() for name in QC_PLOTS + CONTRAST_PLOTS}
+    assert set(images) == on_disk
+
+
+def test_report_top_genes_table(full_run, report):
+    results = pd.read_csv(full_run / f"{STEM}.tsv", sep="\t", index_col=0)
+    table = re.search(r'<table class="sortable genes">(.*?)</table>', report, re.S)
+    assert table
+    genes = re.findall(r"<tr><td>([^<]+)</td>", table.group(1))
+    assert genes == list(results.index[:50])
+    first = re.search(r'<td class="num" data-sort="([^"]+)">', table.group(1))
+    assert first and float(first.group(1)) == pytest.approx(results["baseMean"].iloc[0], rel=1e-12)
+
+
+def test_report_is_self_contained(report):
+    assert "http://" not in report and "https://" not in report
+    references = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]*)""", report)
+    assert references, "no src/href found at all"
+    for ref in references:
+        assert ref.startswith(("data:image/png;base64,", "#")), ref
+
+
+# --- hostile text, --transform none, --plots none -------------------------------------------
+
+
+def test_hostile_text_is_escaped(hostile_run):
+    html = (hostile_run / "report.html").read_text(encoding="utf-8")
+    assert HOSTILE_GENE not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<img src=x" not in html and "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;" in html
+    assert HOSTILE_LEVEL not in html
+    # The only script is the report's own sorting code, the only images the plots.
+    assert html.count("<script>") == 1 and "alert" not in html.split("<script>")[1]
+    assert html.count("<img ") == len(embedded_images(html)) == 7
+
+
+def test_plots_none_publishes_no_plot_file_but_the_report_has_them(hostile_run):
+    assert not (hostile_run / "plots").exists() and not (hostile_run / "plots.pdf").exists()
+    assert sorted(p.name for p in hostile_run.iterdir() if p.name.endswith((".html", ".pdf"))) == ["report.html"]
+    html = (hostile_run / "report.html").read_text(encoding="utf-8")
+    assert "log2(normalized counts + 1) (no transformation requested)" in html
+    assert all(image.startswith(PNG_SIGNATURE) for image in embedded_images(html))
+
+
+@pytest.mark.parametrize(
+    ("flags", "report", "pngs", "pdf"),
+    [
+        (["--no-report", "--plots", "none"], False, False, False),
+        (["--no-report", "--plots", "png"], False, True, False),
+        (["--no-report", "--plots", "pdf"], False, False, True),
+        (["--plots", "pdf"], True, False, True),
+    ],
+)
+def test_report_and_plot_flags(tmp_path, hostile, flags, report, pngs, pdf):
+    counts, sheet = hostile
+    run_cli("run", "--counts", counts, "--samples", sheet, "--out-dir", tmp_path, "--transform", "none", *flags)
+    assert (tmp_path / "report.html").exists() == report
+    assert (tmp_path / "plots").is_dir() == pngs
+    assert (tmp_path / "plots.pdf").exists() == pdf
+    if pngs:
+        assert len(list((tmp_path / "plots").glob("*.png"))) == 7
+    if pdf:
+        assert pdf_pages(tmp_path / "plots.pdf") == 7
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging folder left behind"
+
+
+def test_failed_plot_leaves_no_output(tmp_path, hostile, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("plotting broke")
+
+    monkeypatch.setattr(plots, "volcano_plot", broken)
+    counts, sheet = hostile
+    code = main(
+        ["run", "--counts", str(counts), "--samples", str(sheet), "--out-dir", str(tmp_path), "--transform", "none"]
+    )
+    assert code == 1
+    assert "plotting broke" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- recovered counts -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def recovered_run(tmp_path_factory, hostile) -> Path:
+    """--method recover on a pasilla subset (every sample is recovered exactly)."""
+    out = tmp_path_factory.mktemp("recovered")
+    counts, sheet = hostile
+    run_cli(
+        "run",
+        "--counts",
+        counts,
+        "--samples",
+        sheet,
+        "--out-dir",
+        out,
+        "--design",
+        "~ type + condition",
+        "--reference",
+        "untreated",
+        "--method",
+        "recover",
+    )
+    return out
+
+
+def test_recovered_run_compares_dispersions(recovered_run):
+    png = recovered_run / "plots" / "dispersion_rounded_vs_recovered.png"
+    assert png.read_bytes().startswith(PNG_SIGNATURE)
+    assert pdf_pages(recovered_run / "plots.pdf") == 8
+    html = (recovered_run / "report.html").read_text(encoding="utf-8")
+    assert "Dispersions: rounded table vs recovered counts" in html
+    assert png.read_bytes() in embedded_images(html)
+    assert '<span class="badge green">' in html and "every sample recovered exactly" in html
+
+
+def test_rounded_dispersions_are_those_of_the_rounding_method(hostile):
+    """The dispersion-only fit on the rounded table equals the dispersions of a --method round run."""
+    counts, sheet = read_counts(hostile[0]), read_samples(hostile[1])
+    options = {"design": "~ type + condition", "reference": "untreated", "transform": "none"}
+    recovered = run_analysis(counts, sheet, method="recover", **options)
+    rounded = run_analysis(counts, sheet, method="round", **options)
+    assert recovered.rounded_dispersions is not None and rounded.rounded_dispersions is None
+    np.testing.assert_allclose(
+        recovered.rounded_dispersions["dispersion"], rounded.dispersions["dispersion"], rtol=1e-10
+    )
+    # ... and differ from the recovered counts' own dispersions, which is what the plot shows.
+    assert not np.allclose(recovered.dispersions["dispersion"], rounded.dispersions["dispersion"], rtol=1e-3)
+
+
+# --- numerics of the sample plots -------------------------------------------------------------
+
+
+def test_pca_matches_r_prcomp(full_run, tmp_path):
+    """Top 500 genes by variance, centred prcomp, % variance: as DESeq2's plotPCA."""
+    values = pd.read_csv(full_run / "transformed_counts.tsv", sep="\t", index_col=0)
+    scores, explained = plots.pca(values)
+    script = tmp_path / "pca.R"
+    script.write_text(
+        "x <- as.matrix(read.delim(commandArgs(TRUE)[1], row.names = 1, check.names = FALSE))\n"
+        "rv <- apply(x, 1, var)\n"
+        "p <- prcomp(t(x[order(rv, decreasing = TRUE)[1:500], ]))\n"
+        "v <- p$sdev^2 / sum(p$sdev^2)\n"
+        "write.table(cbind(p$x[, 1:2], var1 = v[1], var2 = v[2]), commandArgs(TRUE)[2], sep = '\\t')\n"
+    )
+    subprocess.run(
+        ["Rscript", str(script), str(full_run / "transformed_counts.tsv"), str(tmp_path / "pca.tsv")],
+        check=True,
+        capture_output=True,
+    )
+    r = pd.read_csv(tmp_path / "pca.tsv", sep="\t")
+    np.testing.assert_allclose(explained[:2], r[["var1", "var2"]].iloc[0].to_numpy(), rtol=1e-8)
+    for pc in ("PC1", "PC2"):  # the sign of a component is arbitrary
+        np.testing.assert_allclose(np.abs(scores[pc].to_numpy()), np.abs(r[pc].to_numpy()), rtol=1e-6)
+
+
+def test_average_linkage_order():
+    points = np.array([0.0, 10.0, 1.0, 30.0, 11.0])
+    dist = np.abs(points[:, None] - points[None, :])
+    merges = plots.average_linkage(dist)
+    assert [(a, b) for a, b, _, _ in merges[:2]] == [(0, 2), (1, 4)]
+    assert merges[2][2] == pytest.approx(10.0)  # mean of |{0,1} - {10,11}|
+    assert merges[-1][3] == 5
+    order = plots.leaf_order(merges, 5)
+    assert sorted(order) == [0, 1, 2, 3, 4]
+    assert {frozenset(order[:2]), frozenset(order[2:4])} == {frozenset({0, 2}), frozenset({1, 4})}
+
+
+def test_matplotlib_labels_are_not_mathtext():
+    assert plots.plain("a$b$c") == r"a\$b\$c"
+    assert len(plots.plain("x" * 100, 30)) == 30
+
+
+# --- a real browser ----------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    assert CHROMIUM
+    return subprocess.run([CHROMIUM, *flags, *args], capture_output=True, text=True, timeout=120, check=True)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+def test_report_renders_in_a_browser(full_run, tmp_path):
+    report = full_run / "report.html"
+    dom = chromium(tmp_path, "--dump-dom", report.as_uri()).stdout
+    for heading in SECTIONS:
+        assert f"<h2>{heading}</h2>" in dom
+    assert dom.count('<img src="data:image/png;base64,') == 7
+    shot = tmp_path / "report.png"
+    chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,2400", "--hide-scrollbars", report.as_uri())
+    assert shot.read_bytes().startswith(PNG_SIGNATURE) and shot.stat().st_size > 50_000
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+def test_clicking_a_header_sorts_the_table(full_run, tmp_path):
+    html = (full_run / "report.html").read_text(encoding="utf-8")
+    # Click the baseMean header once the report's own script has run.
+    click = '<script>document.querySelector("table.sortable thead th:nth-child(2)").click();</script>'
+    page = tmp_path / "clicked.html"
+    page.write_text(html.replace("</body>", click + "</body>"), encoding="utf-8")
+    dom = chromium(tmp_path, "--dump-dom", page.as_uri()).stdout
+    table = re.search(r'<table class="sortable genes">(.*?)</table>', dom, re.S)
+    assert table and 'class="asc"' in table.group(1)
+    rows = re.findall(r"<tr><td>[^<]+</td><td class=\"num\" data-sort=\"([^\"]+)\"", table.group(1))
+    base_means = [float(x) for x in rows]
+    assert len(base_means) == 50 and base_means == sorted(base_means)
+    assert base_means != [float(x) for x in re.findall(r'<tr><td>[^<]+</td><td class="num" data-sort="([^"]+)"', html)]
