@@ -241,7 +241,16 @@ def dispersion_comparison_plot(
     ax.set_xlabel("dispersion from the recovered counts")
     ax.set_ylabel("dispersion from the rounded table (size factors 1)")
     median = float(np.median(ratio)) if len(ratio) else float("nan")
-    ax.set_title(f"Rounded vs recovered dispersions ({len(both)} genes, median ratio {median:.3g})")
+    ax.set_title("Rounded vs recovered dispersions")
+    ax.text(
+        0.97,
+        0.03,
+        f"{len(both)} genes\nmedian ratio rounded/recovered {median:.3g}",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize="small",
+    )
     ax.legend(loc="upper left", fontsize="small")
     return _save(fig, path, pdf)
 

@@ -124,8 +124,12 @@ def build_report(
         *(_contrast_section(result, meta, plots) for meta in result.contrasts),
         _versions_section(result),
     ]
+    links = [("summary", "Inputs and check"), ("method", "Method"), ("design", "Design"), ("qc", "Quality control")]
+    links += [(meta["file"].removesuffix(".tsv"), contrast_title(meta)) for meta in result.contrasts]
+    links.append(("versions", "Versions"))
     return _PAGE.format(
         title="DESeq2 on normalized counts: report",
+        nav="".join(f'<a href="#{esc(anchor)}">{esc(text)}</a>' for anchor, text in links),
         when=esc(when),
         style=_STYLE,
         script=_SCRIPT,
@@ -272,7 +276,12 @@ def _number(value: Any) -> tuple[str, str]:
     x = float(value)
     if math.isnan(x):
         return "", "NA"
-    text = f"{x:.3g}" if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e5) else f"{x:.4g}"
+    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e7):
+        text = f"{x:.3g}"
+    elif abs(x) >= 1000:
+        text = f"{x:.0f}"  # a baseMean of 43910, not 4.391e+04
+    else:
+        text = f"{x:.4g}"
     return repr(x), text
 
 
@@ -362,8 +371,7 @@ _PAGE = """<!DOCTYPE html>
 </head>
 <body>
 <header><h1>{title}</h1><p>Run on {when}</p></header>
-<nav><a href="#summary">Inputs and check</a><a href="#method">Method</a><a href="#design">Design</a>
-<a href="#qc">Quality control</a><a href="#versions">Versions</a></nav>
+<nav>{nav}</nav>
 <main>
 {body}
 </main>
