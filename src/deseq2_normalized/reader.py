@@ -6,6 +6,7 @@ with a one-line message naming the file and, where it can, the row and column.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
@@ -162,8 +163,12 @@ def _detect_separator(text: str) -> str:
     return best
 
 
-def _header_layout(path: Path, raw: bytes) -> tuple[str, list[str]]:
-    """Return the separator and the column names, gene/sample column first."""
+def _header_layout(path: Path, raw: bytes) -> tuple[str, list[str], io.BytesIO]:
+    """Return the separator, the column names (gene/sample column first) and the bytes after the header.
+
+    The header record is cut off here rather than with pandas' ``skiprows``, which miscounts a
+    header that starts with an empty field and holds a quoted line break.
+    """
     text = _head_text(raw)
     sep = _detect_separator(text)
     records = _records(text, sep, 2) or [[""]]
@@ -171,7 +176,20 @@ def _header_layout(path: Path, raw: bytes) -> tuple[str, list[str]]:
     if len(records) > 1 and len(records[1]) == len(header) + 1:
         # R's write.table: the header has no field for the row names.
         header = ["", *header]
-    return sep, header
+    lines = io.StringIO(text, newline="")
+    reader = csv.reader(lines, delimiter=sep, quotechar='"')
+    with contextlib.suppress(csv.Error, StopIteration):
+        next(reader)
+    spans = reader.line_num
+    lines.seek(0)
+    header_bytes = sum(len(line.encode("utf-8")) for _, line in zip(range(spans), lines))
+    if spans > 1 and not raw[header_bytes:].strip():
+        raise InputError(f"{path}: the header row has an unclosed quote (it runs on to line {spans})")
+    if header_bytes >= len(text.encode("utf-8")) - 4 and len(raw) > _SNIFF_BYTES * 4:
+        raise InputError(f"{path}: the header row is over {_SNIFF_BYTES * 4 // 1024} KiB long or has an unclosed quote")
+    body = io.BytesIO(raw)  # shares the bytes; pandas reads from the current position
+    body.seek(header_bytes)
+    return sep, header, body
 
 
 def read_counts(path: str | Path) -> pd.DataFrame:
@@ -198,7 +216,7 @@ def read_counts(path: str | Path) -> pd.DataFrame:
     """
     p = Path(path)
     raw = _skip_leading_blank_lines(read_bytes(p))
-    sep, header = _header_layout(p, raw)
+    sep, header, body = _header_layout(p, raw)
     if len(header) < 2:
         raise InputError(
             f"{p}: found a single column; expected gene IDs then one column per sample, "
@@ -209,10 +227,9 @@ def read_counts(path: str | Path) -> pd.DataFrame:
     names = [_GENE_COLUMN, *samples]
     try:
         frame = pd.read_csv(
-            io.BytesIO(raw),
+            body,
             sep=sep,
             header=None,
-            skiprows=1,
             names=names,
             index_col=0,
             dtype={_GENE_COLUMN: str},
@@ -336,7 +353,7 @@ def read_samples(path: str | Path) -> pd.DataFrame:
     """
     p = Path(path)
     raw = _skip_leading_blank_lines(read_bytes(p))
-    sep, header = _header_layout(p, raw)
+    sep, header, body = _header_layout(p, raw)
     if len(header) < 2:
         raise InputError(f"{p}: needs a sample column and at least one design variable column")
     names = header[:]
@@ -349,10 +366,9 @@ def read_samples(path: str | Path) -> pd.DataFrame:
         raise InputError(f"{p}: rows do not line up with the header ({misfit})")
     try:
         frame = pd.read_csv(
-            io.BytesIO(raw),
+            body,
             sep=sep,
             header=None,
-            skiprows=1,
             names=names,
             dtype=str,
             keep_default_na=False,
