@@ -381,3 +381,44 @@ def test_clicking_a_header_sorts_the_table(full_run, tmp_path):
     base_means = [float(x) for x in rows]
     assert len(base_means) == 50 and base_means == sorted(base_means)
     assert base_means != [float(x) for x in re.findall(r'<tr><td>[^<]+</td><td class="num" data-sort="([^"]+)"', html)]
+
+
+# --- the traffic light ---------------------------------------------------------------------
+
+
+def fake_result(passed: bool, method: str = "round", unstable: int = 0, approximate: bool = False):
+    from types import SimpleNamespace
+
+    samples = (SimpleNamespace(sample="s1", verdict="approximate" if approximate else "exact"),)
+    classification = SimpleNamespace(recovery=SimpleNamespace(samples=samples))
+    check = SimpleNamespace(
+        size_factors=SimpleNamespace(passed=passed), verdict="the check's words", classification=classification
+    )
+    diagnostics: dict = {"method": {"name": method}}
+    if unstable is not None:
+        diagnostics["rounding_sensitivity"] = {
+            "roundings": 3,
+            "contrasts": {"r.tsv": {"unstable_calls": unstable, "called_in_any_run": 100, "unstable_fraction": 0.01}},
+        }
+    return SimpleNamespace(diagnostics=diagnostics, check=check)
+
+
+@pytest.mark.parametrize(
+    ("passed", "method", "unstable", "approximate", "level"),
+    [
+        (True, "round", 0, False, "green"),
+        (True, "recover", None, False, "green"),
+        (True, "round", 2, False, "amber"),
+        (True, "round", 0, True, "amber"),
+        (False, "round", 0, False, "red"),
+        (False, "recover", None, False, "red"),
+    ],
+)
+def test_verdict_levels(passed, method, unstable, approximate, level):
+    from deseq2_normalized.report import verdict
+
+    v = verdict(fake_result(passed, method, unstable, approximate))
+    assert v.level == level
+    assert v.reasons[0] == "the check's words"
+    if level == "amber":
+        assert len(v.reasons) == 2
