@@ -96,6 +96,7 @@ class StagedOutputs:
         """Move every staged file into the output folder."""
         done: list[Path] = []
         made: list[Path] = []
+        kept: list[tuple[Path, Path]] = []  # files of an earlier run that a new output replaces
         try:
             for name in self.names:
                 target = self.out_dir / name
@@ -103,12 +104,21 @@ class StagedOutputs:
                     if not (self.out_dir / folder).is_dir():
                         (self.out_dir / folder).mkdir()
                         made.append(self.out_dir / folder)
+                if os.path.lexists(target):
+                    backup = self.staging / ".previous" / name
+                    backup.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(target, backup)
+                    kept.append((backup, target))
                 os.replace(self.staging / name, target)
                 done.append(target)
         except BaseException:
-            # All or nothing: take back the files already moved, and the folders made for them.
+            # All or nothing: take back the files already moved, put back the earlier files they
+            # replaced, and remove the folders made for them.
             for target in done:
                 target.unlink(missing_ok=True)
+            for backup, target in reversed(kept):
+                with contextlib.suppress(OSError):
+                    os.replace(backup, target)
             for folder in reversed(made):
                 with contextlib.suppress(OSError):
                     folder.rmdir()
