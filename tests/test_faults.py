@@ -109,20 +109,50 @@ def test_r_error_after_the_fit_leaves_nothing(tmp_path, cli, inputs, monkeypatch
 
 
 def test_real_r_error_after_the_fit(tmp_path, cli):
-    """A real late failure: DESeq() succeeds, then vst() refuses a table of 1,000+ genes with too few
-    genes of mean count above 5 (R's message recommends varianceStabilizingTransformation)."""
+    """A real late failure: DESeq() fits a design with an interaction, then lfcShrink(type="normal")
+    refuses it (R's own message)."""
+    names = ["a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4"]
+    rng = np.random.default_rng(11)
+    mean = np.exp(rng.uniform(1, 7, 300))
+    values = rng.negative_binomial(5, 5 / (5 + mean[:, None]), size=(300, len(names))) + 1
+    counts, sheet = tmp_path / "counts.tsv", tmp_path / "samples.tsv"
+    counts.write_text(
+        "gene\t" + "\t".join(names) + "\n"
+        + "".join(f"g{i}\t" + "\t".join(map(str, row)) + "\n" for i, row in enumerate(values.tolist())),
+        encoding="utf-8",
+    )  # fmt: skip
+    sheet.write_text(
+        "sample\tcondition\tbatch\n" + "".join(f"{s}\t{s[0].upper()}\t{'xy'[int(s[1]) % 2]}\n" for s in names),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    res = cli(
+        "run", "--counts", counts, "--samples", sheet, "--out-dir", out, "--design", "~ batch * condition",
+        "--contrast", "condition,B,A", "--shrink", "normal",
+    )  # fmt: skip
+    assert res.code == 1, res.err
+    assert "fitting 300 genes x 8 samples: done" in res.err  # it failed after DESeq()
+    line = error_line(res.err)
+    assert "DESeq2 failed in R: LFC shrinkage type='normal' not implemented for designs with interactions" in line
+    assert everything_in(out) == []
+
+
+def test_vst_falls_back_on_tables_with_few_expressed_genes(tmp_path, cli):
+    """vst() stops when fewer than 1,000 genes have a mean count above 5; the full
+    varianceStabilizingTransformation runs instead, as DESeq2 recommends."""
     rng = np.random.default_rng(3)
     n = 1100
     mean = np.where(np.arange(n) < 60, 200.0, 0.8)
     values = rng.poisson(mean[:, None] * np.ones((1, len(SAMPLES)))) + (np.arange(n)[:, None] % 3 == 0)
     counts, sheet = write_inputs(tmp_path, values)
     out = tmp_path / "out"
-    res = cli("run", "--counts", counts, "--samples", sheet, "--out-dir", out)
-    assert res.code == 1, res.err
-    assert "fitting 1100 genes x 4 samples: done" in res.err  # it failed after DESeq()
-    line = error_line(res.err)
-    assert "DESeq2 failed in R: less than 'nsub' rows with mean normalized count > 5" in line
-    assert everything_in(out) == []
+    res = cli("run", "--counts", counts, "--samples", sheet, "--out-dir", out, "--no-report", "--plots", "none")
+    assert res.code == 0, res.err
+    transformed = np.loadtxt(out / "transformed_counts.tsv", skiprows=1, usecols=range(1, 5))
+    assert transformed.shape == (n, 4)
+    assert np.isfinite(transformed).all()
+    # Variance-stabilized values are on the log2 scale: the well-expressed genes sit near log2(200).
+    assert 6.5 < transformed[:60].mean() < 8.5
 
 
 # --- the output folder --------------------------------------------------------------------------

@@ -112,7 +112,9 @@ local({
   env$transform <- function(dds, kind) {
     tr <- if (kind == "rlog") {
       DESeq2::rlog(dds, blind = FALSE)
-    } else if (nrow(dds) < 1000) {
+    } else if (sum(rowMeans(DESeq2::counts(dds, normalized = TRUE)) > 5) < 1000) {
+      # vst() fits its trend on a subset of 1,000 genes with mean count above 5 and stops
+      # when there are fewer; the full transformation is what DESeq2 recommends then.
       DESeq2::varianceStabilizingTransformation(dds, blind = FALSE)
     } else {
       DESeq2::vst(dds, blind = FALSE)
