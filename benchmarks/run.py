@@ -7,13 +7,21 @@ children, from ``os.wait4``) and the peak resident memory (``ru_maxrss``: the la
 process and its children, not their sum). Then check that the results agree and write
 ``benchmarks/RESULTS.md`` (and the raw runs to ``benchmarks/results.json``).
 
+The like-for-like run of this tool passes ``--no-report --plots none``: the bare R script
+writes no report and no plots, so neither does the tool when the two are compared.
+
 Extras (``--extras``): ``--threads 2`` against ``--threads 1`` at the medium size, the
-glmGamPoi fit against the default parametric fit at the large size, and
-``deseq2-normalized check`` at the large size.
+glmGamPoi fit against the default parametric fit at the large size,
+``deseq2-normalized check`` at the large size, and the tool with its defaults (report.html
+and plots as PNG and PDF) at every size, which measures what the report costs.
 
 Usage::
 
-    python benchmarks/run.py [--sizes small,medium,large] [--reps 3,2,1] [--extras threads,glmgampoi,check]
+    python benchmarks/run.py [--sizes small,medium,large] [--reps 3,2,1] [--extras threads,glmgampoi,check,report]
+
+Only the report extra, merged into the existing record (no other tool is run)::
+
+    python benchmarks/run.py --sizes small,medium,large --reps 0 --extras report --merge
 """
 
 from __future__ import annotations
@@ -24,13 +32,14 @@ import json
 import logging
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +54,13 @@ from simulate import SIZES, simulate  # noqa: E402
 log = logging.getLogger("bench")
 
 TOOLS = ("deseq2-normalized", "bare Rscript", "PyDESeq2")
+EXTRAS = ("threads", "glmgampoi", "check", "report")
+#: Label of the report extra's runs (the tool with its defaults: report.html and plots both).
+REPORT = "defaults (report + plots)"
+#: The arguments that make this tool do the bare R script's work: no report, no plot files.
+LIKE_FOR_LIKE = ("--no-report", "--plots", "none")
+#: The tool's progress line for a finished stage: ``deseq2-normalized: NAME: done in 1.2 s``.
+STAGE_LINE = re.compile(r"^deseq2-normalized: (?P<name>.+): done in (?P<seconds>[0-9.]+) s$", re.MULTILINE)
 RESULT_FILE = "results_condition_B_vs_A.tsv"
 #: R vs this tool: the same DESeq2 run, so the results must agree to this relative error.
 EXACT_RTOL = 1e-8
@@ -65,6 +81,8 @@ class Run:
     maxrss_mib: float
     returncode: int
     load1: float
+    #: This tool's stage times (wall seconds) from its progress lines; absent in older records.
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 #: Exit code recorded for a run stopped at ``--timeout``.
@@ -96,9 +114,20 @@ def timed(cmd: list[str], log_path: Path, env: dict[str, str] | None = None) -> 
 
 
 def commands(
-    tool: str, counts: Path, samples: Path, out: Path, args: argparse.Namespace, extra: tuple[str, ...] = ()
+    tool: str,
+    counts: Path,
+    samples: Path,
+    out: Path,
+    args: argparse.Namespace,
+    extra: tuple[str, ...] = (),
+    *,
+    report: bool = False,
 ) -> list[str]:
-    """The command line of ``tool`` on one matrix."""
+    """The command line of ``tool`` on one matrix.
+
+    This tool runs like for like (no report, no plot files) unless ``report``: then with
+    its defaults, report.html and plots as PNG and PDF.
+    """
     if tool == "deseq2-normalized":
         return [
             str(ROOT / args.venv / "bin" / "deseq2-normalized"),
@@ -113,6 +142,7 @@ def commands(
             "A",
             "--transform",
             args.transform,
+            *(() if report else LIKE_FOR_LIKE),
             *extra,
         ]
     if tool == "bare Rscript":
@@ -135,6 +165,21 @@ def commands(
 def load1() -> float:
     """The one-minute load average."""
     return os.getloadavg()[0]
+
+
+def stage_times(log_path: Path) -> dict[str, float]:
+    """The stage times this tool printed on stderr (captured in the run's log)."""
+    try:
+        text = log_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    return {m["name"]: float(m["seconds"]) for m in STAGE_LINE.finditer(text)}
+
+
+def report_stage(run: Run) -> float:
+    """Wall seconds of the run's report and plots stage (``drawing ...``), nan when absent."""
+    times = [s for name, s in run.stages.items() if name.startswith("drawing")]
+    return sum(times) if times else float("nan")
 
 
 def read_results(path: Path) -> pd.DataFrame:
@@ -265,7 +310,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="small,medium,large", help="comma-separated: tiny, small, medium, large")
     parser.add_argument("--reps", default="3,2,1", help="repetitions per size (one number, or one per size)")
     parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of: " + ", ".join(TOOLS))
-    parser.add_argument("--extras", default="threads,glmgampoi,check", help="threads, glmgampoi, check, or none")
+    parser.add_argument(
+        "--extras",
+        default=",".join(EXTRAS),
+        help="comma-separated: threads (medium), glmgampoi, check (large), report (every size: the tool's "
+        "defaults, report.html and plots), or none",
+    )
     parser.add_argument("--extra-reps", type=int, default=1, help="repetitions of each extra (default 1)")
     parser.add_argument("--transform", choices=("none", "vst"), default="none", help="transform in every tool")
     parser.add_argument("--pydeseq2-reps", type=int, default=1, help="at most this many PyDESeq2 runs per size")
@@ -279,13 +329,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--json", type=Path, default=HERE / "results.json")
     parser.add_argument("--render-only", action="store_true", help="rewrite RESULTS.md from --json, run nothing")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="add this invocation's runs to the existing --json record (and RESULTS.md) instead of replacing it",
+    )
     args = parser.parse_args(argv)
     TIMEOUT[0] = args.timeout
     if args.render_only:
         record = json.loads(args.json.read_text(encoding="utf-8"))
-        sizes = list(dict.fromkeys(r["size"] for r in record["runs"]))
-        tools = [t for t in TOOLS if any(r["tool"] == t for r in record["runs"])]
-        args.out.write_text(render(record, sizes, {}, tools), encoding="utf-8")
+        sizes, tools = sizes_and_tools(record)
+        write_results(args.out, render(record, sizes, {}, tools))
         return 0
     logging.basicConfig(
         level=logging.INFO, format="bench %(asctime)s: %(message)s", datefmt="%H:%M:%S", stream=sys.stderr
@@ -296,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     reps = {s: reps_list[i] if i < len(reps_list) else reps_list[-1] for i, s in enumerate(sizes)}
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     extras = [] if args.extras == "none" else [e.strip() for e in args.extras.split(",") if e.strip()]
+    unknown = [e for e in extras if e not in EXTRAS]
+    if unknown:
+        parser.error(f"--extras: unknown {', '.join(unknown)} (choose from {', '.join(EXTRAS)}, or none)")
     if "PyDESeq2" in tools and not (ROOT / args.bench_venv / "bin" / "python").exists():
         parser.error(
             f"{args.bench_venv} is missing: make bench creates it (pip install -r benchmarks/requirements.txt)"
@@ -325,8 +382,10 @@ def main(argv: list[str] | None = None) -> int:
                         shutil.rmtree(out)
                     out.mkdir(parents=True)
                     la = load1()
-                    wall, cpu, rss, rc = timed(commands(tool, counts, samples, out, args), out.parent / f"{rep}.log")
-                    runs.append(Run(tool, size, rep, wall, cpu, rss, rc, la))
+                    log_path = out.parent / f"{rep}.log"
+                    wall, cpu, rss, rc = timed(commands(tool, counts, samples, out, args), log_path)
+                    stages = stage_times(log_path) if tool == "deseq2-normalized" else {}
+                    runs.append(Run(tool, size, rep, wall, cpu, rss, rc, la, stages))
                     log.info(
                         "%s %s rep %d: %.1f s wall, %.1f s CPU, %.0f MiB, exit %d (load %.2f)",
                         size,
@@ -383,6 +442,9 @@ def main(argv: list[str] | None = None) -> int:
                     extra_runs.append(Run("check", size, rep, wall, cpu, rss, rc, la))
                     log.info("check %s rep %d: %.1f s wall, %.0f MiB, exit %d", size, rep + 1, wall, rss, rc)
                 check_detail = {"stage_times": (work / "check_0.log").read_text(errors="replace")}
+            if "report" in extras:
+                for rep in range(args.extra_reps):
+                    extra_runs.append(run_extra(REPORT, size, rep, counts, samples, work, args, (), report=True))
     finally:
         finished = dt.datetime.now()
         info = machine()
@@ -399,8 +461,12 @@ def main(argv: list[str] | None = None) -> int:
             "checks": checks,
             "check_detail": check_detail,
         }
+        if args.merge and args.json.exists():
+            record = merge(json.loads(args.json.read_text(encoding="utf-8")), record)
+            sizes, tools = sizes_and_tools(record)
         args.json.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-        args.out.write_text(render(record, sizes, reps, tools), encoding="utf-8")
+        if write_results(args.out, render(record, sizes, reps, tools)) and not args.merge:
+            log.warning("kept the hand-written notes at the end of %s: check that they still fit this run", args.out)
         log.info("wrote %s and %s (scratch outputs in %s)", args.out, args.json, work)
     shutil.rmtree(work, ignore_errors=True)
     failed = [r for r in runs + extra_runs if r.returncode not in (0, TIMED_OUT)]
@@ -422,15 +488,17 @@ def run_extra(
     work: Path,
     args: argparse.Namespace,
     extra: tuple[str, ...],
+    *,
+    report: bool = False,
 ) -> Run:
-    """One extra run of this tool (threads, fit type)."""
-    out = work / size / label.replace(" ", "_") / str(rep)
+    """One extra run of this tool (threads, fit type; with ``report``, the tool's defaults)."""
+    out = work / size / re.sub(r"[^A-Za-z0-9.-]+", "_", label) / str(rep)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     la = load1()
-    wall, cpu, rss, rc = timed(
-        commands("deseq2-normalized", counts, samples, out, args, extra), out.parent / f"{rep}.log"
-    )
+    log_path = out.parent / f"{rep}.log"
+    cmd = commands("deseq2-normalized", counts, samples, out, args, extra, report=report)
+    wall, cpu, rss, rc = timed(cmd, log_path)
     log.info(
         "%s %s rep %d: %.1f s wall, %.1f s CPU, %.0f MiB, exit %d (load %.2f)",
         size,
@@ -442,7 +510,50 @@ def run_extra(
         rc,
         la,
     )
-    return Run(label, size, rep, wall, cpu, rss, rc, la)
+    return Run(label, size, rep, wall, cpu, rss, rc, la, stage_times(log_path))
+
+
+def sizes_and_tools(record: dict) -> tuple[list[str], list[str]]:
+    """The sizes (in simulate.SIZES order) and tools that a record has runs of."""
+    seen = {r["size"] for r in record["runs"] + record["extra_runs"]}
+    tools = [t for t in TOOLS if any(r["tool"] == t for r in record["runs"])]
+    return [s for s in SIZES if s in seen], tools
+
+
+def merge(old: dict, new: dict) -> dict:
+    """``old`` with the runs and checks of ``new`` added; ``new``'s command, times and load under ``merged``."""
+    out = dict(old)
+    out["runs"] = old["runs"] + new["runs"]
+    out["extra_runs"] = old["extra_runs"] + new["extra_runs"]
+    checks = {size: dict(c) for size, c in old["checks"].items()}
+    for size, c in new["checks"].items():
+        if c:
+            checks[f"{size} (merged run of {new['started']})" if size in checks else size] = c
+    out["checks"] = checks
+    if new.get("check_detail"):
+        out["check_detail"] = new["check_detail"]
+    keep = ("command", "started", "finished", "load_start", "load_end", "machine")
+    out["merged"] = [*old.get("merged", []), {k: new[k] for k in keep}]
+    return out
+
+
+NOTES_HEADING = "## Notes on this run"
+
+
+def write_results(path: Path, text: str) -> bool:
+    """Write RESULTS.md, keeping the hand-written notes section of the existing file.
+
+    Everything above the ``## Notes on this run`` heading is generated; the heading and
+    what follows it are written by hand and carried over. Returns whether notes were kept.
+    """
+    notes = ""
+    if path.exists():
+        old = path.read_text(encoding="utf-8")
+        at = old.find("\n" + NOTES_HEADING)
+        if at >= 0:
+            notes = old[at + 1 :]
+    path.write_text(text.rstrip("\n") + "\n\n" + notes if notes else text, encoding="utf-8")
+    return bool(notes)
 
 
 def check_size(folder: Path, tools: list[str]) -> dict[str, object]:
@@ -509,10 +620,19 @@ def render(record: dict, sizes: list[str], reps: dict[str, int], tools: list[str
         f"- R: {m['R']}",
         f"- deseq2-normalized {m['deseq2-normalized']} (git {m['git']})",
         f"- {m['PyDESeq2']}",
+    ]
+    for merged in record.get("merged", []):
+        lines.append(
+            f"- Merged into this record: `{merged['command']}`, {merged['started']} to {merged['finished']}, load "
+            f"average at start {tuple(round(x, 2) for x in merged['load_start'])}, at end "
+            f"{tuple(round(x, 2) for x in merged['load_end'])} (git {merged['machine']['git']})"
+        )
+    lines += [
         "",
         "Every tool does the same work: read the tab-separated normalized table, round it, fix every size "
         f"factor to 1, fit condition B vs A, test at alpha 0.1 and write the sorted results table and the "
-        f"normalized counts (transform: `{record['args']['transform']}`; `none` leaves vst out of all three). "
+        f"normalized counts (transform: `{record['args']['transform']}`; `none` leaves vst out of all three; "
+        "this tool with `--no-report --plots none`, as the R script writes no report and no plots). "
         "Wall = elapsed time, CPU = user + system time of the process and its children, peak RSS = "
         "`ru_maxrss` (largest resident set of the process or any one child). Medians over the runs; the "
         "three tools ran alternately (the order rotates each repetition). The machine is shared with other "
@@ -523,12 +643,16 @@ def render(record: dict, sizes: list[str], reps: dict[str, int], tools: list[str
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for size in sizes:
+        if not any(r.size == size for r in runs):
+            continue  # only extras at this size
         genes, n, _ = SIZES[size]
         base = summarize(runs, size, "bare Rscript")
         for tool in tools:
             s = summarize(runs, size, tool)
             ratio_w = s["wall"] / base["wall"] if base["n"] else float("nan")
             ratio_m = s["rss"] / base["rss"] if base["n"] else float("nan")
+            if not s["n"] and not s["timed_out"]:
+                continue  # not run at this size (e.g. a merged run of some of the tools)
             if not s["n"] and s["timed_out"]:
                 lines.append(
                     f"| {size} ({genes:,} x {n}) | {tool} | 0 ({s['timed_out']} stopped) | > {fmt(s['lower_bound'])} "
@@ -614,6 +738,45 @@ def targets(runs: list[Run], extra: list[Run], sizes: list[str], tools: list[str
             f"- large: `deseq2-normalized check` {median([r.wall_s for r in chk]):.1f} s wall, "
             f"{median([r.maxrss_mib for r in chk]):.0f} MiB peak."
         )
+    out += report_cost(runs, extra)
+    return out
+
+
+def report_cost(runs: list[Run], extra: list[Run]) -> list[str]:
+    """What report.html and the plots add, per size: the tool's own time for that stage.
+
+    The stage time comes from the progress line of each defaults run; a whole-run
+    difference against the like-for-like runs would be lost in their run-to-run spread.
+    """
+    out = []
+    for size in [s for s in SIZES if any(r.tool == REPORT and r.size == s for r in extra)]:
+        ok = [r for r in extra if r.tool == REPORT and r.size == size and r.returncode == 0]
+        if not ok:
+            continue
+        wall, cpu = median([r.wall_s for r in ok]), median([r.cpu_s for r in ok])
+        load = median([r.load1 for r in ok])
+        drawing = median([x for x in map(report_stage, ok) if x == x])
+        base = summarize(runs, size, "deseq2-normalized")
+        like = (
+            f"; like-for-like runs (no report): {base['wall']:.1f} s wall, {base['cpu']:.1f} s CPU (median of "
+            f"{base['n']})"
+            if base["n"]
+            else ""
+        )
+        if drawing == drawing:
+            rest = wall - drawing
+            out.append(
+                f"- {size}: report and plots add {drawing:.1f} s ({100 * drawing / rest:.1f}%) at size {size}: the "
+                f"tool's drawing stage, against {rest:.1f} s for the rest of the run (with them: {wall:.1f} s wall, "
+                f"{cpu:.1f} s CPU, load {load:.1f}, median of {len(ok)}){like}."
+            )
+        elif base["n"]:
+            added = wall - base["wall"]
+            out.append(
+                f"- {size}: report and plots add {added:+.1f} s ({100 * added / base['wall']:+.1f}%) "
+                f"at size {size}, {cpu - base['cpu']:+.1f} s CPU: difference of the medians of the runs with them "
+                f"and of the like-for-like runs (no stage times recorded)."
+            )
     return out
 
 
@@ -621,10 +784,15 @@ METHOD_NOTES = [
     "",
     "## How the comparison is set up",
     "",
-    "- **Same work.** `deseq2-normalized run --reference A --transform none` against "
+    "- **Same work.** `deseq2-normalized run --reference A --transform none --no-report --plots none` against "
     "`benchmarks/bare_deseq2.R` (read, `round`, `sizeFactors<-` 1, `DESeq`, `results(alpha = 0.1)`, sort, write "
     "the results and `counts(dds, normalized = TRUE)`) and `benchmarks/run_pydeseq2.py`. vst is left out of all "
-    "three by default because it is an extra output, not part of the test; `--transform vst` runs it in all three.",
+    "three by default because it is an extra output, not part of the test; `--transform vst` runs it in all three. "
+    "The tool's report.html and plot files (on by default) are left out the same way: the R script draws nothing.",
+    "- **Report and plots** (`--extras report`, at every size): the tool with its defaults, report.html and the "
+    "plots as PNGs and plots.pdf, and otherwise the same arguments. What they add is the time of the tool's own "
+    "`drawing plots and report` stage (its progress line, which includes importing matplotlib), shown in Targets "
+    "next to the whole run's wall and CPU time.",
     "- **This tool does more**: it also validates the table, runs the size-factor check and the table "
     "classification, extracts the dispersions and writes size_factors.tsv and diagnostics.json. All of it "
     "is counted in its time.",
