@@ -313,12 +313,13 @@ def write_outputs(
 def _write_plots_and_report(
     result: AnalysisResult, out: StagedOutputs, plots: str, report: bool, inputs: dict[str, str] | None
 ) -> None:
-    # Imported here: matplotlib costs about a second to import, and only these outputs need it.
-    from deseq2_normalized.plots import draw_run_plots
-    from deseq2_normalized.report import write_report
-
     what = " and ".join(x for x in ("plots" if plots != "none" else "", "report" if report else "") if x)
     with stage(f"drawing {what}"):
+        # Imported here, inside the stage whose time it is: matplotlib costs most of a second to
+        # import, and only these outputs need it.
+        from deseq2_normalized.plots import draw_run_plots
+        from deseq2_normalized.report import write_report
+
         # The PNGs are drawn even for --plots pdf or none when the report embeds them; they
         # then stay in the staging folder, which is removed after publishing.
         png_in_output = plots in ("png", "both")
