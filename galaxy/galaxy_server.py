@@ -88,7 +88,7 @@ def _secret(run_dir: Path, name: str) -> str:
 
 
 def write_config(run_dir: Path, url: str) -> Path:
-    """Write galaxy.yml and tool_conf.xml into ``run_dir``; return the galaxy.yml path."""
+    """Write galaxy.yml, tool_conf.xml and the HTML sanitize allowlist into ``run_dir``; return the galaxy.yml path."""
     (run_dir / "data" / "tmp").mkdir(parents=True, exist_ok=True)
     values = {
         "run_dir": str(run_dir),
@@ -103,6 +103,7 @@ def write_config(run_dir: Path, url: str) -> Path:
     for name in ("galaxy.yml", "tool_conf.xml"):
         text = Template((HERE / name).read_text()).substitute(values)
         (run_dir / name).write_text(text)
+    (run_dir / "sanitize_allowlist.txt").write_text("deseq2_normalized\n")
     (run_dir / "galaxy.yml").chmod(0o600)
     return run_dir / "galaxy.yml"
 

@@ -87,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="normalized count matrix: gene IDs in the first column, one column per sample",
     )
     common.add_argument(
+        "--counts-name",
+        metavar="NAME",
+        help="what messages, the report and diagnostics call the counts file (default: its path), "
+        "e.g. a Galaxy dataset name",
+    )
+    common.add_argument(
+        "--samples-name",
+        metavar="NAME",
+        help="what messages and the report call the sample sheet (default: its path)",
+    )
+    common.add_argument(
         "--sf-tolerance",
         type=_fraction,
         default=0.1,
@@ -215,16 +226,25 @@ def _configure_logging(quiet: bool, verbose: bool) -> None:
     # R's console lines are DEBUG: shown only with --verbose.
 
 
+def _input_names(args: argparse.Namespace) -> dict[str, str]:
+    """What messages and the report call the inputs: ``--counts-name``/``--samples-name`` or the paths."""
+    names = {"counts": args.counts_name or str(args.counts)}
+    if args.samples:
+        names["sample sheet"] = args.samples_name or str(args.samples)
+    return names
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
+    names = _input_names(args)
     with stage("reading"):
-        counts = read_counts(args.counts)
-        samples = read_samples(args.samples) if args.samples else None
+        counts = read_counts(args.counts, names["counts"])
+        samples = read_samples(args.samples, names["sample sheet"]) if args.samples else None
     if (counts.to_numpy() < 0).any():
         # Not a table of counts at all: say what it looks like, then fail as bad input.
         print(classify_table(counts).text())
-        raise InputError(f"{args.counts}: values below zero; this is not a table of counts")
+        raise InputError(f"{names['counts']}: values below zero; this is not a table of counts")
     with stage("checking"):
-        result = check_table(counts, samples, sf_tolerance=args.sf_tolerance, source=str(args.counts))
+        result = check_table(counts, samples, sf_tolerance=args.sf_tolerance, source=names["counts"])
     print(result.verdict)
     print()
     print(result.size_factors.table.to_string(float_format=lambda x: f"{x:.4f}"))
@@ -245,12 +265,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     out_dir = prepare_out_dir(args.out_dir)
+    names = _input_names(args)
     with stage("reading"):
-        counts = read_counts(args.counts)
+        counts = read_counts(args.counts, names["counts"])
         if args.samples:
-            samples = read_samples(args.samples)
+            samples = read_samples(args.samples, names["sample sheet"])
         else:
-            samples = samples_from_groups(args.group, [str(c) for c in counts.columns], str(args.counts))
+            samples = samples_from_groups(args.group, [str(c) for c in counts.columns], names["counts"])
             # Samples in no group are left out; the others keep the file's order.
             counts = counts[[c for c in counts.columns if c in samples.index]]
     reference = args.reference
@@ -278,12 +299,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # The rounded-table dispersion fit only feeds a plot: skip it when nothing is drawn.
         compare_rounded=args.report or args.plots != "none",
     )
-    result = run_analysis(counts, samples, options, source=str(args.counts))
-    inputs = {"counts": str(args.counts)}
-    if args.samples:
-        inputs["sample sheet"] = str(args.samples)
+    result = run_analysis(counts, samples, options, source=names["counts"])
     with stage("writing"):
-        write_outputs(result, out_dir, save_rds=args.save_rds, plots=args.plots, report=args.report, inputs=inputs)
+        write_outputs(result, out_dir, save_rds=args.save_rds, plots=args.plots, report=args.report, inputs=names)
     log.info("outputs written to %s", out_dir)
     return 0
 

@@ -35,13 +35,15 @@ _GENE_COLUMN = " gene_id "
 _EXACT_FLOATS: dict[str, Any] = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
 
 
-def read_bytes(path: str | Path) -> bytes:
+def read_bytes(path: str | Path, name: str | None = None) -> bytes:
     """Return the decoded-to-bytes content of a plain or gzip-compressed text file.
 
     Parameters
     ----------
     path
         File to read.
+    name
+        What messages call the file (default: its path), e.g. a Galaxy dataset name.
 
     Returns
     -------
@@ -55,45 +57,46 @@ def read_bytes(path: str | Path) -> bytes:
         (binary data, UTF-16, an Excel workbook).
     """
     p = Path(path)
+    where = name or str(p)
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{p}: file not found") from None
+        raise InputError(f"{where}: file not found") from None
     except IsADirectoryError:
-        raise InputError(f"{p}: is a directory, not a file") from None
+        raise InputError(f"{where}: is a directory, not a file") from None
     except OSError as exc:
-        raise InputError(f"{p}: cannot be read ({exc.strerror})") from None
+        raise InputError(f"{where}: cannot be read ({exc.strerror})") from None
     if raw.startswith(_GZIP_MAGIC):
         try:
             raw = gzip.decompress(raw)
         except (EOFError, OSError, zlib.error) as exc:
-            raise InputError(f"{p}: gzip file is damaged or truncated ({exc})") from None
-    _refuse_non_text(p, raw)
+            raise InputError(f"{where}: gzip file is damaged or truncated ({exc})") from None
+    _refuse_non_text(where, raw)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"{p}: line {line}: not valid UTF-8 text") from None
+        raise InputError(f"{where}: line {line}: not valid UTF-8 text") from None
     if not raw.strip():
-        raise InputError(f"{p}: file is empty")
+        raise InputError(f"{where}: file is empty")
     return raw
 
 
-def _refuse_non_text(path: Path, raw: bytes) -> None:
+def _refuse_non_text(where: str, raw: bytes) -> None:
     head = raw[:_SNIFF_BYTES]
     if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        raise InputError(f"{path}: file is UTF-32 encoded; save it as UTF-8 text")
+        raise InputError(f"{where}: file is UTF-32 encoded; save it as UTF-8 text")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(head):
-        raise InputError(f"{path}: file is UTF-16 encoded; save it as UTF-8 text")
+        raise InputError(f"{where}: file is UTF-16 encoded; save it as UTF-8 text")
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputError(
-            f"{path}: looks like an Excel workbook or other archive, not a text table; "
+            f"{where}: looks like an Excel workbook or other archive, not a text table; "
             "export it as tab- or comma-separated text"
         )
     if b"\x00" in head:
-        raise InputError(f"{path}: contains binary data, not a text table")
+        raise InputError(f"{where}: contains binary data, not a text table")
 
 
 def _looks_utf16(head: bytes) -> bool:
@@ -163,7 +166,7 @@ def _detect_separator(text: str) -> str:
     return best
 
 
-def _header_layout(path: Path, raw: bytes) -> tuple[str, list[str], io.BytesIO]:
+def _header_layout(where: str, raw: bytes) -> tuple[str, list[str], io.BytesIO]:
     """Return the separator, the column names (gene/sample column first) and the bytes after the header.
 
     The header record is cut off here rather than with pandas' ``skiprows``, which miscounts a
@@ -184,15 +187,17 @@ def _header_layout(path: Path, raw: bytes) -> tuple[str, list[str], io.BytesIO]:
     lines.seek(0)
     header_bytes = sum(len(line.encode("utf-8")) for _, line in zip(range(spans), lines))
     if spans > 1 and not raw[header_bytes:].strip():
-        raise InputError(f"{path}: the header row has an unclosed quote (it runs on to line {spans})")
+        raise InputError(f"{where}: the header row has an unclosed quote (it runs on to line {spans})")
     if header_bytes >= len(text.encode("utf-8")) - 4 and len(raw) > _SNIFF_BYTES * 4:
-        raise InputError(f"{path}: the header row is over {_SNIFF_BYTES * 4 // 1024} KiB long or has an unclosed quote")
+        raise InputError(
+            f"{where}: the header row is over {_SNIFF_BYTES * 4 // 1024} KiB long or has an unclosed quote"
+        )
     body = io.BytesIO(raw)  # shares the bytes; pandas reads from the current position
     body.seek(header_bytes)
     return sep, header, body
 
 
-def read_counts(path: str | Path) -> pd.DataFrame:
+def read_counts(path: str | Path, name: str | None = None) -> pd.DataFrame:
     """Read a count matrix: first column gene IDs, header row sample names.
 
     Tab, comma or semicolon separated (detected), optionally gzip-compressed; files written
@@ -203,6 +208,8 @@ def read_counts(path: str | Path) -> pd.DataFrame:
     ----------
     path
         The counts file.
+    name
+        What messages call the file (default: its path), e.g. a Galaxy dataset name.
 
     Returns
     -------
@@ -215,15 +222,16 @@ def read_counts(path: str | Path) -> pd.DataFrame:
         For any problem with the file's layout or values, naming file, row and column.
     """
     p = Path(path)
-    raw = _skip_leading_blank_lines(read_bytes(p))
-    sep, header, body = _header_layout(p, raw)
+    where = name or str(p)
+    raw = _skip_leading_blank_lines(read_bytes(p, where))
+    sep, header, body = _header_layout(where, raw)
     if len(header) < 2:
         raise InputError(
-            f"{p}: found a single column; expected gene IDs then one column per sample, "
+            f"{where}: found a single column; expected gene IDs then one column per sample, "
             "separated by tabs, commas or semicolons"
         )
     samples = header[1:]
-    check_names(samples, f"{p}: header", "sample name")
+    check_names(samples, f"{where}: header", "sample name")
     names = [_GENE_COLUMN, *samples]
     try:
         frame = pd.read_csv(
@@ -241,17 +249,17 @@ def read_counts(path: str | Path) -> pd.DataFrame:
         )
     except pd.errors.ParserError as exc:
         detail = _misfit_row(raw, sep, len(names)) or _parser_detail(exc)
-        raise InputError(f"{p}: rows do not line up with the header ({detail})") from None
+        raise InputError(f"{where}: rows do not line up with the header ({detail})") from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: cannot be parsed as a {_SEP_NAMES[sep]}-separated table ({exc})") from None
+        raise InputError(f"{where}: cannot be parsed as a {_SEP_NAMES[sep]}-separated table ({exc})") from None
     if frame.index.nlevels != 1 or _GENE_COLUMN in frame.columns:
         # Every row has more fields than the header: pandas would silently shift the columns.
         detail = _misfit_row(raw, sep, len(names)) or "every row has more fields than the header"
-        raise InputError(f"{p}: rows do not line up with the header ({detail})")
+        raise InputError(f"{where}: rows do not line up with the header ({detail})")
     if frame.shape[0] == 0:
-        raise InputError(f"{p}: has a header but no gene rows")
+        raise InputError(f"{where}: has a header but no gene rows")
     frame.index = frame.index.fillna("")
-    frame = _numeric(p, frame)
+    frame = _numeric(where, frame)
     log.debug("read %s: %d genes x %d samples, %s-separated", p, *frame.shape, _SEP_NAMES[sep])
     return frame
 
@@ -273,7 +281,7 @@ def _parser_detail(exc: Exception) -> str:
     return msg.replace("Error tokenizing data. C error: ", "")
 
 
-def _numeric(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
+def _numeric(where: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Turn every column into float64 or raise naming the first cell that is not a number."""
     out = {}
     for col in frame.columns:
@@ -293,7 +301,7 @@ def _numeric(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(
-                f"{path}: row {i + 1} (gene '{frame.index[i]}'), column '{col}': '{values.iloc[i]}' is not a number"
+                f"{where}: row {i + 1} (gene '{frame.index[i]}'), column '{col}': '{values.iloc[i]}' is not a number"
             )
         out[col] = as_num.to_numpy(dtype=np.float64)
     result = pd.DataFrame(out, index=frame.index, columns=frame.columns)
@@ -330,7 +338,7 @@ def check_names(names: list[str], where: str, what: str) -> None:
         seen[key] = name
 
 
-def read_samples(path: str | Path) -> pd.DataFrame:
+def read_samples(path: str | Path, name: str | None = None) -> pd.DataFrame:
     """Read a sample sheet: one row per sample, the other columns design variables.
 
     The sample names are taken from a column named ``sample`` (any letter case), else the
@@ -340,6 +348,8 @@ def read_samples(path: str | Path) -> pd.DataFrame:
     ----------
     path
         The sample sheet.
+    name
+        What messages call the file (default: its path), e.g. a Galaxy dataset name.
 
     Returns
     -------
@@ -352,18 +362,19 @@ def read_samples(path: str | Path) -> pd.DataFrame:
         For layout problems, empty cells, duplicated samples or column names.
     """
     p = Path(path)
-    raw = _skip_leading_blank_lines(read_bytes(p))
-    sep, header, body = _header_layout(p, raw)
+    where = name or str(p)
+    raw = _skip_leading_blank_lines(read_bytes(p, where))
+    sep, header, body = _header_layout(where, raw)
     if len(header) < 2:
-        raise InputError(f"{p}: needs a sample column and at least one design variable column")
+        raise InputError(f"{where}: needs a sample column and at least one design variable column")
     names = header[:]
     if names[0] == "":
         names[0] = "sample"
-    check_names(names, f"{p}: header", "column name")
+    check_names(names, f"{where}: header", "column name")
     # pandas would silently turn extra leading fields into an index: refuse rows longer than the header.
     misfit = _misfit_row(raw, sep, len(names))
     if misfit:
-        raise InputError(f"{p}: rows do not line up with the header ({misfit})")
+        raise InputError(f"{where}: rows do not line up with the header ({misfit})")
     try:
         frame = pd.read_csv(
             body,
@@ -377,11 +388,11 @@ def read_samples(path: str | Path) -> pd.DataFrame:
             skip_blank_lines=True,
         )
     except pd.errors.ParserError as exc:
-        raise InputError(f"{p}: rows do not line up with the header ({_parser_detail(exc)})") from None
+        raise InputError(f"{where}: rows do not line up with the header ({_parser_detail(exc)})") from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: cannot be parsed as a {_SEP_NAMES[sep]}-separated table ({exc})") from None
+        raise InputError(f"{where}: cannot be parsed as a {_SEP_NAMES[sep]}-separated table ({exc})") from None
     if frame.shape[0] == 0:
-        raise InputError(f"{p}: has a header but no sample rows")
+        raise InputError(f"{where}: has a header but no sample rows")
     frame = frame.apply(lambda c: c.str.strip())
     lower = [n.casefold() for n in names]
     sample_col = names[lower.index("sample")] if "sample" in lower else names[0]
@@ -389,9 +400,9 @@ def read_samples(path: str | Path) -> pd.DataFrame:
         empty = frame[col].isna() | (frame[col] == "")
         if empty.any():
             i = int(np.flatnonzero(empty.to_numpy())[0])
-            raise InputError(f"{p}: row {i + 1}, column '{col}': empty value")
-    check_names(list(frame[sample_col]), f"{p}: column '{sample_col}'", "sample")
+            raise InputError(f"{where}: row {i + 1}, column '{col}': empty value")
+    check_names(list(frame[sample_col]), f"{where}: column '{sample_col}'", "sample")
     frame = frame.set_index(sample_col)
     frame.index.name = "sample"
-    frame.attrs["source"] = str(p)  # lets later messages (match_samples) name the file
+    frame.attrs["source"] = where  # lets later messages (match_samples) name the file
     return frame

@@ -170,3 +170,18 @@ class Page:
             finally:
                 driver.switch_to.default_content()
         return "\n".join(texts)
+
+    def images_everywhere(self) -> list[tuple[str, int]]:
+        """``(src, natural width)`` of every image in the page and its iframes; width 0: not rendered."""
+        driver = self.driver
+        script = "return Array.from(document.images).map(i => [i.getAttribute('src') || '', i.naturalWidth]);"
+        found = [tuple(x) for x in driver.execute_script(script)]
+        for frame in driver.find_elements(By.TAG_NAME, "iframe"):
+            try:
+                driver.switch_to.frame(frame)
+                found += [tuple(x) for x in driver.execute_script(script)]
+            except WebDriverException:
+                pass
+            finally:
+                driver.switch_to.default_content()
+        return [(str(src), int(width)) for src, width in found]

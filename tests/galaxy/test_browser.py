@@ -65,7 +65,7 @@ def test_upload_run_and_read_results(page: Page) -> None:
     )
     page.screenshot("submitted")
 
-    items = page.wait_for_items(5, timeout=900)  # 2 inputs + results, size factors, diagnostics
+    items = page.wait_for_items(6, timeout=900)  # 2 inputs + results, report, size factors, diagnostics
     page.screenshot("outputs_done")
     result = next(i for i in items if i.text.rstrip().endswith(": results"))
     result.find_element("css selector", "[title='View']").click()
@@ -75,3 +75,21 @@ def test_upload_run_and_read_results(page: Page) -> None:
     line = next(ln for ln in text.splitlines() if GENE in ln)
     assert "log2FoldChange" in text and "padj" in text
     assert PADJ_RE.search(line), f"padj of {GENE} not as expected: {line!r}"
+
+    # The HTML report, shown by Galaxy unaltered (the tool is on the local server's sanitize
+    # allowlist): its sections, and every embedded plot actually rendered by the browser.
+    report = next(i for i in page.history_items() if i.text.rstrip().endswith(": report"))
+    report.find_element("css selector", "[title='View']").click()
+    text = page.wait("the report", lambda: (t := page.text_everywhere()) and "Inputs and size-factor check" in t and t)
+    for heading in ("Method", "Design and contrasts", "Contrast: condition: treated vs untreated", "Software versions"):
+        assert heading in text, heading
+    plots = page.wait(
+        "the report's plots to render",
+        lambda: (
+            (imgs := [i for i in page.images_everywhere() if i[0].startswith("data:image/png;base64,")])
+            and all(width > 0 for _, width in imgs)
+            and imgs
+        ),
+    )
+    assert len(plots) >= 7, plots
+    page.screenshot("report")
