@@ -353,7 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [e for e in extras if e not in EXTRAS]
     if unknown:
         parser.error(f"--extras: unknown {', '.join(unknown)} (choose from {', '.join(EXTRAS)}, or none)")
-    if "PyDESeq2" in tools and not (ROOT / args.bench_venv / "bin" / "python").exists():
+    runs_pydeseq2 = "PyDESeq2" in tools and args.pydeseq2_reps > 0 and any(reps.values())
+    if runs_pydeseq2 and not (ROOT / args.bench_venv / "bin" / "python").exists():
         parser.error(
             f"{args.bench_venv} is missing: make bench creates it (pip install -r benchmarks/requirements.txt)"
         )
