@@ -22,6 +22,7 @@ matplotlib.use("Agg")  # files only; must come before pyplot is imported anywher
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -586,22 +587,54 @@ def volcano_plot(
         label=f"padj < {alpha:g} ({int(sig.sum())})",
         rasterized=True,
     )
-    top = t["padj"].dropna().sort_values(kind="mergesort").index[:labels]
-    for gene in top:
-        ax.annotate(
-            plain(gene, 30),
-            (t.at[gene, "log2FoldChange"], score[gene]),
-            xytext=(3, 2),
-            textcoords="offset points",
-            fontsize="x-small",
-        )
     ax.set_xlabel("log2 fold change")
     ax.set_ylabel("-log10 p-value")
     ax.set_title(plain(f"Volcano plot: {title}", 100))
     ax.margins(y=0.08)  # room for the labels of the top genes
+    top = t["padj"].dropna().sort_values(kind="mergesort").index[:labels]
+    names = [plain(gene, 30) for gene in top]
+    xs, ys = t.loc[top, "log2FoldChange"].to_numpy(), score[top].to_numpy()
+    for name, x, y, dy in zip(names, xs, ys, _label_offsets(ax, xs, ys, names)):
+        ax.annotate(
+            name,
+            (x, y),
+            xytext=(3, dy),
+            textcoords="offset points",
+            fontsize=LABEL_POINTS,
+            arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.45"} if dy < -LABEL_POINTS else None,
+        )
     # Below the axes: the top genes' labels fill the upper corners.
     fig.legend(loc="outside lower center", ncols=2, fontsize="small", markerscale=3, frameon=False)
     return _save(fig, path, pdf)
+
+
+LABEL_POINTS = 6.0  # font size of gene labels in volcano plots
+
+
+def _label_offsets(ax: Axes, xs: np.ndarray, ys: np.ndarray, names: list[str]) -> list[float]:
+    """Vertical offsets (points) that keep gene labels from covering each other.
+
+    Each label sits just above and right of its point; when it would overlap a label placed
+    before it (points at the same height, e.g. p-values that underflowed to 0), it moves down
+    one line at a time. Labels are placed from the highest point down.
+    """
+    ax.autoscale_view()
+    to_points = 72.0 / ax.figure.dpi
+    anchors = ax.transData.transform(np.column_stack([xs, ys])) * to_points
+    height = LABEL_POINTS * 1.3
+    placed: list[tuple[float, float, float, float]] = []
+    offsets = [0.0] * len(names)
+    for i in sorted(range(len(names)), key=lambda k: -anchors[k][1]):
+        x0, width = anchors[i][0] + 3, 0.62 * LABEL_POINTS * len(names[i])
+        dy = 2.0
+        y0 = anchors[i][1]
+        while any(
+            x0 < bx1 and bx0 < x0 + width and y0 + dy < by1 and by0 < y0 + dy + height for bx0, by0, bx1, by1 in placed
+        ):
+            dy -= height
+        placed.append((x0, y0 + dy, x0 + width, y0 + dy + height))
+        offsets[i] = dy
+    return offsets
 
 
 def pvalue_histogram(table: pd.DataFrame, path: Path, *, title: str, pdf: PdfPages | None = None) -> Path:
