@@ -35,7 +35,8 @@ lint: venv
 	$(VENV)/bin/mypy
 
 # tests/galaxy needs a running Galaxy and selenium (in Galaxy's virtualenv): galaxy-test runs it.
-unit: venv
+# The report tests open report.html in Debian's chromium: galaxy-system-deps installs it.
+unit: venv galaxy-system-deps
 	$(PY) -m pytest -q --ignore=tests/galaxy
 
 -include mk/*.mk

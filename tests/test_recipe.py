@@ -8,10 +8,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import jinja2  # test dependencies (pyproject's [test] extra)
 import pytest
-
-jinja2 = pytest.importorskip("jinja2")
-yaml = pytest.importorskip("yaml")
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 META = ROOT / "meta.yaml"

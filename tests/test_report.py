@@ -350,15 +350,23 @@ def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "--disable-component-update",
         "--disable-sync",
         f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",  # the page's console messages, uncaught script errors among them
+        "--v=0",
     ]
-    assert CHROMIUM
+    assert CHROMIUM, "chromium is not installed: `make test` installs it (galaxy/system_deps.sh)"
     return subprocess.run([CHROMIUM, *flags, *args], capture_output=True, text=True, timeout=120, check=True)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+def console_errors(stderr: str) -> list[str]:
+    """The page's console messages that report an error (chromium's log on stderr)."""
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line and ("Uncaught" in line or "rror" in line)]
+
+
 def test_report_renders_in_a_browser(full_run, tmp_path):
     report = full_run / "report.html"
-    dom = chromium(tmp_path, "--dump-dom", report.as_uri()).stdout
+    proc = chromium(tmp_path, "--dump-dom", report.as_uri())
+    assert console_errors(proc.stderr) == []
+    dom = proc.stdout
     for heading in SECTIONS:
         assert f"<h2>{heading}</h2>" in dom
     assert dom.count('<img src="data:image/png;base64,') == 7
@@ -367,14 +375,23 @@ def test_report_renders_in_a_browser(full_run, tmp_path):
     assert shot.read_bytes().startswith(PNG_SIGNATURE) and shot.stat().st_size > 50_000
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+def test_console_errors_are_seen(tmp_path):
+    """The check above can fail: a script error on a page shows in chromium's log."""
+    page = tmp_path / "broken.html"
+    page.write_text("<html><body><p>x</p><script>notDefinedAnywhere();</script></body></html>", encoding="utf-8")
+    errors = console_errors(chromium(tmp_path, "--dump-dom", page.as_uri()).stderr)
+    assert len(errors) == 1 and "notDefinedAnywhere is not defined" in errors[0]
+
+
 def test_clicking_a_header_sorts_the_table(full_run, tmp_path):
     html = (full_run / "report.html").read_text(encoding="utf-8")
     # Click the baseMean header once the report's own script has run.
     click = '<script>document.querySelector("table.sortable thead th:nth-child(2)").click();</script>'
     page = tmp_path / "clicked.html"
     page.write_text(html.replace("</body>", click + "</body>"), encoding="utf-8")
-    dom = chromium(tmp_path, "--dump-dom", page.as_uri()).stdout
+    proc = chromium(tmp_path, "--dump-dom", page.as_uri())
+    assert console_errors(proc.stderr) == []
+    dom = proc.stdout
     table = re.search(r'<table class="sortable genes">(.*?)</table>', dom, re.S)
     assert table and 'class="asc"' in table.group(1)
     rows = re.findall(r"<tr><td>[^<]+</td><td class=\"num\" data-sort=\"([^\"]+)\"", table.group(1))
