@@ -344,8 +344,16 @@ def pca_plot(
         m = _MARKERS[shape_levels.index(kind) % len(_MARKERS)]
         ax.scatter(pc1[these], pc2[these], color=c, marker=m, s=60, edgecolors="white", linewidths=0.5, zorder=3)
     if len(scores) <= MAX_LABELLED_SAMPLES:
-        for sample, x, y in zip(scores.index, pc1, pc2):
-            ax.annotate(plain(sample, 24), (x, y), xytext=(4, 4), textcoords="offset points", fontsize="x-small")
+        names = [plain(sample, 24) for sample in scores.index]
+        for name, x, y, dy in zip(names, pc1, pc2, _label_offsets(ax, pc1, pc2, names)):
+            ax.annotate(
+                name,
+                (x, y),
+                xytext=(3, dy),
+                textcoords="offset points",
+                fontsize=LABEL_POINTS,
+                arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.45"} if dy < -LABEL_POINTS else None,
+            )
     handles = [
         plt.Line2D([], [], marker="o", linestyle="", color=_PALETTE[i % len(_PALETTE)], label=plain(level, 30))
         for i, level in enumerate(colour_levels)
