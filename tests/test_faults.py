@@ -30,14 +30,18 @@ OUTPUT_NAMES = [
 ]
 
 
-def write_inputs(folder: Path, values: np.ndarray) -> tuple[Path, Path]:
+def write_inputs(
+    folder: Path, values: np.ndarray, names: list[str] = SAMPLES, sheet_text: str | None = None
+) -> tuple[Path, Path]:
+    """Counts (genes g0, g1, ...) and a sample sheet (default: condition A for a*, B for b*)."""
     counts, sheet = folder / "counts.tsv", folder / "samples.tsv"
     counts.write_text(
-        "gene\t" + "\t".join(SAMPLES) + "\n"
+        "gene\t" + "\t".join(names) + "\n"
         + "".join(f"g{i}\t" + "\t".join(map(str, row)) + "\n" for i, row in enumerate(values.tolist())),
         encoding="utf-8",
     )  # fmt: skip
-    sheet.write_text("sample\tcondition\na1\tA\na2\tA\nb1\tB\nb2\tB\n", encoding="utf-8")
+    default = "sample\tcondition\n" + "".join(f"{s}\t{s[0].upper()}\n" for s in names)
+    sheet.write_text(sheet_text or default, encoding="utf-8")
     return counts, sheet
 
 
@@ -115,16 +119,8 @@ def test_real_r_error_after_the_fit(tmp_path, cli):
     rng = np.random.default_rng(11)
     mean = np.exp(rng.uniform(1, 7, 300))
     values = rng.negative_binomial(5, 5 / (5 + mean[:, None]), size=(300, len(names))) + 1
-    counts, sheet = tmp_path / "counts.tsv", tmp_path / "samples.tsv"
-    counts.write_text(
-        "gene\t" + "\t".join(names) + "\n"
-        + "".join(f"g{i}\t" + "\t".join(map(str, row)) + "\n" for i, row in enumerate(values.tolist())),
-        encoding="utf-8",
-    )  # fmt: skip
-    sheet.write_text(
-        "sample\tcondition\tbatch\n" + "".join(f"{s}\t{s[0].upper()}\t{'xy'[int(s[1]) % 2]}\n" for s in names),
-        encoding="utf-8",
-    )
+    sheet_text = "sample\tcondition\tbatch\n" + "".join(f"{s}\t{s[0].upper()}\t{'xy'[int(s[1]) % 2]}\n" for s in names)
+    counts, sheet = write_inputs(tmp_path, values, names, sheet_text)
     out = tmp_path / "out"
     res = cli(
         "run", "--counts", counts, "--samples", sheet, "--out-dir", out, "--design", "~ batch * condition",

@@ -32,6 +32,13 @@ def run_cli(*args: str | Path) -> None:
     assert code == 0
 
 
+def run_two_factor(counts: Path, sheet: Path, out: Path, *extra: str) -> Path:
+    """``run`` with the pasilla design, treated against untreated; returns ``out``."""
+    run_cli("run", "--counts", counts, "--samples", sheet, "--out-dir", out, "--design", "~ type + condition",
+            "--reference", "untreated", *extra)  # fmt: skip
+    return out
+
+
 def pdf_pages(path: Path) -> int:
     # Page objects are "/Type /Page"; the page tree is "/Type /Pages" (excluded by the \b).
     return len(re.findall(rb"/Type\s*/Page\b", path.read_bytes()))
@@ -44,23 +51,7 @@ def embedded_images(html: str) -> list[bytes]:
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory, normalized_path, samples_path) -> Path:
     """The bundled example with the defaults: report and plots as PNG and PDF, vst."""
-    out = tmp_path_factory.mktemp("full")
-    run_cli(
-        "run",
-        "--counts",
-        normalized_path,
-        "--samples",
-        samples_path,
-        "--out-dir",
-        out,
-        "--design",
-        "~ type + condition",
-        "--reference",
-        "untreated",
-        "--transform",
-        "vst",
-    )
-    return out
+    return run_two_factor(normalized_path, samples_path, tmp_path_factory.mktemp("full"), "--transform", "vst")
 
 
 @pytest.fixture(scope="module")
@@ -80,26 +71,7 @@ def hostile(tmp_path_factory, normalized_path, samples_path) -> tuple[Path, Path
 @pytest.fixture(scope="module")
 def hostile_run(tmp_path_factory, hostile) -> Path:
     """The hostile table, --transform none and --plots none: the report must still hold every plot."""
-    out = tmp_path_factory.mktemp("hostile_run")
-    counts, sheet = hostile
-    run_cli(
-        "run",
-        "--counts",
-        counts,
-        "--samples",
-        sheet,
-        "--out-dir",
-        out,
-        "--design",
-        "~ type + condition",
-        "--reference",
-        "untreated",
-        "--transform",
-        "none",
-        "--plots",
-        "none",
-    )
-    return out
+    return run_two_factor(*hostile, tmp_path_factory.mktemp("hostile_run"), "--transform", "none", "--plots", "none")
 
 
 # --- files --------------------------------------------------------------------------------
@@ -247,24 +219,7 @@ def test_failed_plot_leaves_no_output(tmp_path, hostile, monkeypatch, capsys):
 @pytest.fixture(scope="module")
 def recovered_run(tmp_path_factory, hostile) -> Path:
     """--method recover on a pasilla subset (every sample is recovered exactly)."""
-    out = tmp_path_factory.mktemp("recovered")
-    counts, sheet = hostile
-    run_cli(
-        "run",
-        "--counts",
-        counts,
-        "--samples",
-        sheet,
-        "--out-dir",
-        out,
-        "--design",
-        "~ type + condition",
-        "--reference",
-        "untreated",
-        "--method",
-        "recover",
-    )
-    return out
+    return run_two_factor(*hostile, tmp_path_factory.mktemp("recovered"), "--method", "recover")
 
 
 def test_recovered_run_compares_dispersions(recovered_run):
