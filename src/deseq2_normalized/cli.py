@@ -152,7 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--test", choices=("wald", "lrt"), default="wald", help="Wald test (default) or LRT")
     run.add_argument("--reduced", metavar="FORMULA", help="reduced design for --test lrt, e.g. '~ 1' or '~ batch'")
-    run.add_argument("--fit-type", choices=FIT_TYPES, default="parametric", help="DESeq2 fitType")
+    run.add_argument(
+        "--fit-type",
+        choices=FIT_TYPES,
+        default="parametric",
+        help="DESeq2 fitType (default parametric). glmGamPoi (needs that R package) was 1.3x faster at 60,000 genes "
+        "x 200 samples but its calls differ somewhat from the default fit: worth it for designs of a hundred "
+        "samples or more (benchmarks/RESULTS.md)",
+    )
     run.add_argument("--alpha", type=_fraction, default=0.1, help="adjusted p-value cut-off (default 0.1)")
     run.add_argument("--lfc-threshold", type=_fraction, default=0.0, help="test |log2 fold change| > this (default 0)")
     run.add_argument(
