@@ -251,7 +251,8 @@ def machine() -> dict[str, str]:
             "-e",
             "cat(R.version.string, '; DESeq2', as.character(packageVersion('DESeq2')), "
             "'; glmGamPoi', as.character(packageVersion('glmGamPoi')), "
-            "'; data.table', as.character(packageVersion('data.table')), '; BLAS', "
+            "'; data.table', if (requireNamespace('data.table', quietly = TRUE)) "
+            "as.character(packageVersion('data.table')) else 'not installed (base R I/O)', '; BLAS', "
             "sessionInfo()$BLAS)",
         ]
     )

@@ -5,7 +5,7 @@
 BENCH_ARGS ?=
 BENCH_VENV ?= benchmarks/.venv-bench
 
-.PHONY: bench bench-venv
+.PHONY: bench bench-venv bench-r-deps
 
 $(BENCH_VENV)/.installed: benchmarks/requirements.txt
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
@@ -15,5 +15,12 @@ $(BENCH_VENV)/.installed: benchmarks/requirements.txt
 
 bench-venv: $(BENCH_VENV)/.installed
 
-bench: venv bench-venv
+# The bare R script reads and writes with data.table, as a performance-minded R user would.
+bench-r-deps:
+	@Rscript -e 'quit(status = !requireNamespace("data.table", quietly = TRUE))' 2>/dev/null || \
+	    { $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends r-cran-data.table >/dev/null || \
+	      { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+	        $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends r-cran-data.table >/dev/null; }; }
+
+bench: venv bench-venv bench-r-deps
 	$(PY) benchmarks/run.py --bench-venv $(BENCH_VENV) $(BENCH_ARGS)
