@@ -156,9 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--fit-type",
         choices=FIT_TYPES,
         default="parametric",
-        help="DESeq2 fitType (default parametric). glmGamPoi (needs that R package) was 1.3x faster at 60,000 genes "
-        "x 200 samples but its calls differ somewhat from the default fit: worth it for designs of a hundred "
-        "samples or more (benchmarks/RESULTS.md)",
+        help="DESeq2 fitType (default parametric). glmGamPoi (needs that R package) was 1.05-1.33x faster at "
+        "60,000 genes x 200 samples in two benchmark runs, and its calls differ somewhat from the default fit: "
+        "consider it only for large designs where the fit's time matters (benchmarks/RESULTS.md)",
     )
     run.add_argument("--alpha", type=_fraction, default=0.1, help="adjusted p-value cut-off (default 0.1)")
     run.add_argument("--lfc-threshold", type=_fraction, default=0.0, help="test |log2 fold change| > this (default 0)")
