@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
-from deseq2_normalized import __version__
+from deseq2_normalized import __version__, rbackend
 from deseq2_normalized.analysis import (
     FIT_TYPES,
     METHODS,
@@ -273,6 +273,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     out_dir = prepare_out_dir(args.out_dir)
     names = _input_names(args)
+    rbackend.start_in_background()
     with stage("reading"):
         counts = read_counts(args.counts, names["counts"])
         if args.samples:

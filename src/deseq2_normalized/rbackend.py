@@ -9,12 +9,17 @@ routed into Python logging, R warnings are collected and logged, and R errors be
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import contextvars
+import functools
 import logging
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -23,6 +28,7 @@ from deseq2_normalized.errors import AnalysisError, RError
 
 log = logging.getLogger(__name__)
 rlog = logging.getLogger("deseq2_normalized.R")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 RESULT_COLUMNS = ("baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj")
 
@@ -170,8 +176,8 @@ class _ConsoleToLog:
 
 
 @contextlib.contextmanager
-def _r_session() -> Iterator[Any]:
-    """Route R's console into logging and R errors into :class:`RError`; yield the helpers."""
+def _console_and_errors() -> Iterator[None]:
+    """Route R's console into logging and R errors into :class:`RError`."""
     from rpy2.rinterface_lib import callbacks
     from rpy2.rinterface_lib.embedded import RRuntimeError
 
@@ -179,11 +185,18 @@ def _r_session() -> Iterator[Any]:
     callbacks.consolewrite_print = _ConsoleToLog(logging.DEBUG)
     callbacks.consolewrite_warnerror = _ConsoleToLog(logging.DEBUG)
     try:
-        yield _helpers()
+        yield
     except RRuntimeError as exc:
         raise RError(_r_error_text(exc)) from None
     finally:
         callbacks.consolewrite_print, callbacks.consolewrite_warnerror = saved
+
+
+@contextlib.contextmanager
+def _r_session() -> Iterator[Any]:
+    """Route R's console into logging and R errors into :class:`RError`; yield the helpers."""
+    with _console_and_errors():
+        yield _helpers()
 
 
 def _r_error_text(exc: Exception) -> str:
@@ -196,18 +209,142 @@ def _r_error_text(exc: Exception) -> str:
     return text
 
 
-@lru_cache(maxsize=1)
-def _helpers() -> Any:
-    """Start R, load DESeq2 and define the helper environment (once per process)."""
+def _start_r() -> Any:
+    """Start the embedded R (once per process); return ``rpy2.robjects``."""
+    global _ends_like_rscript
     try:
         import rpy2.robjects as ro
     except Exception as exc:  # rpy2 raises several kinds when R cannot be loaded
         raise AnalysisError(f"cannot start R through rpy2: {exc}") from None
+    if not _ends_like_rscript:
+        from rpy2.rinterface_lib import embedded
+
+        atexit.unregister(embedded.endr)
+        atexit.register(_end_r)
+        _ends_like_rscript = True
+    return ro
+
+
+_ends_like_rscript = False
+
+
+def _end_r() -> None:
+    """End R at exit as ``Rscript`` does: exit finalizers, graphics devices, R's temporary folder.
+
+    Replaces rpy2's exit handler, which adds a full garbage collection first: over a second
+    with DESeq2 loaded, for nothing, as the process is about to end.
+    """
+    from rpy2.rinterface_lib import embedded, openrlib
+
+    ended = embedded.RPY_R_Status.ENDED.value
+    with openrlib.rlock:
+        if embedded.rpy2_embeddedR_isinitialized & ended:
+            return
+        openrlib.rlib.R_dot_Last()
+        openrlib.rlib.Rf_endEmbeddedR(0)
+        embedded.rpy2_embeddedR_isinitialized |= ended
+
+
+def _load_deseq2() -> Any:
+    """Load DESeq2 into the running R and define the helper environment."""
+    ro = _start_r()
     ok = ro.r("x <- suppressPackageStartupMessages(requireNamespace('DESeq2', quietly = TRUE)); x")[0]
     if not ok:
         raise AnalysisError("the R package DESeq2 is not installed (Debian: apt-get install r-bioc-deseq2)")
     ro.r("suppressPackageStartupMessages(library(DESeq2))")
     return ro.r(_R_SOURCE)
+
+
+@dataclass(frozen=True)
+class _Loading:
+    """DESeq2 being loaded by a background thread (see :func:`start_in_background`)."""
+
+    thread: threading.Thread
+    done: Future[Any]
+
+
+#: The helper environment once DESeq2 is loaded.
+_env: Any = None
+_loading: _Loading | None = None
+
+
+def _helpers() -> Any:
+    """The helper environment: waits for a background load, or loads DESeq2 here (once per process)."""
+    global _env, _loading
+    if _env is None:
+        loading, _loading = _loading, None
+        _env = _load_deseq2() if loading is None else loading.done.result()
+    return _env
+
+
+def _uses_r(func: _F) -> _F:
+    """Mark a function that calls into R: it first waits for (or does) the DESeq2 load."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _helpers()
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def start_in_background() -> None:
+    """Start R and load DESeq2 in a background thread; return while DESeq2 loads.
+
+    Loading DESeq2 is the largest fixed cost of a run (seconds, the same as under
+    ``Rscript``). Started first, it overlaps with reading and checking the input, which
+    are pure pandas/numpy and run meanwhile: R evaluates in C with Python's lock released.
+    No user data reaches R here, and the first call into R waits for the load to finish,
+    so only one thread ever uses R at a time. Does nothing when DESeq2 is loaded or loading,
+    or when R cannot be started: the first call into R then reports why, after the input
+    has been checked.
+    """
+    global _loading
+    if _env is not None or _loading is not None:
+        return
+    # R itself starts in the calling thread: rpy2 sets up signal handling from there.
+    try:
+        _start_r()
+    except AnalysisError:
+        return
+    done: Future[Any] = Future()
+    # rpy2 keeps its conversion rules in a context variable: the thread runs in a copy of ours.
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(_load_in_background, done), name="DESeq2 loader", daemon=True)
+    _loading = _Loading(thread, done)
+    # Registered after rpy2's own exit handler, so it runs first: R must be idle when R ends.
+    atexit.register(_stop_loading, _loading)
+    thread.start()
+
+
+def _load_in_background(done: Future[Any]) -> None:
+    from rpy2.rinterface_lib import openrlib
+
+    rlib = openrlib.rlib
+    # While packages load, R calls R_ProcessEvents, which rpy2 answers in Python, some
+    # thousands of times; each call would wait for the main thread to release Python's
+    # lock. Ctrl-C is the main thread's meanwhile, so R can do without it until loaded.
+    process_events, rlib.ptr_R_ProcessEvents = rlib.ptr_R_ProcessEvents, openrlib.ffi.NULL
+    try:
+        with _console_and_errors():
+            done.set_result(_load_deseq2())
+    except BaseException as exc:  # handed to the thread that waits for the result
+        done.set_exception(exc)
+    finally:
+        rlib.ptr_R_ProcessEvents = process_events
+
+
+def _stop_loading(loading: _Loading, timeout: float = 60.0) -> None:
+    """Interrupt an unfinished background load and wait for it (at exit, before R ends)."""
+    if not loading.thread.is_alive():
+        return
+    from rpy2.rinterface_lib import openrlib
+
+    deadline = time.monotonic() + timeout
+    while loading.thread.is_alive() and time.monotonic() < deadline:
+        openrlib.rlib.R_interrupts_pending = 1
+        loading.thread.join(0.05)
+    openrlib.rlib.R_interrupts_pending = 0
 
 
 def _call(name: str, *args: Any, **kwargs: Any) -> Any:
@@ -224,6 +361,7 @@ def _call(name: str, *args: Any, **kwargs: Any) -> Any:
         return out[0]
 
 
+@_uses_r
 def versions() -> dict[str, str]:
     """Versions of R, DESeq2 and rpy2.
 
@@ -241,6 +379,7 @@ def versions() -> dict[str, str]:
     return out
 
 
+@_uses_r
 def has_r_package(name: str) -> bool:
     """Whether an R package (for example ``apeglm``) can be loaded."""
     from rpy2.robjects.vectors import StrVector
@@ -269,6 +408,7 @@ class FittedModel:
     threads: int
 
 
+@_uses_r
 def fit(
     counts: pd.DataFrame,
     coldata: pd.DataFrame,
@@ -345,6 +485,7 @@ def _r_data(counts: pd.DataFrame, coldata: pd.DataFrame, aliases: dict[str, str]
     return r_matrix, genes, samples, r_coldata
 
 
+@_uses_r
 def rounded_dispersions(
     counts: pd.DataFrame,
     coldata: pd.DataFrame,
@@ -385,6 +526,7 @@ def _list(items: list[Any]) -> Any:
     return ro.r["list"](*items)
 
 
+@_uses_r
 def results(
     model: FittedModel,
     contrast: tuple[str, str, str] | None,
@@ -431,11 +573,13 @@ def results(
     return pd.DataFrame(data, index=model.genes)
 
 
+@_uses_r
 def normalized_counts(model: FittedModel) -> pd.DataFrame:
     """``counts(dds, normalized=TRUE)`` as a genes x samples DataFrame."""
     return _matrix(_call("normalized", model.dds), model)
 
 
+@_uses_r
 def transformed_counts(model: FittedModel, kind: str) -> pd.DataFrame:
     """The ``vst`` or ``rlog`` assay (``blind=FALSE``) as a genes x samples DataFrame."""
     from rpy2.robjects.vectors import StrVector
@@ -443,12 +587,14 @@ def transformed_counts(model: FittedModel, kind: str) -> pd.DataFrame:
     return _matrix(_call("transform", model.dds, StrVector([kind])), model)
 
 
+@_uses_r
 def dispersions(model: FittedModel) -> pd.DataFrame:
     """Per-gene mean and dispersion estimates (gene-wise, fitted trend, final, outlier)."""
     out = _call("dispersions", model.dds)
     return pd.DataFrame({name: np.asarray(out.rx2(name), dtype=np.float64) for name in out.names}, index=model.genes)
 
 
+@_uses_r
 def save_rds(model: FittedModel, path: str) -> None:
     """Save the fitted DESeqDataSet with ``saveRDS``."""
     from rpy2.robjects.vectors import StrVector

@@ -1,4 +1,4 @@
-"""Validate a count matrix and its sample sheet before R is touched.
+"""Validate a count matrix and its sample sheet before any of it reaches R.
 
 Pure pandas/numpy. Each failure is an :class:`InputError` whose one-line message names
 the row (gene) or column (sample) at fault.

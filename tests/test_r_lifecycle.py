@@ -1,0 +1,135 @@
+"""R's start and end in a process: DESeq2 loading in a background thread while the input
+is read and checked, and R ending at exit as under ``Rscript``.
+
+Each test runs a fresh Python process: in this one, R and DESeq2 are already loaded by
+other tests, and R starts and ends once per process.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300)
+
+
+def test_first_call_into_r_waits_for_the_background_load_and_uses_it():
+    proc = run_python(
+        """
+        from rpy2.rinterface_lib import openrlib
+        from deseq2_normalized import rbackend
+
+        rbackend.start_in_background()
+        loading = rbackend._loading
+        print("loading:", loading is not None and loading.thread.is_alive())
+        versions = rbackend.versions()  # the first call into R: waits for the load
+        print("DESeq2:", versions["DESeq2"])
+        print("loader done:", not loading.thread.is_alive(), loading.done.result() is rbackend._env)
+        print("events callback back:", openrlib.rlib.ptr_R_ProcessEvents != openrlib.ffi.NULL)
+        rbackend.start_in_background()  # loaded: nothing more to start
+        print("started again:", rbackend._loading is not None)
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "loading: True"
+    assert lines[1].startswith("DESeq2: 1.")
+    assert lines[2] == "loader done: True True"
+    assert lines[3] == "events callback back: True"
+    assert lines[4] == "started again: False"
+
+
+def test_load_failure_reaches_the_first_call_as_the_packages_error():
+    # R evaluates the load in the loader thread: its errors must surface in the caller.
+    proc = run_python(
+        """
+        from deseq2_normalized import rbackend
+        from deseq2_normalized.errors import RError
+
+        rbackend._R_SOURCE = "stop('helper source broken')"
+        rbackend.start_in_background()
+        try:
+            rbackend.versions()
+        except RError as exc:
+            print("RError:", exc.r_message)
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "RError: helper source broken"
+
+
+def test_unfinished_load_is_interrupted_when_the_process_exits():
+    # An input error ends the process while DESeq2 still loads: R is interrupted and
+    # waited for before rpy2 ends it, so the exit is clean and the exit code kept.
+    proc = run_python(
+        """
+        import atexit, sys
+        from deseq2_normalized import rbackend
+
+        # Registered first, so it runs after every other exit handler.
+        atexit.register(lambda: print("load ended by:", type(rbackend._loading.done.exception()).__name__))
+        rbackend.start_in_background()
+        sys.exit(2)
+        """
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout.strip() == "load ended by: RError"
+    assert "Traceback" not in proc.stderr
+
+
+def test_exit_ends_r_as_rscript_does_without_a_last_garbage_collection():
+    # rpy2's own exit handler runs a full garbage collection first (a second or more with
+    # DESeq2 loaded); R's exit finalizers and the removal of its temporary folder remain.
+    proc = run_python(
+        """
+        import sys
+        from deseq2_normalized import rbackend
+        import rpy2.robjects as ro
+
+        rbackend.versions()
+        print(ro.r("tempdir()")[0], flush=True)
+        ro.r('''local({
+          kept <- new.env()
+          reg.finalizer(kept, function(e) cat("exit finalizer ran\\n"), onexit = TRUE)
+          assign(".kept", kept, envir = globalenv())
+          reg.finalizer(new.env(), function(e) cat("garbage collected at exit\\n"), onexit = FALSE)
+        })''')
+        sys.exit(3)
+        """
+    )
+    assert proc.returncode == 3, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "exit finalizer ran" in lines
+    assert "garbage collected at exit" not in lines
+    assert not Path(lines[0]).exists()
+    assert "Traceback" not in proc.stderr
+
+
+def test_run_in_a_fresh_process_with_the_background_load(tmp_path, normalized_path, samples_path):
+    exe = [sys.executable, "-m", "deseq2_normalized.cli"]
+    args = [
+        "run",
+        "--counts",
+        str(normalized_path),
+        "--samples",
+        str(samples_path),
+        "--reference",
+        "untreated",
+        "--transform",
+        "none",
+        "--no-report",
+        "--plots",
+        "none",
+        "--out-dir",
+        str(tmp_path / "out"),
+    ]
+    proc = subprocess.run([*exe, *args], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    table = (tmp_path / "out" / "results_condition_treated_vs_untreated.tsv").read_text().splitlines()
+    assert table[0].split("\t") == ["gene_id", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]
+    assert len(table) > 1000
+    assert "error" not in proc.stderr
