@@ -7,6 +7,7 @@ other tests, and R starts and ends once per process.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -109,8 +110,12 @@ def test_exit_ends_r_as_rscript_does_without_a_last_garbage_collection():
     assert "Traceback" not in proc.stderr
 
 
-def test_run_in_a_fresh_process_with_the_background_load(tmp_path, normalized_path, samples_path):
-    exe = [sys.executable, "-m", "deseq2_normalized.cli"]
+def test_command_in_a_fresh_process_with_the_background_load(tmp_path, normalized_path, samples_path):
+    # The installed command: DESeq2 loads while the input is read, the exit skips the
+    # interpreter's teardown but keeps the exit handlers (R's temporary folder is removed).
+    exe = Path(sys.executable).with_name("deseq2-normalized")
+    r_tmp = tmp_path / "tmp"
+    r_tmp.mkdir()
     args = [
         "run",
         "--counts",
@@ -127,9 +132,22 @@ def test_run_in_a_fresh_process_with_the_background_load(tmp_path, normalized_pa
         "--out-dir",
         str(tmp_path / "out"),
     ]
-    proc = subprocess.run([*exe, *args], capture_output=True, text=True, timeout=600)
+    env = {**os.environ, "TMPDIR": str(r_tmp)}
+    proc = subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert "outputs written to" in proc.stderr.splitlines()[-1]
     table = (tmp_path / "out" / "results_condition_treated_vs_untreated.tsv").read_text().splitlines()
     assert table[0].split("\t") == ["gene_id", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]
     assert len(table) > 1000
-    assert "error" not in proc.stderr
+    assert list(r_tmp.iterdir()) == []
+
+
+def test_command_flushes_its_data_on_stdout_before_the_quick_exit(normalized_path):
+    exe = Path(sys.executable).with_name("deseq2-normalized")
+    proc = subprocess.run([str(exe), "check", "--counts", str(normalized_path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("size-factor check passed")
+    assert sum(line.startswith("untreated") or line.startswith("treated") for line in lines) == 7
+    assert lines[-1].strip() != ""

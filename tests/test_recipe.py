@@ -118,7 +118,7 @@ def test_build_section(meta: dict[str, Any]) -> None:
     assert build["number"] == 0  # missing_build_number; a first release starts at 0
     assert build["noarch"] == "python"  # should_be_noarch_python: pure Python
     assert build["script"] == "$PYTHON -m pip install . --no-deps --no-build-isolation -vvv"
-    assert build["entry_points"] == ["deseq2-normalized = deseq2_normalized.cli:main"]
+    assert build["entry_points"] == ["deseq2-normalized = deseq2_normalized.cli:console_main"]
     # missing_run_exports: run_exports pinned on the package itself.
     assert build["run_exports"] == [f"{PACKAGE} >=PIN(x.x)"]
     assert "skip" not in build  # noarch recipes are never skipped per platform

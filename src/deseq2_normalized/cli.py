@@ -7,12 +7,16 @@ exceptions to exit codes in one place (2 usage or input, 1 analysis).
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import json
 import logging
+import os
 import sys
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from deseq2_normalized import __version__, rbackend
 from deseq2_normalized.analysis import (
@@ -368,5 +372,21 @@ def one_line(text: str) -> str:
     )
 
 
+def console_main() -> NoReturn:
+    """The ``deseq2-normalized`` command: :func:`main`, then a quick exit with its code.
+
+    Exit handlers still run (R ends as under ``Rscript`` and removes its temporary folder)
+    and the output streams are flushed, but the interpreter's teardown of every loaded
+    module is skipped: about 0.3 s with pandas and rpy2 loaded, in a process that ends.
+    """
+    code = main()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # closed or broken pipe: nothing to lose
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()
