@@ -209,6 +209,10 @@ def _r_error_text(exc: Exception) -> str:
     return text
 
 
+#: Whether rpy2's exit handler has been replaced by :func:`_end_r`.
+_ends_like_rscript = False
+
+
 def _start_r() -> Any:
     """Start the embedded R (once per process); return ``rpy2.robjects``."""
     global _ends_like_rscript
@@ -223,9 +227,6 @@ def _start_r() -> Any:
         atexit.register(_end_r)
         _ends_like_rscript = True
     return ro
-
-
-_ends_like_rscript = False
 
 
 def _end_r() -> None:
@@ -312,7 +313,7 @@ def start_in_background() -> None:
     context = contextvars.copy_context()
     thread = threading.Thread(target=context.run, args=(_load_in_background, done), name="DESeq2 loader", daemon=True)
     _loading = _Loading(thread, done)
-    # Registered after rpy2's own exit handler, so it runs first: R must be idle when R ends.
+    # Registered after _end_r (by _start_r above), so it runs first: R must be idle when R ends.
     atexit.register(_stop_loading, _loading)
     thread.start()
 
