@@ -2,7 +2,7 @@
 fails halfway, an interrupt while writing. Each ends with a clear one-line error and its exit
 code, and leaves no output file, no staging folder, and no earlier output lost.
 
-Fits cost seconds: the write faults reuse one analysis result (``cli.run_analysis`` is replaced
+Fits cost seconds: the write faults reuse one analysis result (``analysis.run_analysis`` is replaced
 by a function returning it), so only the R-failure tests fit.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deseq2_normalized import cli, outputs, rbackend
+from deseq2_normalized import analysis, outputs, rbackend
 from deseq2_normalized.analysis import run_analysis
 from deseq2_normalized.errors import RError
 from deseq2_normalized.reader import read_counts, read_samples
@@ -66,7 +66,7 @@ def result(inputs):
 @pytest.fixture
 def no_fit(monkeypatch, result):
     """``run`` skips the fit and writes the cached result."""
-    monkeypatch.setattr(cli, "run_analysis", lambda *args, **kwargs: result)
+    monkeypatch.setattr(analysis, "run_analysis", lambda *args, **kwargs: result)
 
 
 def run(cli_runner, inputs, out: Path, *extra: str):

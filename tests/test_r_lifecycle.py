@@ -1,5 +1,5 @@
-"""R's start and end in a process: DESeq2 loading in a background thread while the input
-is read and checked, and R ending at exit as under ``Rscript``.
+"""R's start and end in a process: DESeq2 loading in a background thread while numpy and
+pandas are imported and the input is read and checked, and R ending at exit as under ``Rscript``.
 
 Each test runs a fresh Python process: in this one, R and DESeq2 are already loaded by
 other tests, and R starts and ends once per process.
@@ -151,3 +151,99 @@ def test_command_flushes_its_data_on_stdout_before_the_quick_exit(normalized_pat
     assert lines[0].startswith("size-factor check passed")
     assert sum(line.startswith("untreated") or line.startswith("treated") for line in lines) == 7
     assert lines[-1].strip() != ""
+
+
+def test_run_starts_r_before_numpy_and_pandas_are_imported(tmp_path, normalized_path, samples_path):
+    # The DESeq2 load is the longest fixed cost of a run: `run` starts it first, and the
+    # numpy/pandas imports overlap with it.
+    proc = run_python(
+        f"""
+        import sys
+        from deseq2_normalized import cli, rbackend
+
+        start = rbackend.start_in_background
+
+        def spy():
+            print("numpy:", "numpy" in sys.modules, "pandas:", "pandas" in sys.modules)
+            start()
+            print("loading:", rbackend._loading is not None and rbackend._loading.thread.is_alive())
+            raise SystemExit(5)
+
+        rbackend.start_in_background = spy
+        cli.main(["run", "--counts", {str(normalized_path)!r}, "--samples", {str(samples_path)!r},
+                  "--out-dir", {str(tmp_path / "out")!r}])
+        """
+    )
+    assert proc.returncode == 5, proc.stderr
+    assert proc.stdout.splitlines() == ["numpy: False pandas: False", "loading: True"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_usage_errors_and_the_package_import_need_neither_r_nor_pandas():
+    proc = run_python(
+        """
+        import sys
+        import deseq2_normalized
+        from deseq2_normalized import cli
+
+        print("exit:", cli.main(["run", "--no-such-option"]))
+        print("loaded:", sorted(m for m in ("numpy", "pandas", "rpy2") if m in sys.modules))
+        print("run_analysis:", deseq2_normalized.run_analysis.__module__)
+        print("pandas now:", "pandas" in sys.modules)
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "exit: 2",
+        "loaded: []",
+        "run_analysis: deseq2_normalized.analysis",
+        "pandas now: True",
+    ]
+    assert "the following arguments are required" in proc.stderr
+
+
+def test_r_library_path_read_from_ldpaths_equals_the_one_rscript_reports(tmp_path):
+    # rpy2 learns what R's front end adds to LD_LIBRARY_PATH by running Rscript; the package
+    # reads the same value from R_HOME/etc/ldpaths, with and without a path set already.
+    for extra in ({}, {"LD_LIBRARY_PATH": str(tmp_path)}):
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                textwrap.dedent(
+                    """
+                    from rpy2 import situation
+                    from deseq2_normalized import rbackend
+
+                    r_home = situation.get_r_home()
+                    print(repr(rbackend._ldpaths_library_path(r_home)))
+                    print(repr(situation.r_ld_library_path_from_subprocess(r_home)))
+                    rbackend._start_r()
+                    from rpy2.rinterface_lib import openrlib
+                    print(repr(openrlib.LD_LIBRARY_PATH))
+                    print(situation.r_ld_library_path_from_subprocess.__module__)
+                    """
+                ),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, **extra},
+        )
+        assert proc.returncode == 0, proc.stderr
+        ours, rscript, used, restored = proc.stdout.splitlines()
+        assert ours == rscript == used
+        assert "/lib" in ours
+        assert (str(tmp_path) in ours) == bool(extra)
+        assert restored == "rpy2.situation"
+
+
+def test_r_library_path_falls_back_without_an_ldpaths_file(tmp_path):
+    from deseq2_normalized import rbackend
+
+    assert rbackend._ldpaths_library_path(str(tmp_path), fallback=lambda home: f"asked R in {home}") == (
+        f"asked R in {tmp_path}"
+    )
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "ldpaths").write_text("exit 3\n")
+    assert rbackend._ldpaths_library_path(str(tmp_path)) == ""

@@ -6,21 +6,39 @@ and :func:`check_table` (reading-free validation and the size-factor check).
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from deseq2_normalized.analysis import (
-    AnalysisOptions,
-    AnalysisResult,
-    CheckResult,
-    check_table,
-    run_analysis,
-)
 from deseq2_normalized.errors import (
     AnalysisError,
     DESeq2NormalizedError,
     InputError,
     RError,
 )
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from deseq2_normalized.analysis import (
+        AnalysisOptions,
+        AnalysisResult,
+        CheckResult,
+        check_table,
+        run_analysis,
+    )
+
+# Imported on first use: the analysis brings numpy and pandas, and the command line starts
+# R before those (see deseq2_normalized.cli).
+_FROM_ANALYSIS = ("AnalysisOptions", "AnalysisResult", "CheckResult", "check_table", "run_analysis")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_ANALYSIS:
+        value = getattr(importlib.import_module("deseq2_normalized.analysis"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'deseq2_normalized' has no attribute '{name}'")
+
 
 __all__ = [
     "AnalysisError",

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from deseq2_normalized import rbackend, rounding
+from deseq2_normalized.choices import FIT_TYPES, METHODS, SHRINK_TYPES, TESTS, TRANSFORMS
 from deseq2_normalized.classify import Classification, classify_table
 from deseq2_normalized.design import Design, default_design, parse_design, r_aliases
 from deseq2_normalized.errors import AnalysisError, InputError
@@ -27,11 +28,6 @@ from deseq2_normalized.validate import match_samples, validate_counts
 
 log = logging.getLogger(__name__)
 
-TESTS = ("wald", "lrt")
-FIT_TYPES = ("parametric", "local", "mean", "glmGamPoi")
-SHRINK_TYPES = ("none", "normal", "ashr", "apeglm")
-TRANSFORMS = ("vst", "rlog", "none")
-METHODS = ("round", "recover", "auto")
 #: Table kinds ``run`` refuses: they are not counts, and rounding them would be meaningless.
 _NOT_COUNTS = ("log-scale values", "VST/rlog-like")
 

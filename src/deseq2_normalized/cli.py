@@ -19,22 +19,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from deseq2_normalized import __version__, rbackend
-from deseq2_normalized.analysis import (
-    FIT_TYPES,
-    METHODS,
-    SHRINK_TYPES,
-    TRANSFORMS,
-    AnalysisOptions,
-    check_table,
-    run_analysis,
-    software_versions,
-)
-from deseq2_normalized.classify import classify_table
+from deseq2_normalized.choices import FIT_TYPES, METHODS, PLOT_FORMATS, SHRINK_TYPES, TESTS, TRANSFORMS
 from deseq2_normalized.errors import DESeq2NormalizedError, InputError
-from deseq2_normalized.outputs import PLOT_FORMATS, prepare_out_dir, write_outputs
 from deseq2_normalized.progress import stage
-from deseq2_normalized.reader import read_counts, read_samples
-from deseq2_normalized.validate import samples_from_groups
 
 log = logging.getLogger("deseq2_normalized")
 
@@ -154,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LEVEL",
         help="reference level of the last design variable (default: first in sorted order)",
     )
-    run.add_argument("--test", choices=("wald", "lrt"), default="wald", help="Wald test (default) or LRT")
+    run.add_argument("--test", choices=TESTS, default="wald", help="Wald test (default) or LRT")
     run.add_argument("--reduced", metavar="FORMULA", help="reduced design for --test lrt, e.g. '~ 1' or '~ batch'")
     run.add_argument(
         "--fit-type",
@@ -246,16 +233,18 @@ def _input_names(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from deseq2_normalized import analysis, classify, reader
+
     names = _input_names(args)
     with stage("reading"):
-        counts = read_counts(args.counts, names["counts"])
-        samples = read_samples(args.samples, names["sample sheet"]) if args.samples else None
+        counts = reader.read_counts(args.counts, names["counts"])
+        samples = reader.read_samples(args.samples, names["sample sheet"]) if args.samples else None
     if (counts.to_numpy() < 0).any():
         # Not a table of counts at all: say what it looks like, then fail as bad input.
-        print(classify_table(counts).text())
+        print(classify.classify_table(counts).text())
         raise InputError(f"{names['counts']}: values below zero; this is not a table of counts")
     with stage("checking"):
-        result = check_table(counts, samples, sf_tolerance=args.sf_tolerance, source=names["counts"])
+        result = analysis.check_table(counts, samples, sf_tolerance=args.sf_tolerance, source=names["counts"])
     print(result.verdict)
     print()
     print(result.size_factors.table.to_string(float_format=lambda x: f"{x:.4f}"))
@@ -275,21 +264,26 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    out_dir = prepare_out_dir(args.out_dir)
-    names = _input_names(args)
+    # R starts, and DESeq2 loads in the background, before numpy and pandas are imported:
+    # that load is the longest fixed cost of a run, and the imports and the reading of the
+    # input overlap with it.
     rbackend.start_in_background()
+    from deseq2_normalized import analysis, outputs, reader, validate
+
+    out_dir = outputs.prepare_out_dir(args.out_dir)
+    names = _input_names(args)
     with stage("reading"):
-        counts = read_counts(args.counts, names["counts"])
+        counts = reader.read_counts(args.counts, names["counts"])
         if args.samples:
-            samples = read_samples(args.samples, names["sample sheet"])
+            samples = reader.read_samples(args.samples, names["sample sheet"])
         else:
-            samples = samples_from_groups(args.group, [str(c) for c in counts.columns], names["counts"])
+            samples = validate.samples_from_groups(args.group, [str(c) for c in counts.columns], names["counts"])
             # Samples in no group are left out; the others keep the file's order.
             counts = counts[[c for c in counts.columns if c in samples.index]]
     reference = args.reference
     if args.group and reference is None and len(args.group) > 1:
         reference = args.group[1][0]
-    options = AnalysisOptions(
+    options = analysis.AnalysisOptions(
         design=args.design,
         contrasts=tuple(args.contrast),
         reference=reference,
@@ -311,9 +305,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # The rounded-table dispersion fit only feeds a plot: skip it when nothing is drawn.
         compare_rounded=args.report or args.plots != "none",
     )
-    result = run_analysis(counts, samples, options, source=names["counts"])
+    result = analysis.run_analysis(counts, samples, options, source=names["counts"])
     with stage("writing"):
-        write_outputs(result, out_dir, save_rds=args.save_rds, plots=args.plots, report=args.report, inputs=names)
+        outputs.write_outputs(
+            result, out_dir, save_rds=args.save_rds, plots=args.plots, report=args.report, inputs=names
+        )
     log.info("outputs written to %s", out_dir)
     return 0
 
@@ -335,6 +331,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.version:
+            from deseq2_normalized.analysis import software_versions
+
             v = software_versions()
             print(f"deseq2-normalized {__version__} (DESeq2 {v['DESeq2']}, R {v['R']}, rpy2 {v['rpy2']})")
             return 0

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from deseq2_normalized import rbackend
+from deseq2_normalized.choices import PLOT_FORMATS
 from deseq2_normalized.errors import DESeq2NormalizedError, InputError
 from deseq2_normalized.progress import stage
 
@@ -262,8 +263,6 @@ def write_json(data: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
 
 
-#: Values of ``plots``: which plot files to publish.
-PLOT_FORMATS = ("png", "pdf", "both", "none")
 PLOT_FOLDER = "plots"
 
 
