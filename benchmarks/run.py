@@ -17,7 +17,7 @@ and plots as PNG and PDF) at every size, which measures what the report costs.
 
 Usage::
 
-    python benchmarks/run.py [--sizes small,medium,large] [--reps 3,2,1] [--extras threads,glmgampoi,check,report]
+    python benchmarks/run.py [--sizes small,medium,large] [--reps 5,3,1] [--extras threads,glmgampoi,check,report]
 
 Only the report extra, merged into the existing record (no other tool is run)::
 
@@ -280,7 +280,7 @@ def machine() -> dict[str, str]:
         "R": r,
         "deseq2-normalized": ours,
         "PyDESeq2": py,
-        "git": sh(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
+        "git": sh(["git", "-C", str(ROOT), "describe", "--always", "--dirty"]),
     }
 
 
@@ -309,7 +309,12 @@ def main(argv: list[str] | None = None) -> int:
     """Command line."""
     parser = argparse.ArgumentParser(description="Benchmark deseq2-normalized against a bare Rscript and PyDESeq2")
     parser.add_argument("--sizes", default="small,medium,large", help="comma-separated: tiny, small, medium, large")
-    parser.add_argument("--reps", default="3,2,1", help="repetitions per size (one number, or one per size)")
+    parser.add_argument(
+        "--reps",
+        default="5,3,1",
+        help="repetitions per size (one number, or one per size; default 5,3,1: the smallest size has the "
+        "shortest runs, where run-to-run noise weighs most against the 5%% target)",
+    )
     parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of: " + ", ".join(TOOLS))
     parser.add_argument(
         "--extras",
@@ -810,7 +815,7 @@ METHOD_NOTES = [
     "- **Measurement.** Each run is a fresh process, timed with `os.wait4` (wall, user + system CPU, "
     "`ru_maxrss`). With `--threads 2` the BiocParallel workers are forked children: their CPU is included, "
     "their memory is not added up (ru_maxrss is the largest single process).",
-    "- **Reproduce**: `make bench` (defaults: `--sizes small,medium,large --reps 3,2,1 --pydeseq2-reps 1 "
+    "- **Reproduce**: `make bench` (defaults: `--sizes small,medium,large --reps 5,3,1 --pydeseq2-reps 1 "
     '--timeout 600`), or for example `make bench BENCH_ARGS="--sizes small --reps 3 --extras none"`. '
     "Simulated matrices (fixed seeds, `benchmarks/simulate.py`) are cached in `benchmarks/data/`.",
 ]
