@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=FIT_TYPES,
         default="parametric",
         help="DESeq2 fitType (default parametric). glmGamPoi (needs that R package) was 1.02-1.33x faster at "
-        "60,000 genes x 200 samples in three benchmark runs, and its calls differ somewhat from the default fit: "
+        "60,000 genes x 200 samples in four benchmark runs, and its calls differ somewhat from the default fit: "
         "consider it only for large designs where the fit's time matters (benchmarks/RESULTS.md)",
     )
     run.add_argument("--alpha", type=_fraction, default=0.1, help="adjusted p-value cut-off (default 0.1)")
