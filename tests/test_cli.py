@@ -59,19 +59,39 @@ def test_results_table(demo_run):
     assert res.loc[0, "gene_id"] == "FBgn0261552" or "FBgn0261552" in set(res.loc[:20, "gene_id"])
 
 
-def test_normalized_counts_are_the_rounded_input(demo_run, normalized_path):
+def test_normalized_counts_are_the_input_after_recovery(demo_run, normalized_path):
+    # The default (auto) recovers the raw counts: DESeq2's normalized counts are then the table given.
     written = pd.read_csv(demo_run / "normalized_counts.tsv", sep="\t", index_col=0)
-    np.testing.assert_array_equal(written.to_numpy(), np.rint(read_counts(normalized_path).to_numpy()))
+    np.testing.assert_allclose(written.to_numpy(), read_counts(normalized_path).to_numpy(), rtol=1e-12)
+
+
+def test_rounding_method_writes_the_rounded_input(tmp_path, small, cli):
+    counts, samples = small
+    run = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path, "--transform", "none",
+              "--method", "round", "--no-report", "--plots", "none")
+    assert run.code == 0 and "method: round (requested" in run.err
+    written = pd.read_csv(tmp_path / "normalized_counts.tsv", sep="\t", index_col=0)
+    np.testing.assert_array_equal(written.to_numpy(), np.rint(read_counts(counts).to_numpy()))
     assert written.dtypes.map(lambda d: d.kind).eq("i").all()
+    method = json.loads((tmp_path / "diagnostics.json").read_text())["method"]
+    assert method["size_factors"]["source"] == "fixed at 1"
+    assert set(method["size_factors"]["values"].values()) == {1.0}
 
 
-def test_size_factors_and_diagnostics(demo_run):
+def test_size_factors_and_diagnostics(demo_run, raw_path):
     sf = pd.read_csv(demo_run / "size_factors.tsv", sep="\t")
-    assert list(sf.columns) == ["sample", "size_factor", "relative_size_factor", "within_tolerance"]
+    assert list(sf.columns) == [
+        "sample", "size_factor", "relative_size_factor", "within_tolerance", "recovered_size_factor"
+    ]
     assert sf["within_tolerance"].all()
     np.testing.assert_allclose(np.exp(np.log(sf["relative_size_factor"]).mean()), 1.0)
+    original = pd.read_csv(raw_path.parent / "pasilla_size_factors.tsv", sep="\t", index_col=0)["size_factor"]
+    np.testing.assert_allclose(sf.set_index("sample")["recovered_size_factor"][original.index], original, rtol=1e-9)
     diag = json.loads((demo_run / "diagnostics.json").read_text())
-    assert diag["method"]["name"] == "round"
+    assert diag["method"]["name"] == "recover" and diag["method"]["requested"] == "auto"
+    assert diag["method"]["size_factors"]["source"] == "estimated"
+    used = pd.Series(diag["method"]["size_factors"]["values"])[original.index]
+    np.testing.assert_allclose(used, original, rtol=1e-9)
     assert diag["input"]["genes"] == 14599 and diag["input"]["samples"] == 7
     assert diag["size_factor_check"]["passed"] is True and diag["size_factor_check"]["tolerance"] == 0.1
     (contrast,) = diag["contrasts"]
@@ -109,26 +129,53 @@ def test_progress_on_stderr_and_clean_stdout(tmp_path, small, cli):
 
 def test_check_command(tmp_path, normalized_path, raw_path, samples_path, cli):
     ok = cli("check", "--counts", normalized_path, "--samples", samples_path, "--json", tmp_path / "c.json")
-    assert ok.code == 0 and ok.out.startswith("size-factor check passed")
-    assert json.loads((tmp_path / "c.json").read_text())["size_factor_check"]["passed"] is True
-    bad = cli("check", "--counts", raw_path)
-    assert bad.code == 0 and "FAILED" in bad.out
-    strict = cli("check", "--counts", raw_path, "--strict")
-    assert strict.code == 1
+    assert ok.code == 0 and ok.out.startswith("raw counts recovered exactly from the table (DESeq2 median-of-ratios)")
+    record = json.loads((tmp_path / "c.json").read_text())
+    assert record["size_factor_check"]["passed"] is True and record["default_method"] == "recover"
+    raw = cli("check", "--counts", raw_path, "--strict")
+    # Raw counts are analysed as such by default: the size-factor check does not apply, strict or not.
+    assert raw.code == 0 and raw.out.startswith("the table holds whole numbers: raw counts")
+    assert "size-factor check failed" in raw.out
+
+
+def test_check_strict_fails_when_the_table_would_be_rounded(tmp_path, normalized_path, cli):
+    # Noise on one sample: neither recoverable nor raw, so it would be rounded, and the check fails.
+    values = read_counts(normalized_path)
+    values["treated1"] = (values["treated1"] * 1.6 * np.exp(np.random.default_rng(1).normal(0, 0.05, len(values))))
+    path = tmp_path / "noisy.tsv"
+    values.to_csv(path, sep="\t")
+    loose = cli("check", "--counts", path)
+    assert loose.code == 0 and loose.out.startswith("size-factor check FAILED") and "treated1" in loose.out
+    assert cli("check", "--counts", path, "--strict").code == 1
 
 
 def test_strict_run_stops_before_fitting(tmp_path, raw_path, samples_path, cli):
-    run = cli("run", "--counts", raw_path, "--samples", samples_path, "--out-dir", tmp_path / "o", "--strict")
+    run = cli("run", "--counts", raw_path, "--samples", samples_path, "--out-dir", tmp_path / "o", "--strict",
+              "--method", "round")
     assert run.code == 1
     assert "size-factor check FAILED" in run.err
     assert "fitting" not in run.err
     assert list((tmp_path / "o").iterdir()) == []
 
 
-def test_failed_check_warns_loudly_but_runs(tmp_path, raw_path, samples_path, cli):
-    run = cli("run", "--counts", raw_path, "--samples", samples_path, "--out-dir", tmp_path, "--transform", "none")
+def test_rounding_raw_counts_on_request_warns_loudly_but_runs(tmp_path, raw_path, samples_path, cli):
+    run = cli("run", "--counts", raw_path, "--samples", samples_path, "--out-dir", tmp_path, "--transform", "none",
+              "--method", "round")
     assert run.code == 0
     assert "size-factor check FAILED" in run.err and "looks like raw counts" in run.err
+
+
+def test_raw_counts_get_standard_deseq2_by_default(tmp_path, raw_path, samples_path, cli):
+    run = cli("run", "--counts", raw_path, "--samples", samples_path, "--out-dir", tmp_path, "--transform", "none",
+              "--strict")
+    assert run.code == 0, run.err
+    assert "method: raw counts (auto:" in run.err and "size factors estimated by DESeq2" in run.err
+    assert "FAILED" not in run.err
+    method = json.loads((tmp_path / "diagnostics.json").read_text())["method"]
+    assert method["name"] == "raw" and method["size_factors"]["source"] == "estimated"
+    used = pd.Series(method["size_factors"]["values"])
+    expected = pd.read_csv(raw_path.parent / "pasilla_size_factors.tsv", sep="\t", index_col=0)["size_factor"]
+    np.testing.assert_allclose(used[expected.index], expected, rtol=1e-9)
 
 
 def test_version(cli):
@@ -232,7 +279,7 @@ def test_threads_change_nothing(tmp_path, small, cli):
 def test_check_names_the_kind_of_table(tmp_path, normalized_path, cli):
     ok = cli("check", "--counts", normalized_path)
     assert "table kind: scaled counts (DESeq2 median-of-ratios)" in ok.out
-    assert "recommendation: use --method recover" in ok.out
+    assert "recommendation: the default --method auto (or --method recover) runs DESeq2 on the recovered" in ok.out
     values = pd.read_csv(normalized_path, sep="\t", index_col=0)
     centred = np.log2(values + 1)
     centred = centred.sub(centred.mean(axis=1), axis=0)

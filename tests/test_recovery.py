@@ -51,18 +51,33 @@ def test_simulation_spans_the_size_factor_range(tables):
 
 @pytest.mark.parametrize("prefix", ["pasilla", "sim"])
 def test_six_significant_digits(tables, prefix):
-    """Counts with more digits than were written are ambiguous: approximate, never a wrong exact."""
+    """Counts with more digits than were written are not fixed by them: bounded, never a wrong exact."""
     raw = load(tables, f"{prefix}_raw").to_numpy()
     result = recover_counts(load(tables, f"{prefix}_sig6"))
     per = result.per_sample
-    assert set(per["verdict"]) <= {"exact", "approximate"}
-    for name, row in per.iterrows():
-        j = list(per.index).index(name)
+    assert set(per["verdict"]) <= {"exact", "bounded"} and "bounded" in set(per["verdict"])
+    assert result.usable and not result.all_exact
+    got = result.counts.to_numpy()
+    for j, (name, row) in enumerate(per.iterrows()):
         if row["verdict"] == "exact":
-            np.testing.assert_array_equal(result.counts.to_numpy()[:, j], raw[:, j])
+            np.testing.assert_array_equal(got[:, j], raw[:, j])
+            assert row["max_relative_uncertainty"] == 0
+        else:
+            assert 0 < row["max_relative_uncertainty"] <= 1e-4 and "midpoint" in row["reason"], name
+        # Every count, ambiguous or not, lies within the sample's stated bound of the truth.
+        assert np.all(np.abs(got[:, j] - raw[:, j]) <= row["max_relative_uncertainty"] * got[:, j])
         assert row["ambiguous_fraction"] < 1e-3
-    assert (result.counts.to_numpy() == raw).mean() > 0.9999
+    assert (got == raw).mean() > 0.9999
     np.testing.assert_allclose(result.scales, size_factors(tables, prefix), rtol=1e-9)
+
+
+def test_a_tighter_bound_turns_bounded_samples_approximate(tables):
+    table = load(tables, "pasilla_sig6")
+    loose = recover_counts(table)
+    tight = recover_counts(table, max_relative_uncertainty=1e-8)
+    for a, b in zip(loose.samples, tight.samples, strict=True):
+        assert (a.verdict, b.verdict) in {("exact", "exact"), ("bounded", "approximate")}
+    assert not tight.usable and "bound 1e-08" in tight.summary()
 
 
 @pytest.mark.parametrize("prefix", ["pasilla", "sim"])
@@ -72,11 +87,10 @@ def test_gene_filtered_after_normalization(tables, prefix):
     result = recover_counts(filtered)
     pd.testing.assert_frame_equal(result.counts, raw.astype(np.int64))
     np.testing.assert_allclose(result.scales, size_factors(tables, prefix), rtol=1e-12)
+    # Counts without a common factor are the only such reading of the values: exact, with that basis stated.
+    assert result.all_exact
     for record in result.samples:
-        if record.smallest_count == 1:
-            assert record.verdict == "exact"
-        else:  # the smallest count is not 1: a common factor cannot be excluded
-            assert record.verdict == "approximate" and "common whole factor" in record.reason
+        assert "no common factor" in record.basis and f"smallest count {record.smallest_count}" in record.basis
 
 
 @pytest.mark.parametrize("prefix", ["pasilla", "sim"])
@@ -146,13 +160,14 @@ def test_recover_method_equals_deseq2_on_the_raw_counts(tmp_path, raw_path, samp
 
 
 def test_method_choice(tmp_path, cli, normalized_path, samples_path, raw_path):
-    six = tmp_path / "sig6.tsv"
-    read_counts(normalized_path).map(lambda x: float(f"{x:.6g}")).to_csv(six, sep="\t")
+    # At 4 significant digits more than 1% of the counts are not fixed by the digits: not recoverable.
+    six = tmp_path / "sig4.tsv"
+    read_counts(normalized_path).map(lambda x: float(f"{x:.4g}")).to_csv(six, sep="\t")
     common = ["--samples", samples_path, "--transform", "none"]
     refused = cli("run", "--counts", six, "--out-dir", tmp_path / "a", "--method", "recover", *common)
-    assert refused.code == 2 and "cannot be recovered exactly" in refused.err
-    auto = cli("run", "--counts", six, "--out-dir", tmp_path / "b", "--method", "auto", *common)
-    assert auto.code == 0 and "method: round (auto: raw counts cannot be recovered exactly" in auto.err
+    assert refused.code == 2 and "cannot be recovered" in refused.err and "not_recoverable" in refused.err
+    auto = cli("run", "--counts", six, "--out-dir", tmp_path / "b", *common)  # auto is the default
+    assert auto.code == 0 and "method: round (auto: raw counts cannot be recovered" in auto.err
     raw = cli("run", "--counts", raw_path, "--out-dir", tmp_path / "c", "--method", "recover", *common)
     assert raw.code == 2 and "every value is a whole number" in raw.err
     log_table = tmp_path / "log.tsv"

@@ -18,7 +18,10 @@ from deseq2_normalized.cli import main
 from deseq2_normalized.reader import read_counts, read_samples
 
 STEM = "results_condition_treated_vs_untreated"
-QC_PLOTS = ["size_factors.png", "dispersion.png", "pca.png", "sample_distances.png"]
+# The default (auto) recovers the example's raw counts: the rounded-vs-recovered dispersion plot is drawn too.
+QC_PLOTS = [
+    "size_factors.png", "dispersion.png", "dispersion_rounded_vs_recovered.png", "pca.png", "sample_distances.png"
+]
 CONTRAST_PLOTS = [f"{STEM}_ma.png", f"{STEM}_volcano.png", f"{STEM}_pvalue_histogram.png"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 HOSTILE_GENE = "<script>alert(1)</script>"
@@ -95,7 +98,7 @@ def test_png_is_a_real_image(full_run, name):
 def test_pdf_has_one_page_per_plot(full_run):
     pdf = full_run / "plots.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
-    assert pdf_pages(pdf) == len(QC_PLOTS + CONTRAST_PLOTS) == 7
+    assert pdf_pages(pdf) == len(QC_PLOTS + CONTRAST_PLOTS) == 8
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -119,7 +122,7 @@ def test_report_sections_and_inputs(report):
 
 
 def test_report_verdict_is_green_on_the_example(report):
-    assert '<span class="badge green">check passed</span>' in report
+    assert '<span class="badge green">raw counts recovered</span>' in report
     assert "badge amber" not in report and "badge red" not in report
 
 
@@ -133,7 +136,7 @@ def test_report_counts_equal_diagnostics(full_run, report):
 
 def test_report_embeds_every_plot_file(full_run, report):
     images = embedded_images(report)
-    assert len(images) == 7
+    assert len(images) == 8
     on_disk = {(full_run / "plots" / name).read_bytes() for name in QC_PLOTS + CONTRAST_PLOTS}
     assert set(images) == on_disk
 
@@ -166,7 +169,7 @@ def test_hostile_text_is_escaped(hostile_run):
     assert HOSTILE_LEVEL not in html
     # The only script is the report's own sorting code, the only images the plots.
     assert html.count("<script>") == 1 and "alert" not in html.split("<script>")[1]
-    assert html.count("<img ") == len(embedded_images(html)) == 7
+    assert html.count("<img ") == len(embedded_images(html)) == 8
 
 
 def test_plots_none_publishes_no_plot_file_but_the_report_has_them(hostile_run):
@@ -193,9 +196,9 @@ def test_report_and_plot_flags(tmp_path, hostile, flags, report, pngs, pdf):
     assert (tmp_path / "plots").is_dir() == pngs
     assert (tmp_path / "plots.pdf").exists() == pdf
     if pngs:
-        assert len(list((tmp_path / "plots").glob("*.png"))) == 7
+        assert len(list((tmp_path / "plots").glob("*.png"))) == 8
     if pdf:
-        assert pdf_pages(tmp_path / "plots.pdf") == 7
+        assert pdf_pages(tmp_path / "plots.pdf") == 8
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging folder left behind"
 
 
@@ -324,7 +327,7 @@ def test_report_renders_in_a_browser(full_run, tmp_path):
     dom = proc.stdout
     for heading in SECTIONS:
         assert f"<h2>{heading}</h2>" in dom
-    assert dom.count('<img src="data:image/png;base64,') == 7
+    assert dom.count('<img src="data:image/png;base64,') == 8
     shot = tmp_path / "report.png"
     chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,2400", "--hide-scrollbars", report.as_uri())
     assert shot.read_bytes().startswith(PNG_SIGNATURE) and shot.stat().st_size > 50_000
@@ -361,12 +364,15 @@ def test_clicking_a_header_sorts_the_table(full_run, tmp_path):
 def fake_result(passed: bool, method: str = "round", unstable: int = 0, approximate: bool = False):
     from types import SimpleNamespace
 
-    samples = (SimpleNamespace(sample="s1", verdict="approximate" if approximate else "exact"),)
-    classification = SimpleNamespace(recovery=SimpleNamespace(samples=samples))
+    verdict = "approximate" if approximate else "exact"
+    samples = (SimpleNamespace(sample="s1", verdict=verdict, usable=not approximate),)
+    classification = SimpleNamespace(kind="scaled_counts", recovery=SimpleNamespace(samples=samples))
     check = SimpleNamespace(
-        size_factors=SimpleNamespace(passed=passed), verdict="the check's words", classification=classification
+        size_factors=SimpleNamespace(passed=passed),
+        classification=classification,
+        check_failed_for=lambda used: used == "round" and not passed,
     )
-    diagnostics: dict = {"method": {"name": method}}
+    diagnostics: dict = {"method": {"name": method}, "verdict": "the check's words"}
     if unstable is not None:
         diagnostics["rounding_sensitivity"] = {
             "roundings": 3,
@@ -383,7 +389,10 @@ def fake_result(passed: bool, method: str = "round", unstable: int = 0, approxim
         (True, "round", 2, False, "amber"),
         (True, "round", 0, True, "amber"),
         (False, "round", 0, False, "red"),
-        (False, "recover", None, False, "red"),
+        # Recovered raw counts outrank the size-factor check, which guards only the rounding workaround.
+        (False, "recover", None, False, "green"),
+        # Whole numbers analysed as raw counts: said, in amber.
+        (False, "raw", None, False, "amber"),
     ],
 )
 def test_verdict_levels(passed, method, unstable, approximate, level):

@@ -43,7 +43,12 @@ def test_fails_on_raw_counts(raw_path):
     assert sf.max_deviation > 1.5
     assert set(sf.failing) >= {"treated1", "untreated2"}
     assert result.non_integer_fraction == 0
-    assert "FAILED" in result.verdict and "raw counts" in result.verdict
+    # One story: by default raw counts get standard DESeq2, so the failed check is reported, not alarming.
+    assert result.default_method == "raw" and not result.check_failed_for("raw")
+    assert result.verdict.startswith("the table holds whole numbers: raw counts") and "check failed" in result.verdict
+    # Rounded with size factors 1 on request, the same check is a loud failure naming raw counts.
+    assert result.check_failed_for("round")
+    assert "FAILED" in result.story("round") and "looks like raw counts" in result.story("round")
 
 
 def test_cpm_with_composition_bias_fails_and_is_named(raw_path):
@@ -56,7 +61,19 @@ def test_cpm_with_composition_bias_fails_and_is_named(raw_path):
     assert not result.size_factors.passed
     rel = result.size_factors.table["relative_size_factor"]
     assert rel.idxmin() == "untreated1" and rel.min() < 0.6
-    assert "CPM" in result.verdict
+    # The CPM table is recovered exactly: the recovery outranks the failed check, and says what the table is.
+    assert result.default_method == "recover" and not result.check_failed_for("recover")
+    assert result.verdict.startswith("raw counts recovered exactly from the table (CPM)")
+    assert "outrank" in result.verdict
+
+
+def test_cpm_passing_the_check_is_still_called_cpm(raw_path):
+    raw = read_counts(raw_path)
+    result = check_table(raw / raw.sum() * 1e6)
+    assert result.size_factors.passed  # plain CPM of pasilla passes the heuristic
+    assert "CPM-scaled, not DESeq2-normalized" in result.verdict
+    assert "looks DESeq2-normalized" not in result.verdict
+    assert "CPM-scaled, not DESeq2-normalized" in result.story("round")
 
 
 def test_tolerance_band_edges():

@@ -22,8 +22,8 @@ from deseq2_normalized.classify import Classification, classify_table
 from deseq2_normalized.design import Design, default_design, parse_design, r_aliases
 from deseq2_normalized.errors import AnalysisError, InputError
 from deseq2_normalized.progress import stage
-from deseq2_normalized.recovery import RecoveryResult
-from deseq2_normalized.sizefactors import SizeFactorCheck, check_size_factors, explain_failure
+from deseq2_normalized.recovery import RecoveryResult, SizeFactorChoice, choose_size_factors
+from deseq2_normalized.sizefactors import SizeFactorCheck, check_size_factors
 from deseq2_normalized.validate import match_samples, validate_counts
 
 log = logging.getLogger(__name__)
@@ -65,9 +65,10 @@ class AnalysisOptions:
     strict
         Stop before fitting when the size-factor check fails.
     method
-        How the normalized table becomes counts: ``"round"`` (round, size factors 1),
-        ``"recover"`` (recover the raw counts and size factors exactly, or fail) or
-        ``"auto"`` (recover when every sample is exact, else round).
+        How the normalized table becomes counts: ``"auto"`` (default: recover the raw
+        counts when every sample is recovered, exactly or within the stated bound; analyse
+        a table of raw counts with standard DESeq2; round otherwise), ``"recover"``
+        (recover, or fail) or ``"round"`` (round, size factors 1: the workaround).
     rounding_sensitivity
         Rerun DESeq2 on this many stochastic roundings of the table and report, per gene,
         how often the DE call agrees with the main run (0: off).
@@ -94,7 +95,7 @@ class AnalysisOptions:
     threads: int = 1
     sf_tolerance: float = 0.1
     strict: bool = False
-    method: str = "round"
+    method: str = "auto"
     rounding_sensitivity: int = 0
     seed: int = 1
     compare_rounded: bool = True
@@ -132,8 +133,6 @@ class CheckResult:
         Fraction of cells that are not whole numbers.
     size_factors
         The size-factor check.
-    explanation
-        Plain words on a failed check (empty when it passed).
     samples
         The matched sample table, when a sample sheet was given.
     classification
@@ -144,25 +143,77 @@ class CheckResult:
     rounded: pd.DataFrame
     non_integer_fraction: float
     size_factors: SizeFactorCheck
-    explanation: str
     samples: pd.DataFrame | None = None
     classification: Classification | None = None
 
     @property
-    def verdict(self) -> str:
-        """A plain-language verdict on the size-factor check."""
+    def explanation(self) -> str:
+        """Plain words on a failed check, from the table's classification (empty when it passed)."""
+        if self.size_factors.passed or self.classification is None:
+            return ""
+        return self.classification.explain_failed_check()
+
+    @property
+    def default_method(self) -> str:
+        """What ``--method auto`` does with this table: ``recover``, ``raw`` or ``round``."""
+        cls = self.classification
+        if cls is not None and cls.recoverable:
+            return "recover"
+        if cls is not None and cls.kind == "raw_counts":
+            return "raw"
+        return "round"
+
+    def check_failed_for(self, method: str) -> bool:
+        """Whether the size-factor check failed where it matters: only the rounding method relies on it."""
+        return method == "round" and not self.size_factors.passed
+
+    def story(self, method: str) -> str:
+        """One verdict on the table for ``method``: the classification and the size-factor check together.
+
+        Recovered raw counts outrank the size-factor heuristic (it only guards the rounding
+        workaround); a table of raw counts is analysed as such.
+        """
         sf = self.size_factors
-        if sf.passed:
-            return (
-                f"size-factor check passed: every relative size factor is within a factor "
-                f"{1 + sf.tolerance:g} of 1 (largest deviation {sf.max_deviation:.3f}); "
-                "the table looks DESeq2-normalized"
-            )
-        return (
-            f"size-factor check FAILED: relative size factors of {', '.join(sf.failing)} lie outside a factor "
-            f"{1 + sf.tolerance:g} of 1 (largest deviation {sf.max_deviation:.3f}); "
-            "the table is probably not DESeq2-normalized and results from it cannot be trusted. " + self.explanation
+        band = f"a factor {1 + sf.tolerance:g} of 1 (largest deviation {sf.max_deviation:.3f})"
+        check = (
+            f"size-factor check passed: every relative size factor is within {band}"
+            if sf.passed
+            else f"size-factor check failed: relative size factors of {', '.join(sf.failing)} lie outside {band}"
         )
+        cls = self.classification
+        if method == "recover" and cls is not None and cls.recovery is not None:
+            recovered = "exactly" if cls.recovery.all_exact else "within the stated bound"
+            text = f"raw counts recovered {recovered} from the table ({cls.detail}); {check}"
+            if cls.detail == "DESeq2 median-of-ratios":
+                return text + ", as expected for a DESeq2-normalized table"
+            if sf.passed:
+                return f"{text}, yet the table is {cls.detail}-scaled, not DESeq2-normalized: recovered counts decide"
+            return (
+                f"{text}, as expected for a table not normalized by DESeq2 on exactly these genes and samples; "
+                "the recovered counts outrank the check"
+            )
+        if method == "raw":
+            return (
+                f"the table holds whole numbers: raw counts, analysed with standard DESeq2 (size factors "
+                f"estimated by DESeq2); {check}"
+            )
+        if sf.passed:
+            looks = "the table looks DESeq2-normalized"
+            if cls is not None and cls.kind == "scaled_counts" and cls.detail in ("CPM", "upper quartile"):
+                looks = f"but the table is {cls.detail}-scaled, not DESeq2-normalized: results are approximate"
+            elif cls is not None and cls.kind == "raw_counts":
+                looks = "the table holds whole numbers (raw counts, or normalized counts written as whole numbers)"
+            return f"{check}; {looks}"
+        return (
+            f"size-factor check FAILED: relative size factors of {', '.join(sf.failing)} lie outside {band}; "
+            "the table is probably not DESeq2-normalized and results from rounding it cannot be trusted. "
+            + self.explanation
+        )
+
+    @property
+    def verdict(self) -> str:
+        """The verdict on the table for what the default ``--method auto`` does with it."""
+        return self.story(self.default_method)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary."""
@@ -172,6 +223,7 @@ class CheckResult:
             "non_integer_fraction": self.non_integer_fraction,
             "size_factor_check": self.size_factors.to_dict(),
             "verdict": self.verdict,
+            "default_method": self.default_method,
             "classification": self.classification.to_dict() if self.classification else None,
         }
 
@@ -256,8 +308,7 @@ def check_table(
             f"{source}: every gene is zero in at least one sample, so size factors cannot be estimated "
             "and the size-factor check cannot be run"
         ) from None
-    explanation = "" if sf.passed else explain_failure(values, sf)
-    return CheckResult(values, rounded, non_integer, sf, explanation, matched, classify_table(values))
+    return CheckResult(values, rounded, non_integer, sf, matched, classify_table(values))
 
 
 def _validate_options(opts: AnalysisOptions) -> None:
@@ -406,19 +457,16 @@ def run_analysis(
     with stage("checking"):
         checked = check_table(counts, samples, sf_tolerance=opts.sf_tolerance, source=source)
         plan = _plan(opts, checked)
-    _report_check(checked)
     method, why, recovery = _choose_method(opts.method, checked, source)
-    log.info("method: %s (%s)", method, why)
-    if opts.strict and not checked.size_factors.passed and method == "round":
-        raise AnalysisError(f"--strict: {checked.verdict}")
+    _report_check(checked, method)
+    log.info("method: %s (%s)", _METHOD_NAMES[method], why)
+    if opts.strict and checked.check_failed_for(method):
+        raise AnalysisError(f"--strict: {checked.story(method)}")
 
-    size_factors: np.ndarray | None
-    if recovery is not None:
-        counts_in = recovery.counts
-        # Median-of-ratios scales were DESeq2's own estimate: let DESeq2 make it again, bit for bit.
-        size_factors = None if recovery.scaling == "DESeq2 median-of-ratios" else recovery.scales.to_numpy()
-    else:
-        counts_in, size_factors = checked.rounded, np.ones(checked.rounded.shape[1])
+    choice = _size_factor_choice(method, recovery)
+    log.info("size factors: %s", choice.why)
+    counts_in = recovery.counts if recovery is not None else checked.rounded
+    size_factors = choice.values if choice.source != "fixed at 1" else np.ones(counts_in.shape[1])
     with stage(f"fitting {counts_in.shape[0]} genes x {counts_in.shape[1]} samples"):
         model = _fit(plan, opts, counts_in, size_factors)
     with stage("extracting results"):
@@ -430,8 +478,8 @@ def run_analysis(
         disp = rbackend.dispersions(model)
     for s in summaries:
         log.info("%s: %d up, %d down at padj < %g", s["file"], s["up"], s["down"], opts.alpha)
-    diagnostics = _diagnostics(opts, checked, plan.design, summaries, source)
-    diagnostics["method"] = _method_record(opts.method, method, why, recovery)
+    diagnostics = _diagnostics(opts, checked, plan.design, summaries, source, method)
+    diagnostics["method"] = _method_record(opts.method, method, why, recovery, choice, rbackend.size_factors(model))
     if recovery is not None:
         checked.size_factors.table["recovered_size_factor"] = recovery.scales
     if opts.rounding_sensitivity and method == "round":
@@ -453,8 +501,12 @@ def run_analysis(
     )
 
 
+#: How the stderr line and the report name each method.
+_METHOD_NAMES = {"round": "round", "recover": "recover", "raw": "raw counts"}
+
+
 def _choose_method(requested: str, checked: CheckResult, source: str) -> tuple[str, str, RecoveryResult | None]:
-    """Pick round or recover, refusing tables that are not counts at all."""
+    """Pick round, recover or raw (standard DESeq2), refusing tables that are not counts at all."""
     cls = checked.classification
     assert cls is not None
     if cls.kind == "log_counts" or cls.detail in _NOT_COUNTS:
@@ -467,23 +519,64 @@ def _choose_method(requested: str, checked: CheckResult, source: str) -> tuple[s
         return "round", "requested: rounded table, size factors 1", None
     if requested == "recover":
         if cls.kind == "raw_counts":
-            raise InputError(f"{source}: --method recover: every value is a whole number; {cls.recommendation}")
-        if recovery is None or not recovery.all_exact:
+            raise InputError(
+                f"{source}: --method recover: every value is a whole number, nothing to recover; "
+                "the default --method auto analyses such a table with standard DESeq2"
+            )
+        if recovery is None or not recovery.usable:
             detail = recovery.summary() if recovery is not None else cls.detail
-            raise InputError(f"{source}: --method recover: raw counts cannot be recovered exactly: {detail}")
-        return "recover", f"every sample recovered exactly ({recovery.scaling})", recovery
+            raise InputError(f"{source}: --method recover: raw counts cannot be recovered: {detail}")
+        return "recover", f"every sample recovered: {recovery.summary()}", recovery
     if cls.recoverable and recovery is not None:
-        return "recover", f"auto: every sample recovered exactly ({recovery.scaling})", recovery
+        return "recover", f"auto: {recovery.summary()}", recovery
+    if cls.kind == "raw_counts":
+        return (
+            "raw",
+            "auto: every value is a whole number, so the table holds raw counts (or counts written as whole "
+            "numbers): standard DESeq2 on them, size factors estimated by DESeq2",
+            None,
+        )
     reason = recovery.summary() if recovery is not None else cls.detail
-    return "round", f"auto: raw counts cannot be recovered exactly ({reason}), so the table was rounded", None
+    return "round", f"auto: raw counts cannot be recovered ({reason}), so the table was rounded", None
 
 
-def _method_record(requested: str, used: str, why: str, recovery: RecoveryResult | None) -> dict[str, Any]:
+def _size_factor_choice(method: str, recovery: RecoveryResult | None) -> SizeFactorChoice:
+    if method == "recover":
+        assert recovery is not None
+        return choose_size_factors(recovery)
+    if method == "raw":
+        return SizeFactorChoice(
+            "estimated", "estimated by DESeq2 (median-of-ratios) on the raw counts: standard DESeq2", None
+        )
+    return SizeFactorChoice(
+        "fixed at 1", "every size factor set to 1: the table is already normalized (the rounding workaround)", None
+    )
+
+
+def _method_record(
+    requested: str,
+    used: str,
+    why: str,
+    recovery: RecoveryResult | None,
+    choice: SizeFactorChoice,
+    size_factors: pd.Series,
+) -> dict[str, Any]:
     description = {
         "round": "normalized table rounded to integers; every DESeq2 size factor set to 1",
-        "recover": "raw integer counts and the original size factors recovered from the normalized table",
+        "recover": "raw integer counts recovered from the normalized table; DESeq2 on them",
+        "raw": "the table holds raw counts: standard DESeq2, size factors estimated by DESeq2",
     }[used]
-    record: dict[str, Any] = {"name": used, "requested": requested, "description": description, "why": why}
+    record: dict[str, Any] = {
+        "name": used,
+        "requested": requested,
+        "description": description,
+        "why": why,
+        "size_factors": {
+            "source": choice.source,
+            "why": choice.why,
+            "values": {str(k): float(v) for k, v in size_factors.items()},
+        },
+    }
     if recovery is not None:
         record["recovery"] = recovery.to_dict()
     return record
@@ -607,12 +700,12 @@ def _rounding_sensitivity(
     }
 
 
-def _report_check(checked: CheckResult) -> None:
-    if checked.size_factors.passed:
-        log.info("%s", checked.verdict)
+def _report_check(checked: CheckResult, method: str) -> None:
+    if not checked.check_failed_for(method):
+        log.info("%s", checked.story(method))
         return
     log.warning("!" * 72)
-    log.warning("%s", checked.verdict)
+    log.warning("%s", checked.story(method))
     log.warning("!" * 72)
 
 
@@ -627,7 +720,12 @@ def software_versions() -> dict[str, str]:
 
 
 def _diagnostics(
-    opts: AnalysisOptions, checked: CheckResult, design: Design, summaries: list[dict[str, Any]], source: str
+    opts: AnalysisOptions,
+    checked: CheckResult,
+    design: Design,
+    summaries: list[dict[str, Any]],
+    source: str,
+    method: str,
 ) -> dict[str, Any]:
     return {
         "input": {
@@ -636,7 +734,7 @@ def _diagnostics(
             "non_integer_fraction": checked.non_integer_fraction,
         },
         "size_factor_check": checked.size_factors.to_dict(),
-        "verdict": checked.verdict,
+        "verdict": checked.story(method),
         "classification": checked.classification.to_dict() if checked.classification else None,
         "design": design.text(),
         "test": opts.test,

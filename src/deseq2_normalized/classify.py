@@ -53,8 +53,39 @@ class Classification:
 
     @property
     def recoverable(self) -> bool:
-        """Whether exact raw counts can be recovered from this table as it is."""
-        return self.kind == "scaled_counts" and self.recovery is not None and self.recovery.all_exact
+        """Whether raw counts can be recovered from this table as it is (every sample exact or bounded)."""
+        return self.kind == "scaled_counts" and self.recovery is not None and self.recovery.usable
+
+    def explain_failed_check(self) -> str:
+        """Plain words on what a failed size-factor check means for a table of this kind."""
+        if self.kind == "raw_counts":
+            return (
+                "The table holds whole numbers with unequal library sizes: it looks like raw counts. "
+                "Analyse raw counts with standard DESeq2 (size factors estimated), as --method auto does, "
+                "not with the rounding workaround."
+            )
+        if self.recoverable:
+            assert self.recovery is not None
+            return (
+                f"The table is scaled per sample ({self.detail}), not DESeq2-normalized on exactly these genes and "
+                "samples; its raw counts are recovered, so the check does not matter for --method auto or recover."
+            )
+        if self.detail == "TPM/FPKM-like":
+            return (
+                "Every column sums to one million but the values are not counts divided by a library size: "
+                "it looks like TPM/FPKM. Go back to the raw counts."
+            )
+        if self.kind == "scaled_counts":
+            return (
+                f"The table is scaled per sample ({self.detail}) but its raw counts are only approximately "
+                "recoverable at the written precision: rounding with size factors 1 cannot be trusted. "
+                "Go back to the raw counts, or to the table written with more digits."
+            )
+        return (
+            "The table was probably normalized another way (TPM/FPKM, a different DESeq2 run's subset written "
+            "with too few digits) or is not counts at all; results with size factors set to 1 cannot be trusted. "
+            "Go back to the raw counts, or run 'deseq2-normalized check' to see what kind of table this is."
+        )
 
     def text(self) -> str:
         """Several lines of plain words for the terminal."""
@@ -145,8 +176,9 @@ def classify_table(values: pd.DataFrame) -> Classification:
             "raw_counts",
             "whole numbers",
             ("every value is a whole number",),
-            "these look like raw counts: analyse them with standard DESeq2 (size factors estimated), "
-            "or, if they really are DESeq2-normalized counts written as whole numbers, use --method round",
+            "these look like raw counts: the default --method auto analyses them with standard DESeq2 "
+            "(size factors estimated); if they really are DESeq2-normalized counts written as whole numbers, "
+            "the estimated size factors are close to 1 and the analysis is the same",
         )
     recovery = recover_counts(values)
     evidence = [f"{100 * non_integer:.1f}% of the values are not whole numbers"]
@@ -159,12 +191,21 @@ def classify_table(values: pd.DataFrame) -> Classification:
             + (" ..." if len(recovery.samples) > 6 else "")
         )
         evidence += list(recovery.notes)
-        if recovery.all_exact:
-            advice = "use --method recover (or auto): DESeq2 then runs on the original counts and size factors"
+        largest = max(s.smallest_count for s in recovery.samples)
+        if largest > 1:
+            evidence.append(
+                f"smallest recovered counts up to {largest} (a table of expressed genes): the recovered counts of "
+                "each sample share no common factor, the only such counts that give these values"
+            )
+        if recovery.usable:
+            advice = (
+                "the default --method auto (or --method recover) runs DESeq2 on the recovered raw counts"
+                + ("" if recovery.all_exact else " (" + recovery.summary() + ")")
+            )
         else:
             advice = (
-                "recovery is not exact for every sample (" + recovery.summary() + "); --method auto will round; "
-                "--method round with --rounding-sensitivity shows how much rounding matters"
+                "recovery is not good enough for every sample (" + recovery.summary() + "); --method auto will "
+                "round; --method round with --rounding-sensitivity shows how much rounding matters"
             )
         return Classification("scaled_counts", recovery.scaling, tuple(evidence), advice, recovery)
     sums = arr.sum(axis=0)
@@ -208,8 +249,8 @@ def _classify_log(values: pd.DataFrame, max_value: float) -> Classification | No
                 "log_counts",
                 f"{name} of {of}",
                 tuple(evidence),
-                f"undo the transform ({_inverse_formula(name)}) and run on that table with --method recover"
-                if recovery.all_exact
+                f"undo the transform ({_inverse_formula(name)}) and run on that table: its raw counts are recoverable"
+                if recovery.usable
                 else f"undo the transform ({_inverse_formula(name)}); counts are only approximately recoverable "
                 "at this precision: prefer the raw counts",
                 recovery,

@@ -95,7 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TOL",
         help="size-factor check: relative size factors must lie within a factor 1+TOL of 1 (default 0.1)",
     )
-    common.add_argument("--strict", action="store_true", help="stop with exit code 1 when the size-factor check fails")
+    common.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop with exit code 1 when the table has to be rounded and the size-factor check fails",
+    )
     common.add_argument("--quiet", action="store_true", help="print warnings and errors only")
     common.add_argument("--verbose", action="store_true", help="also print R's console output")
 
@@ -103,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         parents=[common],
         help="run DESeq2 on the normalized matrix",
-        description="Round the normalized matrix, set every size factor to 1, run DESeq2.",
+        description="Recover the raw counts from the normalized matrix where its digits allow (else round it and "
+        "set every size factor to 1), then run DESeq2.",
     )
     src = run.add_mutually_exclusive_group(required=True)
     src.add_argument(
@@ -168,9 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--method",
         choices=METHODS,
-        default="round",
-        help="how the normalized table becomes counts: round (round, size factors 1; default), recover (recover "
-        "the raw counts and size factors exactly, or stop) or auto (recover when every sample is exact, else round)",
+        default="auto",
+        help="how the normalized table becomes counts: auto (default: recover the raw counts when every sample is "
+        "recovered, exactly or with every undetermined count known within a relative 1e-4; standard DESeq2 when the "
+        "table holds raw counts; otherwise round), recover (recover the raw counts, or stop) or round (round, "
+        "size factors 1: the classic workaround)",
     )
     run.add_argument(
         "--rounding-sensitivity",
@@ -256,7 +263,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
         except OSError as exc:
             raise InputError(f"--json {args.json}: cannot be written ({exc.strerror or exc})") from None
-    if not result.size_factors.passed:
+    if result.check_failed_for(result.default_method):
         log.warning("size-factor check FAILED for %s", ", ".join(result.size_factors.failing))
         if args.strict:
             return 1

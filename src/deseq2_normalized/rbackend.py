@@ -121,6 +121,7 @@ local({
   }
 
   env$normalized <- function(dds) DESeq2::counts(dds, normalized = TRUE)
+  env$size_factors <- function(dds) as.numeric(DESeq2::sizeFactors(dds))
 
   env$transform <- function(dds, kind) {
     tr <- if (kind == "rlog") {
@@ -637,6 +638,16 @@ def results(
 def normalized_counts(model: FittedModel) -> pd.DataFrame:
     """``counts(dds, normalized=TRUE)`` as a genes x samples DataFrame."""
     return _matrix(_call("normalized", model.dds), model)
+
+
+@_uses_r
+def size_factors(model: FittedModel) -> pd.Series:
+    """``sizeFactors(dds)``: the size factors DESeq2 used, one per sample."""
+    import numpy as np
+    import pandas as pd
+
+    values = np.asarray(_call("size_factors", model.dds), dtype=np.float64)
+    return pd.Series(values, index=model.samples, name="size_factor")
 
 
 @_uses_r

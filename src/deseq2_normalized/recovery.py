@@ -6,14 +6,18 @@ count can be found, up to what the written precision allows:
 
 1. The written precision of each sample (decimals or significant digits) is read from the
    values, which the reader parses exactly as written; it gives each value an error bound.
-2. The smallest value is taken to be ``r`` counts (``r = 1, 2, ...``), which bounds ``s``.
-   Every value whose count is then the only integer consistent with the bounds narrows
-   ``s`` further, until the interval for ``s`` stops shrinking. A value with no consistent
-   integer refutes that ``r``.
-3. A sample is *exact* when every count is the only integer consistent with its value and
-   its bound and the smallest count is 1 (otherwise all counts could be a common multiple
-   of the ones found); *approximate* when a few counts are ambiguous; otherwise *not
-   recoverable*, with the reason.
+2. The unit ``1/s`` divides every difference between two values, so the smallest resolved
+   difference is a whole number ``k`` of units. Each ``k`` gives the smallest value's count
+   ``r`` (no cap on ``r``: tables of well-expressed genes have smallest counts in the
+   thousands), and the candidates are tried from the coarsest unit on. Every value whose
+   count is then the only integer consistent with the bounds narrows ``s`` further, until
+   the interval for ``s`` stops shrinking. A value with no consistent integer refutes ``r``.
+3. The coarsest unit that fits gives counts with no common factor: any other reading of
+   the same values multiplies every count by one whole number. A sample is *exact* when
+   every count is the only integer consistent with its value; *bounded* when a few counts
+   are not determined by the written digits but each is known within a small relative
+   uncertainty (its midpoint is used); *approximate* when some are known only more loosely;
+   otherwise *not recoverable*, with the reason.
 4. Self-consistency: DESeq2's median-of-ratios size factors re-estimated on the recovered
    counts must fall inside every sample's interval for ``s`` (a DESeq2-normalized table);
    for CPM the column sums, for upper-quartile scaling the upper quartiles. When one of
@@ -33,9 +37,16 @@ from deseq2_normalized.sizefactors import median_of_ratios
 
 log = logging.getLogger(__name__)
 
-#: Largest count tried for the smallest value of a sample (filtered tables have larger minima).
-MAX_SMALLEST_COUNT = 64
-#: A sample with more ambiguous cells than this is not recoverable (precision too coarse).
+#: Candidate readings of the smallest value tried per sample (coarsest unit first).
+MAX_CANDIDATES = 2_000
+#: Whole numbers of units the smallest resolved difference between two values may span.
+MAX_UNITS_IN_SMALLEST_STEP = 64
+#: A unit counts as found only when random values would fit it with probability below 10**-this.
+MIN_EVIDENCE = 20.0
+#: Default bound on the relative uncertainty of a count the written digits leave ambiguous:
+#: a sample whose every ambiguous count is known this well is recovered (verdict ``bounded``).
+MAX_RELATIVE_UNCERTAINTY = 1e-4
+#: A sample with more ambiguous cells than this, some beyond the relative bound, is not recoverable.
 MAX_AMBIGUOUS_FRACTION = 0.01
 _EPS = np.finfo(np.float64).eps
 _PRECISION_SAMPLE = 20_000
@@ -200,6 +211,10 @@ def _solve(u: np.ndarray, b: np.ndarray, smallest_count: int) -> _Solution | Non
     return _Solution(low, high, smallest_count, ambiguous)
 
 
+#: Verdicts of a sample whose recovered counts DESeq2 may use.
+USABLE_VERDICTS = ("exact", "bounded")
+
+
 @dataclass(frozen=True)
 class SampleRecovery:
     """Recovery of one sample.
@@ -209,7 +224,9 @@ class SampleRecovery:
     sample
         Sample name.
     verdict
-        ``"exact"``, ``"approximate"`` or ``"not_recoverable"``.
+        ``"exact"`` (every count determined), ``"bounded"`` (a few counts not determined by
+        the written digits, each known within ``max_relative_uncertainty``; midpoints used),
+        ``"approximate"`` (some counts known more loosely) or ``"not_recoverable"``.
     scale
         ``raw = value * scale``: the original size factor (NaN when not recoverable).
     scale_low, scale_high
@@ -222,6 +239,12 @@ class SampleRecovery:
         The written precision, in words.
     reason
         Why the verdict is not ``exact`` (empty when it is).
+    max_relative_uncertainty
+        Largest distance from an ambiguous count's recovered value (the midpoint of its
+        consistent counts) to any consistent count, relative to the recovered value (0 when
+        every count is determined; NaN when not recoverable).
+    basis
+        What the counts rest on besides the values: the counts share no common factor.
     """
 
     sample: str
@@ -233,6 +256,13 @@ class SampleRecovery:
     ambiguous_fraction: float
     precision: str
     reason: str = ""
+    max_relative_uncertainty: float = float("nan")
+    basis: str = ""
+
+    @property
+    def usable(self) -> bool:
+        """Whether DESeq2 may run on this sample's recovered counts."""
+        return self.verdict in USABLE_VERDICTS
 
 
 @dataclass(frozen=True)
@@ -242,7 +272,8 @@ class RecoveryResult:
     Attributes
     ----------
     counts
-        int64 genes x samples recovered counts (rounded ``value * scale`` where ambiguous).
+        int64 genes x samples recovered counts (the midpoint of the consistent counts where
+        ambiguous).
     scales
         Per-sample scale: the original size factor when the recovery is exact.
     samples
@@ -250,6 +281,10 @@ class RecoveryResult:
     scaling
         What reproduces the solved scales: ``"DESeq2 median-of-ratios"``, ``"CPM"``,
         ``"upper quartile"`` or ``"unknown per-sample scaling"``.
+    notes
+        Plain-language remarks on the scaling.
+    max_relative_uncertainty
+        The bound a ``bounded`` sample's ambiguous counts had to meet.
     """
 
     counts: pd.DataFrame
@@ -257,11 +292,17 @@ class RecoveryResult:
     samples: tuple[SampleRecovery, ...]
     scaling: str
     notes: tuple[str, ...] = field(default=())
+    max_relative_uncertainty: float = MAX_RELATIVE_UNCERTAINTY
 
     @property
     def all_exact(self) -> bool:
         """True when every sample was recovered exactly."""
         return all(s.verdict == "exact" for s in self.samples)
+
+    @property
+    def usable(self) -> bool:
+        """True when every sample is exact or bounded: DESeq2 may run on the recovered counts."""
+        return all(s.usable for s in self.samples)
 
     @property
     def recoverable(self) -> bool:
@@ -278,22 +319,37 @@ class RecoveryResult:
         if self.all_exact:
             return f"every sample recovered exactly ({self.scaling})"
         worst = [f"{s.sample}: {s.verdict} ({s.reason})" for s in self.samples if s.verdict != "exact"]
+        if self.usable:
+            head = (
+                f"every sample recovered ({self.scaling}); counts not fixed by the written digits are known "
+                f"within a relative {max(s.max_relative_uncertainty for s in self.samples):.2g} "
+                f"(bound {self.max_relative_uncertainty:g}): "
+            )
+            return head + "; ".join(worst[:3]) + (f"; and {len(worst) - 3} more" if len(worst) > 3 else "")
         return "; ".join(worst[:5]) + (f"; and {len(worst) - 5} more" if len(worst) > 5 else "")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready record for ``diagnostics.json``."""
+
+        def number(x: float) -> float | None:
+            return None if np.isnan(x) else x
+
         return {
             "all_exact": self.all_exact,
+            "usable": self.usable,
             "scaling": self.scaling,
             "notes": list(self.notes),
+            "max_relative_uncertainty_bound": self.max_relative_uncertainty,
             "samples": {
                 s.sample: {
                     "verdict": s.verdict,
-                    "scale": None if np.isnan(s.scale) else s.scale,
+                    "scale": number(s.scale),
                     "scale_interval": [s.scale_low, s.scale_high] if np.isfinite(s.scale_low) else None,
                     "smallest_count": s.smallest_count,
                     "ambiguous_fraction": s.ambiguous_fraction,
+                    "max_relative_uncertainty": number(s.max_relative_uncertainty),
                     "precision": s.precision,
+                    "basis": s.basis,
                     "reason": s.reason,
                 }
                 for s in self.samples
@@ -301,41 +357,99 @@ class RecoveryResult:
         }
 
 
-def _recover_column(name: str, values: np.ndarray, bounds: np.ndarray | None) -> tuple[SampleRecovery, np.ndarray]:
+def _smallest_count_candidates(u: np.ndarray, b: np.ndarray) -> list[int]:
+    """Counts the smallest value may stand for, coarsest unit first.
+
+    Every difference between two values is a whole number of units, up to the two values'
+    bounds. The smallest resolved difference among the smallest values is ``k`` units for
+    some ``k >= 1``, so the smallest value is ``r = k * u[0] / step`` counts within the bounds.
+    """
+    head = min(u.size, 4096)
+    steps = np.diff(u[:head])
+    errors = b[: head - 1] + b[1:head]
+    resolved = steps > 2 * errors
+    if not resolved.any():
+        return list(range(1, MAX_UNITS_IN_SMALLEST_STEP + 1))
+    i = int(np.argmin(np.where(resolved, steps, np.inf)))
+    step, error = float(steps[i]), float(errors[i])
+    found: set[int] = set()
+    for k in range(1, MAX_UNITS_IN_SMALLEST_STEP + 1):
+        first = int(np.ceil(k * (u[0] - b[0]) / (step + error) * (1 - 4 * _EPS)))
+        last = int(np.floor(k * (u[0] + b[0]) / (step - error) * (1 + 4 * _EPS)))
+        found.update(range(max(first, 1), last + 1))
+        if len(found) >= MAX_CANDIDATES:
+            break
+    return sorted(found)[:MAX_CANDIDATES]
+
+
+def _not_recoverable(name: str, precision: Precision, reason: str, size: int) -> tuple[SampleRecovery, np.ndarray]:
+    record = SampleRecovery(name, "not_recoverable", np.nan, np.nan, np.nan, 0, 1.0, precision.describe(), reason)
+    return record, np.zeros(size, np.int64)
+
+
+def _recover_column(
+    name: str, values: np.ndarray, bounds: np.ndarray | None, max_relative_uncertainty: float
+) -> tuple[SampleRecovery, np.ndarray]:
     precision = written_precision(values)
     nonzero = values > 0
     if not nonzero.any():
-        return SampleRecovery(
-            name, "not_recoverable", np.nan, np.nan, np.nan, 0, 1.0, precision.describe(), "every value is zero"
-        ), np.zeros(values.shape, np.int64)
+        return _not_recoverable(name, precision, "every value is zero", values.size)
     b_all = precision.bounds(values) if bounds is None else bounds
     u, inverse = np.unique(values[nonzero], return_inverse=True)
     b = np.zeros(u.shape)
     np.maximum.at(b, inverse, b_all[nonzero])
     solution = None
     head = min(u.size, 256)
-    for smallest in range(1, MAX_SMALLEST_COUNT + 1):
+    candidates = _smallest_count_candidates(u, b)
+    for smallest in candidates:
         # The smallest values refute most wrong guesses quickly; then all values decide.
         if _solve(u[:head], b[:head], smallest) is None:
             continue
         solution = _solve(u, b, smallest)
         if solution is not None:
             break
-    fail = np.zeros(values.shape, np.int64)
     if solution is None:
         reason = (
             f"no scale makes every value a whole number of counts within the written precision "
-            f"({precision.describe()}), trying smallest counts 1 to {MAX_SMALLEST_COUNT}"
+            f"({precision.describe()}; {len(candidates)} readings of the smallest value tried)"
         )
-        return SampleRecovery(
-            name, "not_recoverable", np.nan, np.nan, np.nan, 0, 1.0, precision.describe(), reason
-        ), fail
+        return _not_recoverable(name, precision, reason, values.size)
     scale = 0.5 * (solution.low + solution.high)
+    # Values written with d decimals are all whole multiples of 10**-d, and a sparse set of values
+    # fits units just coarser than that by chance: demand that chance be negligible.
+    chance = float(np.sum(np.log10(np.clip(2 * b * scale, 1e-300, 1.0))))
+    if chance > -MIN_EVIDENCE:
+        reason = (
+            f"values written at {precision.describe()} fit the unit 1/{scale:.6g} by chance with probability "
+            f"10^{chance:.1f}: the digits hold no evidence of whole counts"
+        )
+        return _not_recoverable(name, precision, reason, values.size)
     counts = np.zeros(values.shape, np.int64)
-    if np.isfinite(scale) and values.max() * scale < 2.0**62:
-        counts[nonzero] = np.rint(values[nonzero] * scale).astype(np.int64)
+    if not (np.isfinite(scale) and values.max() * scale < 2.0**62):
+        return _not_recoverable(name, precision, f"the scale {scale:.4g} gives counts beyond 2^62", values.size)
+    # Each unique value's interval of consistent counts; its midpoint is the recovered count.
+    first = np.maximum(np.ceil((u - b) * solution.low * (1 - 4 * _EPS)), 1)
+    last = np.maximum(np.floor((u + b) * solution.high * (1 + 4 * _EPS)), first)
+    unique_counts = np.where(solution.ambiguous, np.rint(0.5 * (first + last)), np.rint(u * scale))
+    counts[nonzero] = unique_counts[inverse].astype(np.int64)
+    # The largest distance from the (rounded) midpoint to a consistent count bounds the error.
+    spread = np.maximum(unique_counts - first, last - unique_counts)
+    relative = np.where(solution.ambiguous, spread / np.maximum(unique_counts, 1), 0.0)
+    max_relative = float(relative.max())
     ambiguous = float(solution.ambiguous[inverse].mean())
-    if ambiguous > MAX_AMBIGUOUS_FRACTION:
+    basis = (
+        f"the recovered counts share no common factor (smallest count {solution.smallest_count}); counts that are "
+        "all multiples of one whole number would give the same values"
+    )
+    if ambiguous > 0 and max_relative <= max_relative_uncertainty:
+        # Significant digits leave the largest counts open, each by a small relative amount.
+        verdict = "bounded"
+        reason = (
+            f"{100 * ambiguous:.3f}% of the counts are not fixed by values written at {precision.describe()}; "
+            f"each is known within a relative {max_relative:.2g} (bound {max_relative_uncertainty:g}), "
+            "the midpoint is used"
+        )
+    elif ambiguous > MAX_AMBIGUOUS_FRACTION:
         verdict = "not_recoverable"
         step = 2 * float(np.median(b)) * scale
         reason = (
@@ -343,15 +457,16 @@ def _recover_column(name: str, values: np.ndarray, bounds: np.ndarray | None) ->
             f"{precision.describe()} (at scale {scale:.4g} a value step is {step:.2g} counts)"
         )
     elif ambiguous > 0:
-        verdict, reason = "approximate", f"{100 * ambiguous:.3f}% of the counts are ambiguous at {precision.describe()}"
-    elif solution.smallest_count != 1:
         verdict = "approximate"
         reason = (
-            f"the smallest count is {solution.smallest_count}, not 1: the counts are known only up to a "
-            "common whole factor (heavily filtered table?)"
+            f"{100 * ambiguous:.3f}% of the counts are ambiguous at {precision.describe()}, some only within a "
+            f"relative {max_relative:.2g} (bound {max_relative_uncertainty:g})"
         )
     else:
         verdict, reason = "exact", ""
+    if verdict != "not_recoverable" and int(np.gcd.reduce(np.unique(counts[nonzero]))) != 1:
+        # The coarsest unit was tried first, so this only happens through midpoints of ambiguous counts.
+        verdict, reason = "approximate", "the recovered counts share a common factor: the unit is not determined"
     record = SampleRecovery(
         name,
         verdict,
@@ -362,6 +477,8 @@ def _recover_column(name: str, values: np.ndarray, bounds: np.ndarray | None) ->
         ambiguous,
         precision.describe(),
         reason,
+        max_relative if verdict != "not_recoverable" else float("nan"),
+        basis if verdict != "not_recoverable" else "",
     )
     return record, counts
 
@@ -389,7 +506,12 @@ def _explained_scales(records: list[SampleRecovery], counts: np.ndarray) -> tupl
     return "unknown per-sample scaling", None
 
 
-def recover_counts(values: pd.DataFrame, bounds: pd.DataFrame | None = None) -> RecoveryResult:
+def recover_counts(
+    values: pd.DataFrame,
+    bounds: pd.DataFrame | None = None,
+    *,
+    max_relative_uncertainty: float = MAX_RELATIVE_UNCERTAINTY,
+) -> RecoveryResult:
     """Recover raw counts and size factors from a per-sample scaled table.
 
     Parameters
@@ -398,6 +520,10 @@ def recover_counts(values: pd.DataFrame, bounds: pd.DataFrame | None = None) -> 
         Genes x samples non-negative values, parsed exactly as written.
     bounds
         Optional error bound per cell (default: derived from each sample's written precision).
+    max_relative_uncertainty
+        A sample whose counts are not all fixed by the written digits is still recovered
+        (verdict ``bounded``, midpoints used) when every ambiguous count is known within
+        this relative half-width.
 
     Returns
     -------
@@ -409,7 +535,7 @@ def recover_counts(values: pd.DataFrame, bounds: pd.DataFrame | None = None) -> 
     records = []
     for j, name in enumerate(values.columns):
         b = None if bounds is None else bounds.iloc[:, j].to_numpy(dtype=np.float64)
-        record, counts[:, j] = _recover_column(str(name), arr[:, j], b)
+        record, counts[:, j] = _recover_column(str(name), arr[:, j], b, max_relative_uncertainty)
         records.append(record)
     scaling, exact_scales = _explained_scales(records, counts)
     notes: list[str] = []
@@ -420,9 +546,90 @@ def recover_counts(values: pd.DataFrame, bounds: pd.DataFrame | None = None) -> 
     elif scaling == "unknown per-sample scaling":
         notes.append(
             "no known normalization (DESeq2 median-of-ratios, CPM, upper quartile) of the recovered counts "
-            "reproduces the solved scales; a DESeq2 run on another gene set, or TMM, would explain this"
+            "reproduces the solved scales: DESeq2 on another gene or sample set (a filtered table, a subset of "
+            "samples), DESeq2 with controlGenes or poscounts, or TMM would explain this"
         )
     frame = pd.DataFrame(counts, index=values.index, columns=values.columns)
     return RecoveryResult(
-        frame, pd.Series(scales, index=values.columns, name="scale"), tuple(records), scaling, tuple(notes)
+        frame,
+        pd.Series(scales, index=values.columns, name="scale"),
+        tuple(records),
+        scaling,
+        tuple(notes),
+        max_relative_uncertainty,
+    )
+
+
+#: Recovered scales whose geometric mean lies within this factor of 1 are on DESeq2's scale.
+_DESEQ2_CENTRE = 2.0
+
+
+@dataclass(frozen=True)
+class SizeFactorChoice:
+    """The size factors DESeq2 gets for recovered counts, and why.
+
+    Attributes
+    ----------
+    source
+        ``"estimated"`` (DESeq2's own median-of-ratios estimate on the recovered counts) or
+        ``"recovered"`` (the table's own scales, passed to DESeq2 as they are).
+    why
+        Plain words for stderr, diagnostics and the report.
+    values
+        The size factors to set, or ``None`` when DESeq2 estimates them.
+    """
+
+    source: str
+    why: str
+    values: np.ndarray | None
+
+
+def choose_size_factors(recovery: RecoveryResult) -> SizeFactorChoice:
+    """Decide which size factors DESeq2 gets for the recovered counts.
+
+    DESeq2 expects size factors on its own scale, centred on 1. A table DESeq2 normalized
+    gives back its original size factors, the original analysis; a table scaled per million
+    (CPM, TMM-CPM) or by upper quartiles does not, and DESeq2's own estimate on the
+    recovered raw counts is the analysis a DESeq2 user would run on them.
+
+    Parameters
+    ----------
+    recovery
+        A usable recovery.
+
+    Returns
+    -------
+    SizeFactorChoice
+        What DESeq2 gets, with the reason in plain words.
+    """
+    scales = recovery.scales.to_numpy(dtype=np.float64)
+    if recovery.scaling == "DESeq2 median-of-ratios":
+        return SizeFactorChoice(
+            "estimated",
+            "the table is DESeq2 median-of-ratios normalized: DESeq2's estimate on the recovered counts equals "
+            "the original size factors, so this is the original analysis",
+            None,
+        )
+    if recovery.scaling in ("CPM", "upper quartile"):
+        return SizeFactorChoice(
+            "estimated",
+            f"the table is {recovery.scaling}-scaled, not DESeq2's scale: DESeq2 estimates its size factors on "
+            "the recovered raw counts, as a DESeq2 user would",
+            None,
+        )
+    centre = float(np.exp(np.mean(np.log(scales))))
+    if 1 / _DESEQ2_CENTRE <= centre <= _DESEQ2_CENTRE:
+        return SizeFactorChoice(
+            "recovered",
+            f"the table's scales are centred on 1 (geometric mean {centre:.3g}) as DESeq2's size factors are, "
+            "but are not DESeq2's estimate on these genes and samples: a DESeq2 run on a larger gene or sample "
+            "set, or with controlGenes or poscounts. The recovered scales are the original size factors, "
+            "so this is the original analysis",
+            scales,
+        )
+    return SizeFactorChoice(
+        "estimated",
+        f"the table's scales (geometric mean {centre:.3g}) are not on DESeq2's scale (centred on 1): an unknown "
+        "per-sample scaling such as TMM-CPM. DESeq2 estimates its size factors on the recovered raw counts",
+        None,
     )

@@ -52,30 +52,33 @@ class Verdict:
 def verdict(result: AnalysisResult) -> Verdict:
     """Green, amber or red for a run.
 
-    Red when the size-factor check failed; amber when it passed but something deserves a
-    look (calls that changed under stochastic rounding, samples recovered only
-    approximately); green otherwise.
+    Red when the table was rounded and the size-factor check failed (the check guards only
+    the rounding workaround); amber when something deserves a look (calls that changed
+    under stochastic rounding, a scaled table rounded because recovery was only
+    approximate, whole numbers analysed as raw counts); green otherwise.
     """
     diag = result.diagnostics
     check = result.check
-    if not check.size_factors.passed:
-        reasons = [check.verdict]
-        if diag["method"]["name"] == "recover":
-            reasons.append(
-                "The raw counts were recovered exactly, so DESeq2 ran on the original counts; "
-                "check that the table is what you think it is."
-            )
-        return Verdict("red", "size-factor check failed", tuple(reasons))
+    method = diag["method"]["name"]
+    story = diag["verdict"]
+    if check.check_failed_for(method):
+        return Verdict("red", "size-factor check failed", (story,))
     warnings = []
     cls = check.classification
     recovery = cls.recovery if cls is not None else None
-    if recovery is not None:
-        approximate = [s.sample for s in recovery.samples if s.verdict == "approximate"]
-        if approximate:
+    if recovery is not None and method != "recover":
+        approximate = [s.sample for s in recovery.samples if not s.usable]
+        if approximate and cls is not None and cls.kind == "scaled_counts":
             warnings.append(
                 f"Raw counts could be recovered only approximately for {len(approximate)} sample(s) "
-                f"({', '.join(approximate[:5])}{'...' if len(approximate) > 5 else ''})."
+                f"({', '.join(approximate[:5])}{'...' if len(approximate) > 5 else ''}), so the table was rounded."
             )
+    if method == "raw":
+        warnings.append(
+            "The table holds whole numbers, so it was analysed as raw counts with standard DESeq2 (size factors "
+            "estimated). If it is a normalized table you meant to analyse with the rounding workaround, the "
+            "estimated size factors are close to 1 and the results are nearly the same."
+        )
     sensitivity = diag.get("rounding_sensitivity")
     if sensitivity:
         for name, summary in sensitivity["contrasts"].items():
@@ -86,8 +89,8 @@ def verdict(result: AnalysisResult) -> Verdict:
                     f"{sensitivity['roundings']} stochastic roundings."
                 )
     if warnings:
-        return Verdict("amber", "check passed, with warnings", (check.verdict, *warnings))
-    return Verdict("green", "check passed", (check.verdict,))
+        return Verdict("amber", "with warnings", (story, *warnings))
+    return Verdict("green", "raw counts recovered" if method == "recover" else "check passed", (story,))
 
 
 def build_report(

@@ -127,36 +127,3 @@ def check_size_factors(rounded: pd.DataFrame, tolerance: float = 0.1) -> SizeFac
     )
     return SizeFactorCheck(table=table, tolerance=tolerance, genes_used=int((values > 0).all(axis=1).sum()))
 
-
-def explain_failure(values: pd.DataFrame, check: SizeFactorCheck) -> str:
-    """Plain words on what a failed check most likely means for this table.
-
-    Parameters
-    ----------
-    values
-        The table as read (before rounding).
-    check
-        The failed check.
-
-    Returns
-    -------
-    str
-        One or two sentences for the user.
-    """
-    arr = values.to_numpy(dtype=np.float64)
-    sums = arr.sum(axis=0)
-    if np.array_equal(arr, np.round(arr)):
-        return (
-            "The table holds whole numbers with unequal library sizes: it looks like raw counts. "
-            "Analyse raw counts with standard DESeq2 (size factors estimated), not with this tool's rounding method."
-        )
-    if np.allclose(sums, 1e6, rtol=1e-3):
-        return (
-            "Every column sums to one million: it looks like CPM/RPM, not DESeq2 median-of-ratios normalization. "
-            "Try --method recover, or go back to the raw counts."
-        )
-    return (
-        "The table was probably normalized another way (TPM/FPKM, TMM, upper-quartile, a different "
-        "DESeq2 run's subset) or is not counts at all; results with size factors set to 1 cannot be trusted. "
-        "Go back to the raw counts, or run 'deseq2-normalized check' to see what kind of table this is."
-    )
