@@ -41,4 +41,4 @@ unit: venv galaxy-system-deps
 
 -include mk/*.mk
 
-test: lint unit $(if $(wildcard mk/galaxy.mk),galaxy-test)
+test: lint unit $(if $(wildcard mk/galaxy.mk),galaxy-test) $(if $(wildcard mk/slurm.mk),galaxy-slurm-test)
