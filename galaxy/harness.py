@@ -206,7 +206,13 @@ def slurm_test(run_dir: Path, out_dir: Path, port: int | None, tests: list[int])
         for proof in proofs:
             # The evidence lines are the test's result: stdout.
             print(proof.line(), flush=True)
-            log.info("  Galaxy job %s: threads=%s (%s)", proof.job_id, proof.threads, proof.threads_source)
+            log.info(
+                "  Galaxy job %s: external id %s, threads=%s (%s)",
+                proof.job_id,
+                proof.external_id,
+                proof.threads,
+                proof.threads_source,
+            )
         for problem in problems:
             log.error("not proven: %s", problem)
         if problems:
