@@ -1,6 +1,7 @@
 # deseq2-normalized: set-up, demo and tests on a Debian 12 machine.
 #   make demo   installs R + DESeq2 (apt) where missing, creates .venv, runs the bundled example
-#   make test   the same set-up, then lint, type checks and the whole test suite
+#   make test   the same set-up, then lint, type checks and the whole test suite, the Galaxy tool in a
+#               live Galaxy (local runner, then through a one-node Slurm cluster) and the container image
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -41,4 +42,4 @@ unit: venv galaxy-system-deps
 
 -include mk/*.mk
 
-test: lint unit $(if $(wildcard mk/galaxy.mk),galaxy-test)
+test: lint unit $(if $(wildcard mk/galaxy.mk),galaxy-test) $(if $(wildcard mk/slurm.mk),galaxy-slurm-test) $(if $(wildcard mk/container.mk),container-test)

@@ -57,6 +57,7 @@ class State:
     password: str
     master_api_key: str
     user_api_key: str = ""
+    slurm_conf: str = ""
 
     def save(self) -> None:
         path = Path(self.run_dir) / "state.json"
@@ -87,8 +88,13 @@ def _secret(run_dir: Path, name: str) -> str:
     return path.read_text().strip()
 
 
-def write_config(run_dir: Path, url: str) -> Path:
-    """Write galaxy.yml, tool_conf.xml and the HTML sanitize allowlist into ``run_dir``; return the galaxy.yml path."""
+def write_config(run_dir: Path, url: str, slurm: bool = False) -> Path:
+    """Write galaxy.yml, job_conf.yml, tool_conf.xml and the HTML sanitize allowlist into ``run_dir``.
+
+    With ``slurm``, job_conf.yml sends the tool's jobs to Slurm (galaxy/job_conf_slurm.yml);
+    otherwise every job runs on the local runner (galaxy/job_conf_local.yml). Returns the
+    galaxy.yml path.
+    """
     (run_dir / "data" / "tmp").mkdir(parents=True, exist_ok=True)
     values = {
         "run_dir": str(run_dir),
@@ -100,8 +106,13 @@ def write_config(run_dir: Path, url: str) -> Path:
         "tool_bin": str(tool_bin()),
         "tool_dir": str(ROOT / "tool"),
     }
-    for name in ("galaxy.yml", "tool_conf.xml"):
-        text = Template((HERE / name).read_text()).substitute(values)
+    sources = {
+        "galaxy.yml": "galaxy.yml",
+        "tool_conf.xml": "tool_conf.xml",
+        "job_conf.yml": "job_conf_slurm.yml" if slurm else "job_conf_local.yml",
+    }
+    for name, source in sources.items():
+        text = Template((HERE / source).read_text()).substitute(values)
         (run_dir / name).write_text(text)
     (run_dir / "sanitize_allowlist.txt").write_text("deseq2_normalized\n")
     (run_dir / "galaxy.yml").chmod(0o600)
@@ -130,8 +141,14 @@ def log_tail(run_dir: Path, lines: int = 60) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def start(run_dir: Path, port: int | None = None, fresh: bool = False, timeout: float = 900) -> State:
+def start(
+    run_dir: Path, port: int | None = None, fresh: bool = False, timeout: float = 900, slurm_conf: Path | None = None
+) -> State:
     """Start Galaxy in the background and wait until it answers; create the user and its key.
+
+    With ``slurm_conf`` (a running cluster's slurm.conf, see scripts/slurm-cluster.sh), the tool's
+    jobs go to that cluster through Galaxy's CLI runner; Galaxy's sbatch and squeue calls find it
+    through ``SLURM_CONF``.
 
     Raises
     ------
@@ -151,8 +168,10 @@ def start(run_dir: Path, port: int | None = None, fresh: bool = False, timeout: 
     run_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    config = write_config(run_dir, url)
+    config = write_config(run_dir, url, slurm=slurm_conf is not None)
     env = dict(os.environ)
+    if slurm_conf is not None:
+        env["SLURM_CONF"] = str(slurm_conf)
     env.update(
         GALAXY_CONFIG_FILE=str(config),
         GALAXY_VIRTUAL_ENV=str(venv),
@@ -182,6 +201,7 @@ def start(run_dir: Path, port: int | None = None, fresh: bool = False, timeout: 
         email=ADMIN_EMAIL,
         password=_secret(run_dir, "password"),
         master_api_key=_secret(run_dir, "master_api_key"),
+        slurm_conf=str(slurm_conf or ""),
     )
     state.save()
     began = time.monotonic()

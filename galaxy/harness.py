@@ -10,6 +10,13 @@
                                                  (own run folder, removed afterwards; its log is
                                                  copied to the output folder)
     harness.py serve [--port 8080]               Galaxy for a person until Ctrl-C, then stopped
+    harness.py slurm-test [--tests 1,11]         the tool's jobs through Slurm: a one-node cluster
+                                                 (scripts/slurm-cluster.sh) and a fresh Galaxy
+                                                 sending deseq2_normalized jobs to it (CLI runner,
+                                                 2 CPUs); runs the given tool tests (numbered from
+                                                 1, as in the tool XML) and proves from Galaxy's job
+                                                 metrics that each job ran as a Slurm job with 2
+                                                 slots and 2 threads; both always stopped
 
 The Galaxy virtualenv comes from galaxy/setup_galaxy.sh (``$DESEQ2N_GALAXY_HOME/venv``); run
 folders live in ``$DESEQ2N_GALAXY_HOME/runs/``. Progress goes to stderr.
@@ -25,10 +32,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import galaxy_server
+import slurm_mode
 from galaxy_server import ROOT, State, galaxy_home, galaxy_venv
 
 log = logging.getLogger("harness")
@@ -37,6 +46,7 @@ TOOL_XML = ROOT / "tool" / "deseq2_normalized.xml"
 # bio.tools is not reachable offline; its linter then warns about every xref. The xref
 # "deseq2" is DESeq2's bio.tools id (https://bio.tools/deseq2).
 LINT_SKIP = "BioToolsValid"
+DEFAULT_OUT = ROOT / "tests" / "galaxy" / "output"
 
 
 def _run(command: list[str], **kwargs) -> int:
@@ -65,10 +75,12 @@ def lint() -> int:
     return _run(command)
 
 
-def tool_test(run_dir: Path, out_dir: Path) -> int:
+def tool_test(run_dir: Path, out_dir: Path, tests: list[int] | None = None) -> int:
+    """Run the tool's tests (all, or those numbered ``tests``, from 1) against the started Galaxy."""
     state = _state(run_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = out_dir / "tool_test.json"
+    report.unlink(missing_ok=True)
     command = [
         str(galaxy_venv() / "bin" / "galaxy-tool-test"),
         "-u", state.url, "-k", state.user_api_key, "-a", state.user_api_key,
@@ -76,13 +88,39 @@ def tool_test(run_dir: Path, out_dir: Path) -> int:
         "-j", str(report), "-o", str(out_dir / "tool_test_outputs"), "--history-per-test-case",
     ]  # fmt: skip
     began = time.monotonic()
-    code = _run(command)
+    code = _run(command) if not tests else _run_selected(command, report, tests)
     passed, failed = _summary(report)
     log.info(
         "tool tests: %d passed, %d failed in %.0f s (report: %s)", passed, failed, time.monotonic() - began, report
     )
     if code == 0 and (failed or not passed):
         code = 1
+    return code
+
+
+def _run_selected(command: list[str], report: Path, tests: list[int]) -> int:
+    """Run the tests numbered ``tests`` side by side, one galaxy-tool-test each; merge their reports.
+
+    galaxy-tool-test runs one test index or all of them; side by side, the uploads of every test
+    overlap (what the batch system then queues is up to it).
+    """
+    runs = []
+    for number in tests:
+        part = report.with_name(f"{report.stem}-{number}.json")
+        part.unlink(missing_ok=True)
+        argv = [*command, "-i", str(number - 1)]
+        argv[argv.index("-j") + 1] = str(part)
+        shown = ["***" if previous in ("-k", "-a") else item for previous, item in zip(["", *argv], argv)]
+        log.info("$ %s", " ".join(shown))
+        runs.append((part, subprocess.Popen(argv)))
+    code = max(proc.wait() for _, proc in runs)
+    merged: dict = {"tests": []}
+    for part, _ in runs:
+        if part.exists():
+            data = json.loads(part.read_text())
+            merged = {**data, "tests": merged["tests"] + data.get("tests", [])}
+            part.unlink()
+    report.write_text(json.dumps(merged, indent=2) + "\n")
     return code
 
 
@@ -150,6 +188,52 @@ def test_all(run_dir: Path, out_dir: Path, port: int | None) -> int:
     return 0 if all(c == 0 for c in codes.values()) else 1
 
 
+def slurm_test(run_dir: Path, out_dir: Path, port: int | None, tests: list[int]) -> int:
+    """Tool tests through a one-node Slurm cluster, with proof per job; cluster and Galaxy always stopped."""
+    _interrupt_on_signals()
+    slurm_mode.install()
+    # The cluster's folder must be reachable by the munge user: not under a home folder.
+    cluster_dir = Path(tempfile.mkdtemp(prefix="deseq2n-slurm-"))
+    began = time.monotonic()
+    code = 1
+    try:
+        slurm_conf = slurm_mode.start_cluster(cluster_dir)
+        galaxy_server.start(run_dir, port=port, fresh=True, slurm_conf=slurm_conf)
+        log.info("Slurm cluster and Galaxy up in %.0f s", time.monotonic() - began)
+        code = tool_test(run_dir, out_dir, tests)
+        state = _state(run_dir)
+        proofs, problems = slurm_mode.prove(state.url, state.user_api_key, out_dir / "tool_test.json", len(tests))
+        for proof in proofs:
+            # The evidence lines are the test's result: stdout.
+            print(proof.line(), flush=True)
+            log.info(
+                "  Galaxy job %s: external id %s, threads=%s (%s)",
+                proof.job_id,
+                proof.external_id,
+                proof.threads,
+                proof.threads_source,
+            )
+        for problem in problems:
+            log.error("not proven: %s", problem)
+        if problems:
+            code = 1
+    finally:
+        galaxy_server.stop(run_dir)
+        slurm_mode.stop_cluster(cluster_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name in ("galaxy.log", "job_conf.yml"):
+            if (run_dir / name).exists():
+                shutil.copyfile(run_dir / name, out_dir / name)
+        for name in ("slurm.conf", "log/slurmctld.log", "log/slurmd.log"):
+            if (cluster_dir / name).exists():
+                shutil.copyfile(cluster_dir / name, out_dir / Path(name).name)
+        if not os.environ.get("DESEQ2N_KEEP_GALAXY_RUN"):
+            shutil.rmtree(run_dir, ignore_errors=True)
+            shutil.rmtree(cluster_dir, ignore_errors=True)
+    log.info("slurm test %s in %.0f s", "ok" if code == 0 else f"FAILED (exit {code})", time.monotonic() - began)
+    return code
+
+
 def serve(run_dir: Path, port: int) -> int:
     """Start Galaxy for a person, print how to log in, wait for Ctrl-C, stop it."""
     _interrupt_on_signals()
@@ -177,12 +261,17 @@ def serve(run_dir: Path, port: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="harness: %(message)s", stream=sys.stderr)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("start", "stop", "lint", "tool-test", "browser-test", "test", "serve"))
+    parser.add_argument(
+        "command", choices=("start", "stop", "lint", "tool-test", "browser-test", "test", "serve", "slurm-test")
+    )
     parser.add_argument("--run-dir", type=Path, help="run folder (default: $DESEQ2N_GALAXY_HOME/runs/<test|serve>)")
     parser.add_argument("--port", type=int, help="port on 127.0.0.1 (default: a free one; 8080 for serve)")
-    parser.add_argument("--out-dir", type=Path, default=ROOT / "tests" / "galaxy" / "output", help="test reports")
+    parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT, help="test reports")
+    parser.add_argument("--tests", default="1,11", help="slurm-test: tool tests to run, numbered from 1 (default 1,11)")
     args = parser.parse_args(argv)
-    default = {"serve": "serve", "test": f"test-{os.getpid()}"}.get(args.command, "test")
+    default = {"serve": "serve", "test": f"test-{os.getpid()}", "slurm-test": f"slurm-{os.getpid()}"}.get(
+        args.command, "test"
+    )
     run_dir = (args.run_dir or galaxy_home() / "runs" / default).resolve()
     if args.command == "start":
         state = galaxy_server.start(run_dir, port=args.port)
@@ -199,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
         return browser_test(run_dir)
     if args.command == "test":
         return test_all(run_dir, args.out_dir, args.port)
+    if args.command == "slurm-test":
+        out_dir = args.out_dir if args.out_dir != DEFAULT_OUT else ROOT / "tests" / "galaxy" / "output-slurm"
+        return slurm_test(run_dir, out_dir, args.port, [int(n) for n in args.tests.split(",")])
     return serve(run_dir, args.port or int(os.environ.get("GALAXY_PORT", "8080")))
 
 
