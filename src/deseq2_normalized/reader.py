@@ -314,11 +314,19 @@ def read_count_table(
     if transposed:
         raw = _transpose_text(where, raw)
         _note(notes, f"{where}: transposed as asked: rows are now genes, columns samples")
-    frame, sep = _parse_counts(where, raw)
-    file_columns = tuple(str(c) for c in frame.columns)
-    if sep in (";", "\t") and _has_comma_numbers(frame):
-        frame = _parse_decimal_comma(where, raw, sep, frame)
+    sep = _detect_separator(_head_text(raw))
+    commas: pd.DataFrame | None = None
+    if sep in (";", "\t") and _head_has_comma_numbers(raw, sep):
+        commas = _parse_decimal_comma(where, raw, sep)  # spares parsing the columns as text first
+        frame, sep = (commas, sep) if commas is not None else _parse_counts(where, raw)
+    else:
+        frame, sep = _parse_counts(where, raw)
+        if sep in (";", "\t") and _has_comma_numbers(frame):  # comma numbers further down
+            commas = _parse_decimal_comma(where, raw, sep)
+            frame = commas if commas is not None else frame
+    if commas is not None:
         _note(notes, f"{where}: numbers are written with decimal commas (as by R's write.csv2); read them as such")
+    file_columns = tuple(str(c) for c in frame.columns)
     _refuse_numeric_gene_ids(where, frame)
     selected = _selection(where, frame, samples, columns)
     if not transposed:
@@ -463,10 +471,23 @@ def _text_columns(frame: pd.DataFrame) -> set[str]:
 
 
 # Cells of number-like text: digits with dots and commas, an optional exponent.
-_NUMBERISH = re.compile(r"[+-]?[0-9.,]*[0-9][0-9.,]*(?:[eE][+-]?[0-9]+)?")
+_NUMBERISH = re.compile(r"[+-]?[0-9.,]*[0-9][0-9.,]*(?:[eE][+-]?[0-9]+)?|[+-]?(?:[Ii]nf(?:inity)?|INF|NaN|nan)")
 # A comma cell that could be a thousands separator: 1-3 digits (no leading zero), comma, 3 digits.
 _THOUSANDS_LIKE = re.compile(r"[+-]?[1-9][0-9]{0,2},[0-9]{3}")
 _DECIMAL_COMMA = re.compile(r"[+-]?(?:[0-9]+,[0-9]*|,[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Over a column's cells joined by line breaks: the first cell that is not number-like, that has a
+# comma but is no decimal-comma number, and that has a comma that cannot be a thousands separator.
+_NOT_NUMBERISH_LINE = re.compile(rf"^(?!(?:{_NUMBERISH.pattern})$).*$", re.M)
+_BAD_COMMA_LINE = re.compile(rf"^(?=[^\n]*,)(?!(?:{_DECIMAL_COMMA.pattern})$)[^\n]*$", re.M)
+_DECISIVE_COMMA_LINE = re.compile(rf"^(?=[^\n]*,)(?!(?:{_THOUSANDS_LIKE.pattern})$)[^\n]*$", re.M)
+# Number cells with a decimal comma among the first records: read the table as one with decimal commas.
+_HEAD_COMMA_NUMBER = re.compile(r"[+-]?[0-9]*,[0-9]+(?:[eE][+-]?[0-9]+)?")
+
+
+def _head_has_comma_numbers(raw: bytes, sep: str) -> bool:
+    """Whether the first records hold a number cell with a decimal comma (after the gene-ID column)."""
+    records = _records(_head_text(raw)[:_SNIFF_BYTES], sep, 200)[1:]
+    return any(_HEAD_COMMA_NUMBER.fullmatch(cell.strip()) for record in records for cell in record[1:])
 
 
 def _has_comma_numbers(frame: pd.DataFrame) -> bool:
@@ -481,19 +502,25 @@ def _has_comma_numbers(frame: pd.DataFrame) -> bool:
     return False
 
 
-def _parse_decimal_comma(where: str, raw: bytes, sep: str, first: pd.DataFrame) -> pd.DataFrame:
-    """Re-read a table whose numbers have decimal commas, after proving that from the whole table.
+def _parse_decimal_comma(where: str, raw: bytes, sep: str) -> pd.DataFrame | None:
+    """Read a table whose numbers have decimal commas, after proving that from the whole table.
 
     Every number-like column is checked as written: a cell with a decimal point, or with more
     than one comma, or only comma cells that could all be thousands separators, is refused.
+    Returns None when no number-like column has a comma after all.
     """
     _, header, body = _header_layout(where, raw)
     names = [_GENE_COLUMN, *header[1:]]
-    cells = pd.read_csv(
-        body, sep=sep, header=None, names=names, index_col=0, dtype=str, engine="c", quotechar='"',
-        skip_blank_lines=True, low_memory=False,
-    )  # fmt: skip
-    genes = list(first.index)
+    try:
+        cells = pd.read_csv(
+            body, sep=sep, header=None, names=names, index_col=0, dtype=str, engine="c", quotechar='"',
+            skip_blank_lines=True, low_memory=False,
+        )  # fmt: skip
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
+        return None  # a layout problem: the plain parse names it
+    if len(header) < 2 or cells.index.nlevels != 1 or _GENE_COLUMN in cells.columns or not len(cells):
+        return None
+    genes = [str(g) for g in cells.index]
 
     def at(col: str, i: int) -> str:
         return f"row {i + 1} (gene '{genes[i]}'), column '{col}': '{cells[col].iloc[i]}'"
@@ -501,34 +528,41 @@ def _parse_decimal_comma(where: str, raw: bytes, sep: str, first: pd.DataFrame) 
     comma_cell: tuple[str, int] | None = None
     proof: tuple[str, int] | None = None
     for col in cells.columns:
-        text = cells[col].dropna().str.strip()
-        if not len(text) or not text.str.fullmatch(_NUMBERISH).all():
-            continue  # a text column (annotation) or a column pandas reads as it is
-        positions = cells[col].notna().to_numpy().nonzero()[0]
-        has_dot = text.str.contains(".", regex=False).to_numpy()
-        has_comma = text.str.contains(",", regex=False).to_numpy()
-        if has_comma.any() and comma_cell is None:
-            comma_cell = (col, int(positions[has_comma.argmax()]))
-        bad = has_comma & ~text.str.fullmatch(_DECIMAL_COMMA).to_numpy()
-        if bad.any():
-            i = int(positions[bad.argmax()])
+        present = cells[col].notna().to_numpy()
+        # One string per column, a cell per line: the regular expressions run over it in C.
+        joined = "\n".join(c.strip() for c in cells[col].to_numpy()[present])
+        comma = joined.find(",")
+        if comma < 0 or not joined or _NOT_NUMBERISH_LINE.search(joined):
+            continue  # no comma, or a text column (annotation)
+        positions = present.nonzero()[0]
+
+        def row_of(pos: int, positions: np.ndarray = positions, joined: str = joined) -> int:
+            return int(positions[joined.count("\n", 0, pos)])
+
+        comma_cell = comma_cell or (col, row_of(comma))
+        bad = _BAD_COMMA_LINE.search(joined)
+        if bad:
             raise InputError(
-                f"{where}: {at(col, i)} is not a number (thousands separators or several commas); "
-                "save the table without thousands separators"
-            )
-        if has_dot.any():
-            i = int(positions[has_dot.argmax()])
-            first_comma = comma_cell or (col, int(positions[has_comma.argmax()]))
-            raise InputError(
-                f"{where}: {at(col, i)} is not a number: it has a decimal point, while "
-                f"{at(*first_comma)} has a decimal comma; write every number the same way"
+                f"{where}: {at(col, row_of(bad.start()))} is not a number (thousands separators or several "
+                "commas); save the table without thousands separators"
             )
         if proof is None:
-            decisive = has_comma & ~text.str.fullmatch(_THOUSANDS_LIKE).to_numpy()
-            if decisive.any():
-                proof = (col, int(positions[decisive.argmax()]))
-    if comma_cell is None:  # pragma: no cover - only called when a comma cell exists
-        return first
+            decisive = _DECISIVE_COMMA_LINE.search(joined)
+            if decisive:
+                proof = (col, row_of(decisive.start()))
+    if comma_cell is None:
+        return None
+    for col in cells.columns:  # no number may have a decimal point
+        present = cells[col].notna().to_numpy()
+        joined = "\n".join(c.strip() for c in cells[col].to_numpy()[present])
+        dot = joined.find(".")
+        if dot < 0 or _NOT_NUMBERISH_LINE.search(joined):
+            continue
+        i = int(present.nonzero()[0][joined.count("\n", 0, dot)])
+        raise InputError(
+            f"{where}: {at(col, i)} is not a number: it has a decimal point, while "
+            f"{at(*comma_cell)} has a decimal comma; write every number the same way"
+        )
     if proof is None:
         raise InputError(
             f"{where}: {at(*comma_cell)} is not a number: every comma in the table's numbers has three digits "
@@ -542,7 +576,8 @@ def _parse_decimal_comma(where: str, raw: bytes, sep: str, first: pd.DataFrame) 
 def _refuse_numeric_gene_ids(where: str, frame: pd.DataFrame) -> None:
     """The first column must hold gene IDs: numbers there mean a table written without row names.
 
-    Whole numbers that are all different (Entrez gene IDs) are accepted as IDs.
+    Refused when every ID is a number and some repeat, or (in a table of ten rows or more) some
+    are not whole numbers. Whole numbers that are all different (Entrez gene IDs) are IDs.
     """
     ids = pd.Series(frame.index, dtype=object)
     text = ids.astype(str).str.strip()
@@ -550,7 +585,7 @@ def _refuse_numeric_gene_ids(where: str, frame: pd.DataFrame) -> None:
     if not len(ids) or not numeric.all():
         return
     whole = text.str.fullmatch(r"[+-]?[0-9]+")
-    if whole.all() and not text.duplicated().any():
+    if not text.duplicated().any() and (whole.all() or len(ids) < 10):
         return
     raise InputError(
         f"{where}: the first column holds numbers ('{text.iloc[0]}' in row 1), not gene IDs: the table was probably "
@@ -661,7 +696,7 @@ def _excel_as_text(raw: bytes, where: str, sheet: str | None) -> tuple[bytes, st
         chosen = names[0] if sheet is None else sheet
         if chosen not in names:
             raise InputError(f"{where}: the Excel workbook has no sheet '{sheet}' (sheets: {_quoted(names, 10)})")
-        grid = book.parse(chosen, header=None, dtype=object, keep_default_na=False, na_filter=False)
+        grid = pd.read_excel(book, sheet_name=chosen, header=None, dtype=object, keep_default_na=False, na_filter=False)
     except InputError:
         raise
     except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
