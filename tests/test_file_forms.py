@@ -137,6 +137,22 @@ def test_mixed_number_forms_are_refused_naming_the_cell(tmp_path, cells, expect)
     assert expect in one_line_error(lambda: read_count_table(path))
 
 
+def test_decimal_commas_found_far_down_the_table(tmp_path, raw):
+    """Whole counts for hundreds of rows, then decimal commas: the whole table decides, not its head."""
+    table = raw.iloc[:400].astype(np.int64).astype(object)
+    table.iloc[350, 2] = "12,75"
+    path = tmp_path / "late.csv"
+    table.to_csv(path, sep=";")
+    values = read_count_table(path).values
+    expected = raw.iloc[:400].copy()
+    expected.iloc[350, 2] = 12.75
+    assert_same_values(values, expected)
+    table.iloc[380, 4] = "1.5"
+    table.to_csv(path, sep=";")
+    message = one_line_error(lambda: read_count_table(path))
+    assert f"row 381 (gene '{table.index[380]}'), column 'treated1': '1.5' is not a number: it has a decimal" in message
+
+
 def test_comma_separated_tables_never_take_commas_for_decimals(tmp_path):
     path = tmp_path / "quoted.csv"
     path.write_text('gene,a,b\ng1,"80,82",1\ng2,3,4\n')

@@ -480,6 +480,10 @@ _DECIMAL_COMMA = re.compile(r"[+-]?(?:[0-9]+,[0-9]*|,[0-9]+)(?:[eE][+-]?[0-9]+)?
 _NOT_NUMBERISH_LINE = re.compile(rf"^(?!(?:{_NUMBERISH.pattern})$).*$", re.M)
 _BAD_COMMA_LINE = re.compile(rf"^(?=[^\n]*,)(?!(?:{_DECIMAL_COMMA.pattern})$)[^\n]*$", re.M)
 _DECISIVE_COMMA_LINE = re.compile(rf"^(?=[^\n]*,)(?!(?:{_THOUSANDS_LIKE.pattern})$)[^\n]*$", re.M)
+# The same, fast, over cells made of number characters only: a character outside them, two commas or
+# a comma and a dot in one cell.
+_NON_NUMBER_CHAR = re.compile(r"[^0-9,.eE+\-\n]")
+_BAD_COMMA_PLAIN = re.compile(r",[0-9.eE+-]*,|\.[0-9eE+-]*,|,[0-9eE+-]*\.")
 # Number cells with a decimal comma among the first records: read the table as one with decimal commas.
 _HEAD_COMMA_NUMBER = re.compile(r"[+-]?[0-9]*,[0-9]+(?:[eE][+-]?[0-9]+)?")
 
@@ -527,20 +531,27 @@ def _parse_decimal_comma(where: str, raw: bytes, sep: str) -> pd.DataFrame | Non
 
     comma_cell: tuple[str, int] | None = None
     proof: tuple[str, int] | None = None
+    numeric: dict[str, tuple[str, np.ndarray]] = {}  # number-like columns: cells joined, their rows
     for col in cells.columns:
         present = cells[col].notna().to_numpy()
         # One string per column, a cell per line: the regular expressions run over it in C.
-        joined = "\n".join(c.strip() for c in cells[col].to_numpy()[present])
-        comma = joined.find(",")
-        if comma < 0 or not joined or _NOT_NUMBERISH_LINE.search(joined):
-            continue  # no comma, or a text column (annotation)
+        joined = "\n".join(cells[col].to_numpy()[present])
+        if " " in joined or "\t" in joined or "\r" in joined:
+            joined = "\n".join(c.strip() for c in cells[col].to_numpy()[present])
+        plain = not _NON_NUMBER_CHAR.search(joined)  # only digits, signs, exponents, commas and dots
+        if not joined or (not plain and _NOT_NUMBERISH_LINE.search(joined)):
+            continue  # a text column (annotation)
         positions = present.nonzero()[0]
+        numeric[col] = (joined, positions)
+        comma = joined.find(",")
+        if comma < 0:
+            continue
 
         def row_of(pos: int, positions: np.ndarray = positions, joined: str = joined) -> int:
             return int(positions[joined.count("\n", 0, pos)])
 
         comma_cell = comma_cell or (col, row_of(comma))
-        bad = _BAD_COMMA_LINE.search(joined)
+        bad = (_BAD_COMMA_PLAIN if plain else _BAD_COMMA_LINE).search(joined)
         if bad:
             raise InputError(
                 f"{where}: {at(col, row_of(bad.start()))} is not a number (thousands separators or several "
@@ -552,13 +563,11 @@ def _parse_decimal_comma(where: str, raw: bytes, sep: str) -> pd.DataFrame | Non
                 proof = (col, row_of(decisive.start()))
     if comma_cell is None:
         return None
-    for col in cells.columns:  # no number may have a decimal point
-        present = cells[col].notna().to_numpy()
-        joined = "\n".join(c.strip() for c in cells[col].to_numpy()[present])
+    for col, (joined, positions) in numeric.items():  # no number may have a decimal point
         dot = joined.find(".")
-        if dot < 0 or _NOT_NUMBERISH_LINE.search(joined):
+        if dot < 0:
             continue
-        i = int(present.nonzero()[0][joined.count("\n", 0, dot)])
+        i = int(positions[joined.count("\n", 0, dot)])
         raise InputError(
             f"{where}: {at(col, i)} is not a number: it has a decimal point, while "
             f"{at(*comma_cell)} has a decimal comma; write every number the same way"
