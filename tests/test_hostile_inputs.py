@@ -107,7 +107,9 @@ INPUT_CASES: dict[str, Case] = {
     "utf16_without_bom": Case(GOOD_COUNTS.encode("utf-16-le"), GOOD_SHEET, 2, (C, "UTF-16")),
     "utf32": Case(GOOD_COUNTS.encode("utf-32"), GOOD_SHEET, 2, (C, "UTF-32")),
     "latin1_text": Case(counts(cell(3, 0, "g\xe9ne")).encode("latin-1"), GOOD_SHEET, 2, (C, "line 4: not valid UTF-8")),
-    "excel_renamed_tsv": Case(xlsx_bytes(), GOOD_SHEET, 2, (C, "Excel workbook")),
+    # Workbooks are read (recognised by content, whatever the name; tests/test_file_forms.py reads
+    # real ones); this minimal one lacks the workbook's relationships part, so openpyxl cannot open it.
+    "excel_renamed_tsv": Case(xlsx_bytes(), GOOD_SHEET, 2, (C, "the Excel workbook cannot be read")),
     "truncated_gzip": Case(gzip.compress(GOOD_COUNTS.encode())[:-40], GOOD_SHEET, 2, (C, "gzip", "truncated")),
     "gzip_of_binary": Case(gzip.compress(bytes(range(256))), GOOD_SHEET, 2, (C, "binary data")),
     # --- layout
@@ -188,8 +190,13 @@ INPUT_CASES: dict[str, Case] = {
         (C, "sample name 'A1' and 'a1' differ only by letter case"),
     ),
     # --- the sample sheet
-    "sheet_missing_samples": Case(
-        GOOD_COUNTS, sheet({"a1": "A", "a2": "A", "b1": "B"}), 2, (S, "no row for matrix sample(s) 'b2'")
+    # Only the columns the sheet names are samples (others are left out with a warning): a sheet
+    # that names one sample, or none, leaves too few.
+    "sheet_names_one_sample": Case(
+        GOOD_COUNTS, sheet({"a1": "A", "x1": "B"}), 2, (C, "1 sample column(s); DESeq2 needs at least two samples")
+    ),
+    "sheet_names_no_column": Case(
+        GOOD_COUNTS, sheet({"x1": "A", "x2": "B"}), 2, (C, "no column is named in the sample sheet (columns: 'a1', ")
     ),
     "sheet_duplicate_sample": Case(GOOD_COUNTS, sheet(extra="a1\tB\n"), 2, (S, "sample 'a1' is duplicated")),
     "sheet_sample_differs_by_case": Case(

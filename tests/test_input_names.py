@@ -46,13 +46,13 @@ def test_counts_errors_name_the_dataset(tmp_path, cli):
 def test_sample_sheet_errors_name_the_dataset(tmp_path, cli):
     counts = write_table(tmp_path / "dataset_1.dat", values())
     sheet = tmp_path / "dataset_2.dat"
-    sheet.write_text("sample\tcondition\na1\tA\na2\tA\nb1\tB\n", encoding="utf-8")
+    sheet.write_text("sample\tcondition\na1\tA\na2\tA\nb1\tB\nb2\tB\na1\tB\n", encoding="utf-8")
     res = cli(
         "run", "--counts", counts, "--samples", sheet, "--samples-name", "design sheet", "--out-dir", tmp_path / "o"
     )
     assert res.code == 2
     line = error_line(res.err)
-    assert "design sheet" in line and "no row for matrix sample(s) 'b2'" in line
+    assert "design sheet" in line and "sample 'a1' is duplicated" in line
     assert "dataset_2.dat" not in line
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 

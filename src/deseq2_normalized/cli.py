@@ -16,12 +16,17 @@ import sys
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from deseq2_normalized import __version__, rbackend
 from deseq2_normalized.choices import FIT_TYPES, METHODS, PLOT_FORMATS, SHRINK_TYPES, TESTS, TRANSFORMS
 from deseq2_normalized.errors import DESeq2NormalizedError, InputError
 from deseq2_normalized.progress import stage
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from deseq2_normalized.reader import CountTable
 
 log = logging.getLogger("deseq2_normalized")
 
@@ -75,7 +80,19 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         type=Path,
         metavar="FILE",
-        help="normalized count matrix: gene IDs in the first column, one column per sample",
+        help="normalized count matrix: gene IDs in the first column, one column per sample (text columns after "
+        "the gene IDs are kept as annotation); tab-, comma- or semicolon-separated text (decimal commas as from "
+        "write.csv2 too), optionally gzipped, or an Excel workbook (.xlsx)",
+    )
+    common.add_argument(
+        "--sheet",
+        metavar="NAME",
+        help="when the counts file is an Excel workbook (.xlsx): the sheet to read (default: the first)",
+    )
+    common.add_argument(
+        "--transposed",
+        action="store_true",
+        help="the counts table has samples as rows and genes as columns: transpose it when reading",
     )
     common.add_argument(
         "--counts-name",
@@ -239,17 +256,36 @@ def _input_names(args: argparse.Namespace) -> dict[str, str]:
     return names
 
 
+def _read_counts(args: argparse.Namespace, names: dict[str, str], samples: pd.DataFrame | None) -> CountTable:
+    """Read the counts: with a sample sheet only its samples, with ``--group`` only the grouped columns."""
+    from deseq2_normalized import reader
+
+    groups = getattr(args, "group", None)
+    return reader.read_count_table(
+        args.counts,
+        names["counts"],
+        samples=list(samples.index) if samples is not None else None,
+        columns=[c for _, cols in groups for c in cols] if groups and samples is None else None,
+        sheet=args.sheet,
+        transposed=args.transposed,
+    )
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
-    from deseq2_normalized import analysis, classify, reader
+    from deseq2_normalized import analysis, classify, reader, validate
 
     names = _input_names(args)
     with stage("reading"):
-        counts = reader.read_counts(args.counts, names["counts"])
         samples = reader.read_samples(args.samples, names["sample sheet"]) if args.samples else None
+        counts = _read_counts(args, names, samples).values
     if (counts.to_numpy() < 0).any():
         # Not a table of counts at all: say what it looks like, then fail as bad input.
         print(classify.classify_table(counts).text())
-        raise InputError(f"{names['counts']}: values below zero; this is not a table of counts")
+        column = str(counts.columns[int((counts.to_numpy() < 0).any(axis=0).argmax())])
+        raise InputError(
+            f"{names['counts']}: column '{column}' has values below zero; this is not a table of counts"
+            f"{validate.results_column_hint(column)}"
+        )
     with stage("checking"):
         result = analysis.check_table(counts, samples, sf_tolerance=args.sf_tolerance, source=names["counts"])
     print(result.verdict)
@@ -280,13 +316,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out_dir = outputs.prepare_out_dir(args.out_dir)
     names = _input_names(args)
     with stage("reading"):
-        counts = reader.read_counts(args.counts, names["counts"])
         if args.samples:
             samples = reader.read_samples(args.samples, names["sample sheet"])
+            table = _read_counts(args, names, samples)
         else:
-            samples = validate.samples_from_groups(args.group, [str(c) for c in counts.columns], names["counts"])
-            # Samples in no group are left out; the others keep the file's order.
-            counts = counts[[c for c in counts.columns if c in samples.index]]
+            table = _read_counts(args, names, None)
+            # Column numbers count every column of the file (annotation too); samples in no group are left out.
+            samples = validate.samples_from_groups(args.group, list(table.file_columns), names["counts"])
+        counts = table.values
     reference = args.reference
     if args.group and reference is None and len(args.group) > 1:
         reference = args.group[1][0]
@@ -315,7 +352,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = analysis.run_analysis(counts, samples, options, source=names["counts"])
     with stage("writing"):
         outputs.write_outputs(
-            result, out_dir, save_rds=args.save_rds, plots=args.plots, report=args.report, inputs=names
+            result,
+            out_dir,
+            save_rds=args.save_rds,
+            plots=args.plots,
+            report=args.report,
+            inputs=names,
+            annotation=table.annotation,
         )
     log.info("outputs written to %s", out_dir)
     return 0

@@ -274,6 +274,7 @@ def write_outputs(
     plots: str = "none",
     report: bool = False,
     inputs: dict[str, str] | None = None,
+    annotation: pd.DataFrame | None = None,
 ) -> None:
     """Write every output of a run into ``out_dir``, all or nothing.
 
@@ -292,12 +293,16 @@ def write_outputs(
         Also write the self-contained ``report.html`` (it embeds the plots whatever ``plots`` says).
     inputs
         Input roles to file names, shown in the report.
+    annotation
+        Gene annotation columns of the counts file (index gene IDs), written into every
+        results table right after ``gene_id`` and shown in the report's top-gene tables. The
+        normalized and transformed count tables stay plain matrices.
     """
     if plots not in PLOT_FORMATS:
         raise InputError(f"--plots must be one of {', '.join(PLOT_FORMATS)}; got '{plots}'")
     with staged(out_dir) as out:
         for stem, table in result.results.items():
-            write_table(table, out.path(f"{stem}.tsv"), "gene_id")
+            write_table(annotate(table, annotation), out.path(f"{stem}.tsv"), "gene_id")
         write_table(result.normalized, out.path("normalized_counts.tsv"), "gene_id")
         if result.transformed is not None:
             write_table(result.transformed, out.path("transformed_counts.tsv"), "gene_id")
@@ -306,11 +311,40 @@ def write_outputs(
         if save_rds:
             rbackend.save_rds(result.model, str(out.path("model.rds")))
         if plots != "none" or report:
-            _write_plots_and_report(result, out, plots, report, inputs)
+            _write_plots_and_report(result, out, plots, report, inputs, annotation)
+
+
+def annotate(table: pd.DataFrame, annotation: pd.DataFrame | None) -> pd.DataFrame:
+    """``table`` with the annotation columns first (right after the gene-ID index), matched by gene ID.
+
+    Parameters
+    ----------
+    table
+        A genes x columns table, index gene IDs.
+    annotation
+        Annotation columns (index gene IDs), or None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The joined table; genes without annotation get empty cells. A column name the table
+        already has is not added twice.
+    """
+    if annotation is None or annotation.shape[1] == 0:
+        return table
+    extra = annotation[[c for c in annotation.columns if c not in table.columns]]
+    joined = pd.concat([extra.reindex(table.index).fillna(""), table], axis=1)
+    joined.index.name = table.index.name
+    return joined
 
 
 def _write_plots_and_report(
-    result: AnalysisResult, out: StagedOutputs, plots: str, report: bool, inputs: dict[str, str] | None
+    result: AnalysisResult,
+    out: StagedOutputs,
+    plots: str,
+    report: bool,
+    inputs: dict[str, str] | None,
+    annotation: pd.DataFrame | None = None,
 ) -> None:
     what = " and ".join(x for x in ("plots" if plots != "none" else "", "report" if report else "") if x)
     with stage(f"drawing {what}"):
@@ -330,4 +364,4 @@ def _write_plots_and_report(
             for plot in drawn:
                 out.path(f"{PLOT_FOLDER}/{plot.name}")
         if report:
-            write_report(result, drawn, out.path("report.html"), inputs=inputs)
+            write_report(result, drawn, out.path("report.html"), inputs=inputs, annotation=annotation)

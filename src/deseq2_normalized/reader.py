@@ -1,6 +1,6 @@
-"""Read count matrices and sample sheets from delimited text files.
+"""Read count matrices and sample sheets from delimited text files and Excel workbooks.
 
-Pure pandas/numpy: nothing here touches R. Every problem raises :class:`InputError`
+Pure pandas/numpy (and openpyxl for ``.xlsx``): nothing here touches R. Every problem raises :class:`InputError`
 with a one-line message naming the file and, where it can, the row and column.
 """
 
@@ -12,7 +12,10 @@ import gzip
 import io
 import logging
 import re
+import zipfile
 import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +59,12 @@ def read_bytes(path: str | Path, name: str | None = None) -> bytes:
         When the file is missing, empty, compressed but damaged, or not UTF-8 text
         (binary data, UTF-16, an Excel workbook).
     """
-    p = Path(path)
-    where = name or str(p)
+    where = name or str(path)
+    return _text_bytes(where, _file_bytes(Path(path), where))
+
+
+def _file_bytes(p: Path, where: str) -> bytes:
+    """The file's bytes, gzip-decompressed."""
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
@@ -71,6 +78,11 @@ def read_bytes(path: str | Path, name: str | None = None) -> bytes:
             raw = gzip.decompress(raw)
         except (EOFError, OSError, zlib.error) as exc:
             raise InputError(f"{where}: gzip file is damaged or truncated ({exc})") from None
+    return raw
+
+
+def _text_bytes(where: str, raw: bytes) -> bytes:
+    """``raw`` checked to be UTF-8 text, without a byte-order mark."""
     _refuse_non_text(where, raw)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
@@ -90,10 +102,13 @@ def _refuse_non_text(where: str, raw: bytes) -> None:
         raise InputError(f"{where}: file is UTF-32 encoded; save it as UTF-8 text")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(head):
         raise InputError(f"{where}: file is UTF-16 encoded; save it as UTF-8 text")
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+    if head.startswith(b"PK\x03\x04"):
+        what = "an Excel workbook (.xlsx)" if is_xlsx(raw) else "a zip archive that is not an Excel workbook (.xlsx)"
+        raise InputError(f"{where}: is {what}, not a text table; give a tab- or comma-separated text table or an .xlsx")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputError(
-            f"{where}: looks like an Excel workbook or other archive, not a text table; "
-            "export it as tab- or comma-separated text"
+            f"{where}: looks like an old-style Excel workbook (.xls) or another Office file; "
+            "save it as .xlsx or as tab-separated text"
         )
     if b"\x00" in head:
         raise InputError(f"{where}: contains binary data, not a text table")
@@ -197,12 +212,164 @@ def _header_layout(where: str, raw: bytes) -> tuple[str, list[str], io.BytesIO]:
     return sep, header, body
 
 
+@dataclass(frozen=True)
+class CountTable:
+    """A count table as read, split into sample values and gene annotation.
+
+    Attributes
+    ----------
+    values
+        float64 genes x samples; index ``gene_id`` (str), columns the sample names in file order.
+    annotation
+        Text columns kept as gene annotation (symbol, description, ...), in file order; index
+        the gene IDs stripped of surrounding whitespace (as validation leaves them), missing
+        cells empty. No columns when the table has none.
+    notes
+        What the reader did beyond a plain read (annotation kept, columns left out, decimal
+        commas, a workbook sheet, a transposed table); each was also logged.
+    file_columns
+        Names of the table's columns after the gene-ID column, in order: column ``k`` of the
+        file (1-based, the gene IDs being column 1) is ``file_columns[k - 2]``.
+    """
+
+    values: pd.DataFrame
+    annotation: pd.DataFrame
+    notes: tuple[str, ...]
+    file_columns: tuple[str, ...]
+
+
+#: Column names of differential-expression results (DESeq2, edgeR, limma): errors on such a column say so.
+RESULT_COLUMNS = frozenset(
+    c.casefold()
+    for c in (
+        "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj", "logFC", "logCPM", "PValue", "FDR",
+        "AveExpr", "P.Value", "adj.P.Val", "qvalue", "p_val_adj", "avg_log2FC",
+    )
+)  # fmt: skip
+# A table whose rows are at most a tenth of its (at least this many) columns looks transposed.
+_TRANSPOSED_MIN_COLUMNS = 200
+
+
+def read_count_table(
+    path: str | Path,
+    name: str | None = None,
+    *,
+    samples: Sequence[str] | None = None,
+    columns: Sequence[int] | None = None,
+    sheet: str | None = None,
+    transposed: bool = False,
+) -> CountTable:
+    """Read a count table in any of the forms people share.
+
+    Text tables (tab, comma or semicolon separated, optionally gzip-compressed, as R's
+    ``write.csv``, ``write.csv2`` and ``write.table`` write them) and Excel workbooks
+    (``.xlsx``, recognised by content whatever the file's name). Values are parsed exactly as
+    written, which count recovery needs. Decimal commas (``write.csv2``) are accepted in
+    semicolon- and tab-separated tables when the whole table proves them: every number cell
+    with a comma has one comma, no number cell has a decimal point, and at least one comma
+    cell cannot be a thousands separator (it has other than three digits after the comma).
+    Text columns are gene annotation, never samples.
+
+    Parameters
+    ----------
+    path
+        The counts file.
+    name
+        What messages call the file (default: its path), e.g. a Galaxy dataset name.
+    samples
+        The sample names of a sample sheet: only these columns are samples; other numeric
+        columns (results statistics, samples not in the sheet) are left out, with a note,
+        and text columns are annotation. Without ``samples`` (and ``columns``), the text
+        columns right after the gene IDs are annotation and every later column is a sample.
+    columns
+        Instead of ``samples``: the 1-based numbers of the sample columns in the file
+        (column 1 holds the gene IDs).
+    sheet
+        Name of the workbook sheet to read (default: the first); only for Excel workbooks.
+    transposed
+        The table has samples as rows and genes as columns: transpose it first.
+
+    Returns
+    -------
+    CountTable
+        The sample values, the annotation, notes and the file's column names.
+
+    Raises
+    ------
+    InputError
+        For any problem with the file's form, layout or values, naming file, row and column.
+    """
+    p = Path(path)
+    where = name or str(p)
+    notes: list[str] = []
+    raw = _file_bytes(p, where)
+    if raw.startswith(b"PK\x03\x04") and is_xlsx(raw):
+        raw, where, sheet_name = _excel_as_text(raw, where, sheet)
+        _note(notes, f"{name or p}: read sheet '{sheet_name}' of the Excel workbook")
+    else:
+        raw = _text_bytes(where, raw)
+        if sheet is not None:
+            raise InputError(f"{where}: a sheet ('{sheet}') was named, but this is a text table, not an Excel workbook")
+    raw = _skip_leading_blank_lines(raw)
+    if transposed:
+        raw = _transpose_text(where, raw)
+        _note(notes, f"{where}: transposed as asked: rows are now genes, columns samples")
+    sep = _detect_separator(_head_text(raw))
+    commas: pd.DataFrame | None = None
+    if sep in (";", "\t") and _head_has_comma_numbers(raw, sep):
+        commas = _parse_decimal_comma(where, raw, sep)  # spares parsing the columns as text first
+        frame, sep = (commas, sep) if commas is not None else _parse_counts(where, raw)
+    else:
+        frame, sep = _parse_counts(where, raw)
+        if sep in (";", "\t") and _has_comma_numbers(frame):  # comma numbers further down
+            commas = _parse_decimal_comma(where, raw, sep)
+            frame = commas if commas is not None else frame
+    if commas is not None:
+        _note(notes, f"{where}: numbers are written with decimal commas (as by R's write.csv2); read them as such")
+    file_columns = tuple(str(c) for c in frame.columns)
+    _refuse_numeric_gene_ids(where, frame)
+    selected = _selection(where, frame, samples, columns)
+    if not transposed:
+        _refuse_transposed(where, frame, samples, selected)
+    text = _text_columns(frame)
+    for number in columns or ():
+        if file_columns[number - 2] in text:
+            raise InputError(
+                f"{where}: column {number} ('{file_columns[number - 2]}') holds text (gene annotation), not counts"
+            )
+    if selected is None:
+        lead = 0
+        while lead < len(file_columns) and file_columns[lead] in text:
+            lead += 1
+        annotation_columns = list(file_columns[:lead])
+        sample_columns = list(file_columns[lead:])
+    else:
+        sample_columns = [c for c in file_columns if c in selected]
+        annotation_columns = [c for c in file_columns if c not in selected and c in text]
+        left_out = [c for c in file_columns if c not in selected and c not in text]
+        if left_out:
+            why = "named in the sample sheet" if samples is not None else "in any group"
+            _note(
+                notes,
+                f"{where}: left out {len(left_out)} numeric column(s) not {why}: {_quoted(left_out)}",
+                logging.WARNING,
+            )
+    if annotation_columns:
+        _note(notes, f"{where}: kept {len(annotation_columns)} text column(s) as gene annotation: "
+              f"{_quoted(annotation_columns)}")  # fmt: skip
+    values = _numeric(where, frame[sample_columns])
+    annotation = frame[annotation_columns].astype(object).where(frame[annotation_columns].notna(), "")
+    annotation = annotation.astype(str)
+    annotation.index = pd.Index([str(g).strip() for g in values.index], name="gene_id")
+    log.debug("read %s: %d genes x %d samples, %s-separated", where, *values.shape, _SEP_NAMES[sep])
+    return CountTable(values=values, annotation=annotation, notes=tuple(notes), file_columns=file_columns)
+
+
 def read_counts(path: str | Path, name: str | None = None) -> pd.DataFrame:
     """Read a count matrix: first column gene IDs, header row sample names.
 
-    Tab, comma or semicolon separated (detected), optionally gzip-compressed; files written
-    by R's ``write.csv`` and ``write.table``, CRLF line ends and a UTF-8 BOM are accepted.
-    Values are parsed exactly as written (round-trip precision), which count recovery needs.
+    The sample values of :func:`read_count_table` (every form it reads; annotation columns
+    right after the gene IDs are dropped). Values are parsed exactly as written.
 
     Parameters
     ----------
@@ -221,18 +388,32 @@ def read_counts(path: str | Path, name: str | None = None) -> pd.DataFrame:
     InputError
         For any problem with the file's layout or values, naming file, row and column.
     """
-    p = Path(path)
-    where = name or str(p)
-    raw = _skip_leading_blank_lines(read_bytes(p, where))
+    return read_count_table(path, name).values
+
+
+def _note(notes: list[str], text: str, level: int = logging.INFO) -> None:
+    notes.append(text)
+    log.log(level, "%s", text)
+
+
+def _quoted(names: Sequence[str], limit: int = 10) -> str:
+    shown = ", ".join(f"'{n}'" for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _parse_counts(where: str, raw: bytes, decimal: str = ".") -> tuple[pd.DataFrame, str]:
+    """Parse a text table: index the gene IDs (str), one column per further header field.
+
+    Number columns come out float64 (parsed exactly), others as objects.
+    """
     sep, header, body = _header_layout(where, raw)
     if len(header) < 2:
         raise InputError(
             f"{where}: found a single column; expected gene IDs then one column per sample, "
             "separated by tabs, commas or semicolons"
         )
-    samples = header[1:]
-    check_names(samples, f"{where}: header", "sample name")
-    names = [_GENE_COLUMN, *samples]
+    check_names(header[1:], f"{where}: header", "sample name")
+    names = [_GENE_COLUMN, *header[1:]]
     try:
         frame = pd.read_csv(
             body,
@@ -242,6 +423,7 @@ def read_counts(path: str | Path, name: str | None = None) -> pd.DataFrame:
             index_col=0,
             dtype={_GENE_COLUMN: str},
             **_EXACT_FLOATS,
+            decimal=decimal,
             engine="c",
             quotechar='"',
             skip_blank_lines=True,
@@ -259,9 +441,307 @@ def read_counts(path: str | Path, name: str | None = None) -> pd.DataFrame:
     if frame.shape[0] == 0:
         raise InputError(f"{where}: has a header but no gene rows")
     frame.index = frame.index.fillna("")
-    frame = _numeric(where, frame)
-    log.debug("read %s: %d genes x %d samples, %s-separated", p, *frame.shape, _SEP_NAMES[sep])
+    return frame, sep
+
+
+def _is_text_column(values: pd.Series) -> bool:
+    return values.dtype.kind not in "fiub"
+
+
+def _not_numbers(values: pd.Series) -> pd.Series:
+    """Cells that are present but do not parse as a number."""
+    text = values.astype(str).str.strip()
+    return values.notna() & ~text.str.fullmatch(_NUMBER_OR_SPECIAL)
+
+
+_NUMBER_OR_SPECIAL = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:[Ii]nf(?:inity)?|INF|NaN|nan)"
+
+
+def _text_columns(frame: pd.DataFrame) -> set[str]:
+    """Columns most of whose cells are text: annotation, not a sample with a stray bad cell."""
+    out = set()
+    for col in frame.columns:
+        values = frame[col]
+        if not _is_text_column(values):
+            continue
+        present = int(values.notna().sum())
+        if present and int(_not_numbers(values).sum()) * 2 > present:
+            out.add(str(col))
+    return out
+
+
+# Cells of number-like text: digits with dots and commas, an optional exponent.
+_NUMBERISH = re.compile(r"[+-]?[0-9.,]*[0-9][0-9.,]*(?:[eE][+-]?[0-9]+)?|[+-]?(?:[Ii]nf(?:inity)?|INF|NaN|nan)")
+# A comma cell that could be a thousands separator: 1-3 digits (no leading zero), comma, 3 digits.
+_THOUSANDS_LIKE = re.compile(r"[+-]?[1-9][0-9]{0,2},[0-9]{3}")
+_DECIMAL_COMMA = re.compile(r"[+-]?(?:[0-9]+,[0-9]*|,[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Over a column's cells joined by line breaks: the first cell that is not number-like, that has a
+# comma but is no decimal-comma number, and that has a comma that cannot be a thousands separator.
+_NOT_NUMBERISH_LINE = re.compile(rf"^(?!(?:{_NUMBERISH.pattern})$).*$", re.M)
+_BAD_COMMA_LINE = re.compile(rf"^(?=[^\n]*,)(?!(?:{_DECIMAL_COMMA.pattern})$)[^\n]*$", re.M)
+_DECISIVE_COMMA_LINE = re.compile(rf"^(?=[^\n]*,)(?!(?:{_THOUSANDS_LIKE.pattern})$)[^\n]*$", re.M)
+# The same, fast, over cells made of number characters only: a character outside them, two commas or
+# a comma and a dot in one cell.
+_NON_NUMBER_CHAR = re.compile(r"[^0-9,.eE+\-\n]")
+_BAD_COMMA_PLAIN = re.compile(r",[0-9.eE+-]*,|\.[0-9eE+-]*,|,[0-9eE+-]*\.")
+# Number cells with a decimal comma among the first records: read the table as one with decimal commas.
+_HEAD_COMMA_NUMBER = re.compile(r"[+-]?[0-9]*,[0-9]+(?:[eE][+-]?[0-9]+)?")
+
+
+def _head_has_comma_numbers(raw: bytes, sep: str) -> bool:
+    """Whether the first records hold a number cell with a decimal comma (after the gene-ID column)."""
+    records = _records(_head_text(raw)[:_SNIFF_BYTES], sep, 200)[1:]
+    return any(_HEAD_COMMA_NUMBER.fullmatch(cell.strip()) for record in records for cell in record[1:])
+
+
+def _has_comma_numbers(frame: pd.DataFrame) -> bool:
+    """Whether a text column is made of number-like cells with commas (decimal commas, maybe)."""
+    for col in frame.columns:
+        values = frame[col]
+        if not _is_text_column(values):
+            continue
+        present = values.dropna().astype(str).str.strip()
+        if len(present) and present.str.contains(",", regex=False).any() and present.str.fullmatch(_NUMBERISH).all():
+            return True
+    return False
+
+
+def _parse_decimal_comma(where: str, raw: bytes, sep: str) -> pd.DataFrame | None:
+    """Read a table whose numbers have decimal commas, after proving that from the whole table.
+
+    Every number-like column is checked as written: a cell with a decimal point, or with more
+    than one comma, or only comma cells that could all be thousands separators, is refused.
+    Returns None when no number-like column has a comma after all.
+    """
+    _, header, body = _header_layout(where, raw)
+    names = [_GENE_COLUMN, *header[1:]]
+    try:
+        cells = pd.read_csv(
+            body, sep=sep, header=None, names=names, index_col=0, dtype=str, engine="c", quotechar='"',
+            skip_blank_lines=True, low_memory=False,
+        )  # fmt: skip
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
+        return None  # a layout problem: the plain parse names it
+    if len(header) < 2 or cells.index.nlevels != 1 or _GENE_COLUMN in cells.columns or not len(cells):
+        return None
+    genes = [str(g) for g in cells.index]
+
+    def at(col: str, i: int) -> str:
+        return f"row {i + 1} (gene '{genes[i]}'), column '{col}': '{cells[col].iloc[i]}'"
+
+    comma_cell: tuple[str, int] | None = None
+    proof: tuple[str, int] | None = None
+    numeric: dict[str, tuple[str, np.ndarray]] = {}  # number-like columns: cells joined, their rows
+    for col in cells.columns:
+        present = cells[col].notna().to_numpy()
+        # One string per column, a cell per line: the regular expressions run over it in C.
+        joined = "\n".join(cells[col].to_numpy()[present])
+        if " " in joined or "\t" in joined or "\r" in joined:
+            joined = "\n".join(c.strip() for c in cells[col].to_numpy()[present])
+        plain = not _NON_NUMBER_CHAR.search(joined)  # only digits, signs, exponents, commas and dots
+        if not joined or (not plain and _NOT_NUMBERISH_LINE.search(joined)):
+            continue  # a text column (annotation)
+        positions = present.nonzero()[0]
+        numeric[col] = (joined, positions)
+        comma = joined.find(",")
+        if comma < 0:
+            continue
+
+        def row_of(pos: int, positions: np.ndarray = positions, joined: str = joined) -> int:
+            return int(positions[joined.count("\n", 0, pos)])
+
+        comma_cell = comma_cell or (col, row_of(comma))
+        bad = (_BAD_COMMA_PLAIN if plain else _BAD_COMMA_LINE).search(joined)
+        if bad:
+            raise InputError(
+                f"{where}: {at(col, row_of(bad.start()))} is not a number (thousands separators or several "
+                "commas); save the table without thousands separators"
+            )
+        if proof is None:
+            decisive = _DECISIVE_COMMA_LINE.search(joined)
+            if decisive:
+                proof = (col, row_of(decisive.start()))
+    if comma_cell is None:
+        return None
+    for col, (joined, positions) in numeric.items():  # no number may have a decimal point
+        dot = joined.find(".")
+        if dot < 0:
+            continue
+        i = int(positions[joined.count("\n", 0, dot)])
+        raise InputError(
+            f"{where}: {at(col, i)} is not a number: it has a decimal point, while "
+            f"{at(*comma_cell)} has a decimal comma; write every number the same way"
+        )
+    if proof is None:
+        raise InputError(
+            f"{where}: {at(*comma_cell)} is not a number: every comma in the table's numbers has three digits "
+            "after it, so it could be a thousands separator or a decimal comma; save the table without "
+            "thousands separators, or with decimal points"
+        )
+    frame, _ = _parse_counts(where, raw, decimal=",")
     return frame
+
+
+def _refuse_numeric_gene_ids(where: str, frame: pd.DataFrame) -> None:
+    """The first column must hold gene IDs: numbers there mean a table written without row names.
+
+    Refused when every ID is a number and some repeat, or (in a table of ten rows or more) some
+    are not whole numbers. Whole numbers that are all different (Entrez gene IDs) are IDs.
+    """
+    ids = pd.Series(frame.index, dtype=object)
+    text = ids.astype(str).str.strip()
+    numeric = text.str.fullmatch(_NUMBER_OR_SPECIAL) | text.str.fullmatch(_DECIMAL_COMMA)
+    if not len(ids) or not numeric.all():
+        return
+    whole = text.str.fullmatch(r"[+-]?[0-9]+")
+    if not text.duplicated().any() and (whole.all() or len(ids) < 10):
+        return
+    raise InputError(
+        f"{where}: the first column holds numbers ('{text.iloc[0]}' in row 1), not gene IDs: the table was probably "
+        "written without row names (write.csv(..., row.names = FALSE)); write it with the gene IDs as the "
+        "first column"
+    )
+
+
+def _selection(
+    where: str, frame: pd.DataFrame, samples: Sequence[str] | None, columns: Sequence[int] | None
+) -> set[str] | None:
+    """The sample columns named by a sample sheet or by column numbers; None for neither."""
+    file_columns = [str(c) for c in frame.columns]
+    if columns is not None:
+        last = len(file_columns) + 1
+        for number in columns:
+            if not 2 <= number <= last:
+                raise InputError(f"{where}: column {number} is not a sample column; sample columns are 2 to {last}")
+        return {file_columns[n - 2] for n in columns}
+    if samples is None:
+        return None
+    return {str(s).strip() for s in samples} & set(file_columns)
+
+
+def _refuse_transposed(
+    where: str, frame: pd.DataFrame, samples: Sequence[str] | None, selected: set[str] | None
+) -> None:
+    rows, cols = frame.shape
+    how = "transpose it (--transposed) so that genes are rows and samples are columns"
+    if samples is not None and not selected:
+        named = {str(s).strip() for s in samples}
+        in_rows = [str(g).strip() for g in frame.index if str(g).strip() in named]
+        if len(in_rows) >= 2:
+            raise InputError(
+                f"{where}: looks transposed: the sample sheet names rows ({_quoted(in_rows, 3)}), not columns; {how}"
+            )
+        raise InputError(
+            f"{where}: no column is named in the sample sheet (columns: {_quoted(list(frame.columns), 5)})"
+        )
+    if cols >= _TRANSPOSED_MIN_COLUMNS and rows * 10 <= cols:
+        raise InputError(
+            f"{where}: looks transposed ({rows} rows, {cols} columns: samples as rows, genes as columns?); {how}"
+        )
+
+
+def _transpose_text(where: str, raw: bytes) -> bytes:
+    """A text table with rows and columns swapped, as tab-separated text (cells unchanged)."""
+    text = raw.decode("utf-8")
+    sep = _detect_separator(_head_text(raw))
+    try:
+        rows = [
+            r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"') if "".join(r).strip()
+        ]
+    except csv.Error as exc:
+        raise InputError(f"{where}: cannot be split into fields ({exc})") from None
+    if len(rows) < 2:
+        raise InputError(f"{where}: has a header but no rows")
+    if len(rows[1]) == len(rows[0]) + 1:
+        rows[0] = ["", *rows[0]]  # write.table: no header field for the row names
+    width = len(rows[0])
+    for i, row in enumerate(rows):
+        if len(row) != width:
+            raise InputError(f"{where}: record {i + 1} has {len(row)} fields, the header has {width}")
+    out = io.StringIO()
+    csv.writer(out, delimiter="\t", quotechar='"', lineterminator="\n").writerows(zip(*rows))
+    return out.getvalue().encode("utf-8")
+
+
+def is_xlsx(raw: bytes) -> bool:
+    """Whether ``raw`` is an Excel workbook (.xlsx): a zip archive with the Office Open XML workbook parts.
+
+    Parameters
+    ----------
+    raw
+        The file's bytes.
+
+    Returns
+    -------
+    bool
+        True for an .xlsx (or .xlsm) workbook, whatever the file is called.
+    """
+    if not raw.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
+    return "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)
+
+
+def _excel_as_text(raw: bytes, where: str, sheet: str | None) -> tuple[bytes, str, str]:
+    """One sheet of a workbook as tab-separated text: numbers written so they parse back to the same double.
+
+    Returns the text, the name messages use from then on, and the sheet's name.
+    """
+    try:
+        import openpyxl  # noqa: F401  (pandas' reader for .xlsx)
+    except ImportError:
+        raise InputError(
+            f"{where}: is an Excel workbook; reading one needs the Python package openpyxl (pip install openpyxl)"
+        ) from None
+    try:
+        book = pd.ExcelFile(io.BytesIO(raw), engine="openpyxl")
+        names = [str(n) for n in book.sheet_names]
+        if not names:
+            raise InputError(f"{where}: the Excel workbook has no sheet")
+        chosen = names[0] if sheet is None else sheet
+        if chosen not in names:
+            raise InputError(f"{where}: the Excel workbook has no sheet '{sheet}' (sheets: {_quoted(names, 10)})")
+        grid = pd.read_excel(book, sheet_name=chosen, header=None, dtype=object, keep_default_na=False, na_filter=False)
+    except InputError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+        raise InputError(f"{where}: the Excel workbook cannot be read ({type(exc).__name__}: {exc})") from None
+    where = f"{where} (Excel workbook, sheet '{chosen}')"
+    rows = [[_excel_cell(v) for v in row] for row in grid.itertuples(index=False, name=None)]
+    while rows and not any(rows[-1]):
+        rows.pop()
+    while rows and rows[0] and not any(r[-1] for r in rows):
+        rows = [r[:-1] for r in rows]
+    if not rows:
+        raise InputError(f"{where}: the sheet is empty")
+    out = io.StringIO()
+    csv.writer(out, delimiter="\t", quotechar='"', lineterminator="\n").writerows(rows)
+    return out.getvalue().encode("utf-8"), where, chosen
+
+
+def _excel_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        x = float(value)
+        if x != x:
+            return ""
+        if x.is_integer() and abs(x) < 2**53:
+            return str(int(x))
+        return repr(x)  # the shortest text that parses back to the same double
+    if isinstance(value, str):
+        return value
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
 
 
 def _misfit_row(raw: bytes, sep: str, width: int) -> str | None:

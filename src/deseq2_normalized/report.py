@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from deseq2_normalized.plots import Plot, contrast_title
 
 if TYPE_CHECKING:
@@ -99,6 +101,7 @@ def build_report(
     *,
     inputs: dict[str, str] | None = None,
     now: dt.datetime | None = None,
+    annotation: pd.DataFrame | None = None,
 ) -> str:
     """The report as one HTML document.
 
@@ -112,6 +115,8 @@ def build_report(
         Input roles to file names, e.g. ``{"counts": "normalized.tsv", "samples": "samples.tsv"}``.
     now
         Run date shown in the report (default: now).
+    annotation
+        Gene annotation columns (index gene IDs), shown after ``gene_id`` in the top-gene tables.
 
     Returns
     -------
@@ -124,7 +129,7 @@ def build_report(
         _method_section(result),
         _design_section(result),
         _plots_section("Quality control", [p for p in plots if p.contrast is None]),
-        *(_contrast_section(result, meta, plots) for meta in result.contrasts),
+        *(_contrast_section(result, meta, plots, annotation) for meta in result.contrasts),
         _versions_section(result),
     ]
     links = [("summary", "Inputs and check"), ("method", "Method"), ("design", "Design"), ("qc", "Quality control")]
@@ -141,10 +146,15 @@ def build_report(
 
 
 def write_report(
-    result: AnalysisResult, plots: Sequence[Plot], path: Path, *, inputs: dict[str, str] | None = None
+    result: AnalysisResult,
+    plots: Sequence[Plot],
+    path: Path,
+    *,
+    inputs: dict[str, str] | None = None,
+    annotation: pd.DataFrame | None = None,
 ) -> Path:
     """Write :func:`build_report` to ``path`` (UTF-8) and return the path."""
-    path.write_text(build_report(result, plots, inputs=inputs), encoding="utf-8")
+    path.write_text(build_report(result, plots, inputs=inputs, annotation=annotation), encoding="utf-8")
     return path
 
 
@@ -206,7 +216,9 @@ def _design_section(result: AnalysisResult) -> str:
     )
 
 
-def _contrast_section(result: AnalysisResult, meta: dict[str, Any], plots: Sequence[Plot]) -> str:
+def _contrast_section(
+    result: AnalysisResult, meta: dict[str, Any], plots: Sequence[Plot], annotation: pd.DataFrame | None = None
+) -> str:
     stem = meta["file"].removesuffix(".tsv")
     alpha = result.diagnostics["options"]["alpha"]
     top = result.results[stem].dropna(subset=["padj"]).head(TOP_GENES)
@@ -215,9 +227,11 @@ def _contrast_section(result: AnalysisResult, meta: dict[str, Any], plots: Seque
         for c in ("baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj", "rounding_agreement")
         if c in top.columns
     ]
-    body = [[gene, *(_number(top.at[gene, c]) for c in columns)] for gene in top.index]
+    notes = _annotation_of(top.index, annotation)
+    body = [[gene, *notes.loc[gene], *(_number(top.at[gene, c]) for c in columns)] for gene in top.index]
+    head = ["gene_id", *notes.columns, *columns]
     table = (
-        f'<table class="sortable genes">{_header(["gene_id", *columns], sortable=True)}{_rows(body)}</table>'
+        f'<table class="sortable genes">{_header(head, sortable=True)}{_rows(body)}</table>'
         if body
         else "<p>No gene has an adjusted p-value.</p>"
     )
@@ -229,6 +243,13 @@ def _contrast_section(result: AnalysisResult, meta: dict[str, Any], plots: Seque
         f'<p class="hint">Click a column header to sort.</p><div class="scroll">{table}</div>'
         f"{_figures([p for p in plots if p.contrast == stem])}</section>"
     )
+
+
+def _annotation_of(genes: pd.Index, annotation: pd.DataFrame | None) -> pd.DataFrame:
+    """The annotation columns of ``genes`` as text (empty where a gene has none); no columns without annotation."""
+    if annotation is None:
+        return pd.DataFrame(index=genes)
+    return annotation.reindex(genes).fillna("").astype(str)
 
 
 def _plots_section(title: str, plots: Sequence[Plot]) -> str:

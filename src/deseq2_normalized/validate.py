@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from deseq2_normalized.errors import InputError
-from deseq2_normalized.reader import check_names
+from deseq2_normalized.reader import RESULT_COLUMNS, check_names
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +70,12 @@ def _check_values(values: np.ndarray, genes: pd.Index, samples: list[str], sourc
         i, j = np.argwhere(mask)[0]
         return f"row {i + 1} (gene '{genes[i]}'), column '{samples[j]}'"
 
+    def hint(mask: np.ndarray) -> str:
+        return results_column_hint(samples[int(np.argwhere(mask)[0][1])])
+
     nan = np.isnan(values)
     if nan.any():
-        raise InputError(f"{source}: {where(nan)}: missing value (empty, NA or NaN)")
+        raise InputError(f"{source}: {where(nan)}: missing value (empty, NA or NaN){hint(nan)}")
     inf = np.isinf(values)
     if inf.any():
         raise InputError(f"{source}: {where(inf)}: infinite value")
@@ -81,7 +84,7 @@ def _check_values(values: np.ndarray, genes: pd.Index, samples: list[str], sourc
         i, j = np.argwhere(neg)[0]
         raise InputError(
             f"{source}: {where(neg)}: negative value {values[i, j]:g}; counts cannot be negative "
-            "(log-scale, centred or batch-corrected tables cannot be analysed as counts)"
+            f"(log-scale, centred or batch-corrected tables cannot be analysed as counts){hint(neg)}"
         )
     big = values > MAX_COUNT
     if big.any():
@@ -94,6 +97,27 @@ def _check_values(values: np.ndarray, genes: pd.Index, samples: list[str], sourc
     zero_cols = ~values.any(axis=0)
     if zero_cols.any():
         raise InputError(f"{source}: column '{samples[int(np.flatnonzero(zero_cols)[0])]}': every value is zero")
+
+
+def results_column_hint(column: str) -> str:
+    """For a column named like a results statistic (``padj``, ``log2FoldChange``): what to do, else empty.
+
+    Parameters
+    ----------
+    column
+        A column name of the count table.
+
+    Returns
+    -------
+    str
+        Text to append to an error message about that column (starting with ``"; "``), or ``""``.
+    """
+    if column.strip().casefold() not in RESULT_COLUMNS:
+        return ""
+    return (
+        f"; '{column}' looks like a results column, not a sample: give a sample sheet (--samples) naming "
+        "the sample columns, and the other columns are left out"
+    )
 
 
 @dataclass(frozen=True)
