@@ -7,7 +7,7 @@ from ``os.wait4``). Not a unit test: run it by hand and copy the figures to benc
 
 Usage::
 
-    .venv/bin/python benchmarks/scale_check.py [--genes 60000] [--samples 500] [--gzip] [--keep DIR]
+    .venv/bin/python benchmarks/scale_check.py [--genes 60000] [--samples 500] [--gzip] [--noise SD] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -51,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--gzip", action="store_true", help="check a gzip-compressed copy of the matrix")
     parser.add_argument("--keep", type=Path, help="simulate into this folder and keep it (default: a temp folder)")
+    parser.add_argument(
+        "--noise",
+        type=float,
+        default=0.0,
+        metavar="SD",
+        help="multiply every value by exp(N(0, SD)): a table with no per-sample unit, the recovery's worst case",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
 
@@ -58,6 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         start = time.perf_counter()
         counts, samples = simulate(args.genes, args.samples, args.seed, folder)
+        if args.noise:
+            import numpy as np
+            import pandas as pd
+
+            table = pd.read_csv(counts, sep="\t", index_col=0)
+            noise = np.exp(np.random.default_rng(args.seed).normal(0, args.noise, table.shape))
+            (table * noise).to_csv(counts, sep="\t", float_format="%.15g")
         if args.gzip:
             packed = counts.with_suffix(".tsv.gz")
             with open(counts, "rb") as src, gzip.open(packed, "wb", compresslevel=6) as dst:
@@ -71,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         for line in err.splitlines():
             log.info("  %s", line)
         log.info(
-            "check %d x %d%s: exit %d, wall %.1f s, peak RSS %.0f MiB (%s, %d CPUs, Python %s)",
-            args.genes, args.samples, " (gzip)" if args.gzip else "", code, wall, peak,
+            "check %d x %d%s%s: exit %d, wall %.1f s, peak RSS %.0f MiB (%s, %d CPUs, Python %s)",
+            args.genes, args.samples, " (gzip)" if args.gzip else "", f" (noise {args.noise:g})" if args.noise else "",
+            code, wall, peak,
             platform.machine(), os.cpu_count() or 0, platform.python_version(),
         )  # fmt: skip
         return code

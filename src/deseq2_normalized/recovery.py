@@ -369,7 +369,7 @@ def _smallest_count_candidates(u: np.ndarray, b: np.ndarray) -> list[int]:
     errors = b[: head - 1] + b[1:head]
     resolved = steps > 2 * errors
     if not resolved.any():
-        return list(range(1, MAX_UNITS_IN_SMALLEST_STEP + 1))
+        return _prefilter(np.arange(1.0, MAX_UNITS_IN_SMALLEST_STEP + 1), u, b)
     i = int(np.argmin(np.where(resolved, steps, np.inf)))
     step, error = float(steps[i]), float(errors[i])
     found: set[int] = set()
@@ -379,7 +379,24 @@ def _smallest_count_candidates(u: np.ndarray, b: np.ndarray) -> list[int]:
         found.update(range(max(first, 1), last + 1))
         if len(found) >= MAX_CANDIDATES:
             break
-    return sorted(found)[:MAX_CANDIDATES]
+    return _prefilter(np.array(sorted(found)[:MAX_CANDIDATES], dtype=np.float64), u, b)
+
+
+def _prefilter(candidates: np.ndarray, u: np.ndarray, b: np.ndarray, values: int = 32) -> list[int]:
+    """Drop candidates for which one of the smallest values has no consistent count (all at once).
+
+    A necessary condition of :func:`_solve`, checked for every candidate in one array
+    operation before the slower narrowing: tables with no unit refute nearly all here.
+    """
+    if candidates.size == 0 or u[0] <= b[0]:
+        return [int(r) for r in candidates]
+    low = candidates[:, None] / (u[0] + b[0])
+    high = candidates[:, None] / (u[0] - b[0])
+    head = slice(1, min(u.size, values + 1))
+    first = np.ceil((u[head] - b[head]) * low * (1 - 4 * _EPS))
+    last = np.floor((u[head] + b[head]) * high * (1 + 4 * _EPS))
+    keep = (last >= first).all(axis=1)
+    return [int(r) for r in candidates[keep]]
 
 
 def _not_recoverable(name: str, precision: Precision, reason: str, size: int) -> tuple[SampleRecovery, np.ndarray]:
