@@ -116,6 +116,8 @@ def test_report_sections_and_inputs(report):
     assert "pasilla_normalized.tsv" in report and "pasilla_samples.tsv" in report
     assert "14,599 genes x 7 samples" in report
     assert "scaled counts" in report and "DESeq2 median-of-ratios" in report
+    # The method section says which size factors DESeq2 used and why.
+    assert "<th>size factors</th>" in report and "equals the original size factors" in report
     assert re.search(r"Run on \d{4}-\d\d-\d\d \d\d:\d\d", report)
     for tool in ("DESeq2", "rpy2", "R", "deseq2-normalized"):
         assert f"<th>{tool}</th>" in report

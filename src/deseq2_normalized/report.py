@@ -192,6 +192,7 @@ def _method_section(result: AnalysisResult) -> str:
         ("requested", method["requested"]),
         ("what it does", method["description"]),
         ("why", method["why"]),
+        ("size factors", method["size_factors"]["why"]),
     ]
     return f'<section id="method"><h2>Method</h2>{_key_values(rows)}</section>'
 
