@@ -230,10 +230,11 @@ def _summary_section(result: AnalysisResult, inputs: dict[str, str]) -> str:
     rows.append(("non-integer cells", f"{100 * shape['non_integer_fraction']:.1f}%"))
     kind = ""
     if cls is not None:
-        evidence = "".join(f"<li>{esc(e)}</li>" for e in cls.evidence)
+        evidence = "".join(f"<li>{esc(interface.translate(e))}</li>" for e in cls.evidence)
         kind = (
             f"<h3>What kind of table this is</h3><p><strong>{esc(cls.kind.replace('_', ' '))}</strong> "
-            f"({esc(cls.detail)})</p><ul>{evidence}</ul><p>Recommendation: {esc(cls.recommendation)}</p>"
+            f"({esc(interface.translate(cls.detail))})</p><ul>{evidence}</ul>"
+            f"<p>Recommendation: {esc(interface.translate(cls.recommendation))}</p>"
         )
     reasons = "".join(f"<li>{esc(interface.translate(r))}</li>" for r in v.reasons)
     return (
