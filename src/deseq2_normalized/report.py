@@ -162,7 +162,8 @@ def build_report(
     return _PAGE.format(
         head=head,
         title=_TITLE,
-        nav="".join(f'<a href="#{esc(anchor)}">{esc(text)}</a>' for anchor, text in links),
+        # Separated by text too, so that the links stay apart in an unstyled (cleaned) page.
+        nav=" | ".join(f'<a href="#{esc(anchor)}">{esc(text)}</a>' for anchor, text in links),
         when=esc(when),
         script=script,
         body="\n".join(sections),
@@ -386,7 +387,8 @@ header { background: #2b3e50; color: #fff; padding: 1.2em 2em; }
 header h1 { margin: 0; font-size: 1.6em; }
 header p { margin: 0.3em 0 0; color: #cfd8e0; }
 nav { background: #fff; border-bottom: 1px solid #dde1e6; padding: 0.5em 2em; font-size: 0.95em; }
-nav a { margin-right: 1.2em; color: #2b5f8a; text-decoration: none; }
+nav { color: #b8c2cc; }
+nav a { margin: 0 0.5em; color: #2b5f8a; text-decoration: none; }
 main { max-width: 1200px; margin: 0 auto; padding: 1em 2em 3em; }
 section { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: 1em 1.5em; margin: 1.2em 0; }
 h2 { margin-top: 0.2em; font-size: 1.3em; border-bottom: 2px solid #e8ebef; padding-bottom: 0.3em; }
