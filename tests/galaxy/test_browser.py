@@ -114,7 +114,7 @@ def _wait_for_new_item(page: Page, before: int, timeout: float = 900) -> dict:
 
 
 def test_the_usual_mistakes(page: Page) -> None:
-    """Same dataset twice, raw counts given by mistake, and the default reference level."""
+    """Same dataset twice, the default reference level, and raw counts given by mistake."""
     page.login(os.environ["DESEQ2N_GALAXY_EMAIL"], os.environ["DESEQ2N_GALAXY_PASSWORD"])
     page.new_history()
     page.upload([MATRIX, SAMPLES, RAW])
@@ -137,22 +137,7 @@ def test_the_usual_mistakes(page: Page) -> None:
     ), stderr
     page.screenshot("same_dataset_twice_failed")
 
-    # 2. Raw counts given by mistake: analysed as raw counts (size factors estimated by DESeq2),
-    #    and said so; the job is green because the answer is the right one.
-    last = max(c["hid"] for c in page.current_history_contents())
-    page.open_tool("normalized counts", "deseq2_normalized")
-    page.pick("counts", RAW.name)
-    page.pick("mode|samples", SAMPLES.name)
-    page.type_text("mode|compare|numerator", "treated")
-    page.type_text("mode|compare|denominator", "untreated")
-    page.run_tool()
-    first = _wait_for_new_item(page, last)
-    assert first["state"] == "ok", (first, page.job_stderr(first["id"]))
-    stderr = page.job_stderr(first["id"])
-    assert "raw counts" in stderr and "size factors estimated by DESeq2" in stderr, stderr
-    page.screenshot("raw_counts_done")
-
-    # 3. Every level against a reference, the reference left empty: 'untreated' is picked by
+    # 2. Every level against a reference, the reference left empty: 'untreated' is picked by
     #    its name, said in the messages, and the comparison is treated vs untreated.
     last = max(c["hid"] for c in page.current_history_contents())
     page.open_tool("normalized counts", "deseq2_normalized")
@@ -191,3 +176,19 @@ def test_the_usual_mistakes(page: Page) -> None:
     stderr = page.job_stderr(report["id"])
     assert "reference level of 'condition': 'untreated' (picked as a control's name" in stderr, stderr
     page.screenshot("default_reference_done")
+
+    # 3. Raw counts given by mistake: analysed as raw counts (size factors estimated by DESeq2),
+    #    and said so; the job is green because the answer is the right one. (Last: it needs the
+    #    library's raw-counts analysis of the default method.)
+    last = max(c["hid"] for c in page.current_history_contents())
+    page.open_tool("normalized counts", "deseq2_normalized")
+    page.pick("counts", RAW.name)
+    page.pick("mode|samples", SAMPLES.name)
+    page.type_text("mode|compare|numerator", "treated")
+    page.type_text("mode|compare|denominator", "untreated")
+    page.run_tool()
+    first = _wait_for_new_item(page, last)
+    assert first["state"] == "ok", (first, page.job_stderr(first["id"]))
+    stderr = page.job_stderr(first["id"])
+    assert "raw counts" in stderr and "size factors estimated by DESeq2" in stderr, stderr
+    page.screenshot("raw_counts_done")
