@@ -49,7 +49,7 @@ def test_upload_run_and_read_results(page: Page) -> None:
     page.new_history()
 
     page.upload([MATRIX, SAMPLES])
-    page.wait_for_items(2, timeout=300)
+    page.wait_for_items(2, timeout=900)
     page.screenshot("uploaded")
 
     page.open_tool("normalized counts", "deseq2_normalized")
@@ -118,7 +118,7 @@ def test_the_usual_mistakes(page: Page) -> None:
     page.login(os.environ["DESEQ2N_GALAXY_EMAIL"], os.environ["DESEQ2N_GALAXY_PASSWORD"])
     page.new_history()
     page.upload([MATRIX, SAMPLES, RAW])
-    page.wait_for_items(3, timeout=300)
+    page.wait_for_items(3, timeout=900)
 
     # 1. The count matrix chosen as the sample sheet too: the job fails and says so.
     page.open_tool("normalized counts", "deseq2_normalized")
