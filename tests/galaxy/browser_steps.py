@@ -153,9 +153,13 @@ class Page:
         )
 
     def type_text(self, name: str, text: str) -> None:
+        # After a data field changes, the form is rebuilt from the server: let that settle first,
+        # or the typed text is checked against the old form and the Run button stays disabled.
+        time.sleep(3)
         box = self.visible(f'[id="form-element-{name}"] input')
         box.clear()
         box.send_keys(text)
+        box.send_keys(Keys.TAB)
 
     def text_everywhere(self) -> str:
         """Visible text of the page and of its iframes (the center panel may be a frame)."""
