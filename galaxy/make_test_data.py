@@ -7,6 +7,7 @@ test-data/galaxy_SOURCE.md for what each file is.
 from __future__ import annotations
 
 import csv
+import random
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent.parent / "test-data"
@@ -30,12 +31,32 @@ def _subset(rows: list[list[str]]) -> list[list[str]]:
     return [header] + [r for i, r in enumerate(body) if i % STEP == 0 or r[0] in KEEP]
 
 
+def _not_normalized(rows: list[list[str]]) -> list[list[str]]:
+    """A table that is neither DESeq2-normalized, nor raw counts, nor recoverable.
+
+    Each cell gets up to 2% multiplicative noise (so no exact raw counts can be recovered)
+    and sample treated2 is then doubled (so its size factor is about 2 and the check fails).
+    """
+    noise = random.Random(16)
+    out = [rows[0]]
+    doubled = rows[0].index("treated2")
+    for row in rows[1:]:
+        cells = [row[0]]
+        for j, cell in enumerate(row[1:], start=1):
+            value = float(cell) * (1 + noise.uniform(-0.02, 0.02)) * (2 if j == doubled else 1)
+            cells.append(f"{value:.3f}")
+        out.append(cells)
+    return out
+
+
 def main() -> None:
     normalized = _subset(_read("pasilla_normalized.tsv"))
     _write("galaxy_normalized.tsv", normalized)
     _write("galaxy_normalized.csv", normalized, delimiter=",")
     _write("galaxy_raw_counts.tsv", _subset(_read("pasilla_counts.tsv")))
+    _write("galaxy_not_normalized.tsv", _not_normalized(normalized))
     samples = _read("pasilla_samples.tsv")
+    _write("galaxy_samples.csv", samples, delimiter=",")
     # A three-level factor for the several-contrasts test: treated samples split in two doses.
     dose = {"treated1": "high", "treated2": "low", "treated3": "high"}
     three = [["sample", "dose", "type"]]

@@ -14,8 +14,11 @@ if [ "$(id -u)" -ne 0 ]; then
     sudo="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Wait (up to 15 minutes by default) when another apt or dpkg process holds the package lock,
+# instead of failing at once.
+APT_LOCK_WAIT="${APT_LOCK_WAIT:-900}"
 echo "installing with apt-get: ${need[*]}" >&2
-$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 || {
-    $sudo apt-get update -qq
-    $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+$sudo apt-get -o DPkg::Lock::Timeout="$APT_LOCK_WAIT" install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 || {
+    $sudo apt-get -o DPkg::Lock::Timeout="$APT_LOCK_WAIT" update -qq
+    $sudo apt-get -o DPkg::Lock::Timeout="$APT_LOCK_WAIT" install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 }

@@ -21,6 +21,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing with apt-get: ${packages[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+# Wait (up to 15 minutes by default) when another apt or dpkg process holds the package lock,
+# instead of failing at once.
+APT_LOCK_WAIT="${APT_LOCK_WAIT:-900}"
+$sudo apt-get -o DPkg::Lock::Timeout="$APT_LOCK_WAIT" update -qq
+$sudo apt-get -o DPkg::Lock::Timeout="$APT_LOCK_WAIT" install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 r_ok || { echo "R / DESeq2 still not usable after installing ${packages[*]}" >&2; exit 1; }

@@ -126,7 +126,7 @@ def test_one_other_comma_proves_decimal_commas(tmp_path):
         # a decimal point beside decimal commas: mixed forms
         ({(1, 0): "80,82", (2, 1): "12.5"}, "row 3 (gene 'g2'), column 'a2': '12.5' is not a number: it has a decimal"),
         # a dot as thousands separator beside decimal commas
-        ({(1, 0): "80,82", (4, 3): "1.234"}, "'1.234' is not a number: it has a decimal point, while row 2"),
+        ({(1, 0): "80,82", (4, 3): "1.234"}, "'1.234' is not a number: it has a decimal point, while the other"),
         # European thousands and decimal together
         ({(1, 0): "1.234,5"}, "'1.234,5' is not a number (thousands separators or several commas)"),
         ({(1, 0): "80,82", (2, 2): "1,234,567"}, "'1,234,567' is not a number (thousands separators"),

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from deseq2_normalized import __version__, rbackend
+from deseq2_normalized import __version__, interface, rbackend
 from deseq2_normalized.choices import FIT_TYPES, METHODS, PLOT_FORMATS, SHRINK_TYPES, TESTS, TRANSFORMS
 from deseq2_normalized.errors import DESeq2NormalizedError, InputError
 from deseq2_normalized.progress import stage
@@ -117,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="stop with exit code 1 when the table has to be rounded and the size-factor check fails",
     )
+    common.add_argument(
+        "--interface",
+        choices=interface.INTERFACES,
+        default=interface.CLI,
+        help="how messages and the report name the options: command-line flags (cli, default) or the "
+        "Galaxy tool form's fields (galaxy)",
+    )
     common.add_argument("--quiet", action="store_true", help="print warnings and errors only")
     common.add_argument("--verbose", action="store_true", help="also print R's console output")
 
@@ -161,7 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--reference",
         metavar="LEVEL",
-        help="reference level of the last design variable (default: first in sorted order)",
+        help="reference level of the last design variable (default: first in sorted order, or see --pick-reference)",
+    )
+    run.add_argument(
+        "--pick-reference",
+        action="store_true",
+        help="without --reference: take the level named like a control (" + ", ".join(CONTROL_NAMES[:8]) + ", ...) "
+        "as the reference and say so; stop when no level is",
     )
     run.add_argument("--test", choices=TESTS, default="wald", help="Wald test (default) or LRT")
     run.add_argument("--reduced", metavar="FORMULA", help="reduced design for --test lrt, e.g. '~ 1' or '~ batch'")
@@ -207,10 +220,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=1, help="seed of the stochastic roundings (default 1)")
     run.add_argument("--save-rds", action="store_true", help="also save the fitted DESeqDataSet as model.rds")
     run.add_argument(
+        "--no-header",
+        dest="header",
+        action="store_false",
+        help="write the results tables without their header line (every line a gene, as tools such as "
+        "'Annotate DESeq2/DEXSeq output tables' read them)",
+    )
+    run.add_argument(
         "--report",
         action=argparse.BooleanOptionalAction,
         default=True,
         help="write report.html, a self-contained HTML report with every plot (default: on; --no-report: off)",
+    )
+    run.add_argument(
+        "--report-form",
+        choices=REPORT_FORMS,
+        default="single",
+        help="single: report.html, one self-contained file (default); files: report/report.html with its plots, "
+        "style sheet and script as files beside it, which survives HTML cleaning such as Galaxy's",
     )
     run.add_argument(
         "--plots",
@@ -235,7 +262,7 @@ class _OneLineFormatter(logging.Formatter):
 
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
         # Tracebacks (--verbose, internal errors) are added after this and keep their lines.
-        return one_line(super().formatMessage(record))
+        return one_line(interface.translate(super().formatMessage(record)))
 
 
 def _configure_logging(quiet: bool, verbose: bool) -> None:
@@ -327,6 +354,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     reference = args.reference
     if args.group and reference is None and len(args.group) > 1:
         reference = args.group[1][0]
+    if reference is None and args.pick_reference and not args.group:
+        reference = pick_reference(args.design, samples)
     options = analysis.AnalysisOptions(
         design=args.design,
         contrasts=tuple(args.contrast),
@@ -359,9 +388,69 @@ def _cmd_run(args: argparse.Namespace) -> int:
             report=args.report,
             inputs=names,
             annotation=table.annotation,
+            header=args.header,
+            report_form=args.report_form,
         )
     log.info("outputs written to %s", out_dir)
     return 0
+
+
+#: Level names taken as the reference by ``--pick-reference``, in order of preference (any case).
+CONTROL_NAMES = (
+    "control", "untreated", "ctrl", "wt", "wildtype", "wild-type", "wild_type", "mock", "normal", "healthy",
+    "vehicle", "placebo", "baseline", "unstimulated", "naive", "sham", "none", "ctl", "con",
+)  # fmt: skip
+#: Values of ``--report-form``.
+REPORT_FORMS = ("single", "files")
+
+
+def pick_reference(design_text: str | None, samples: pd.DataFrame) -> str:
+    """The level of the design's last variable named like a control (``--pick-reference``).
+
+    Parameters
+    ----------
+    design_text
+        The design formula, or None for the default design.
+    samples
+        The sample sheet (samples x columns).
+
+    Returns
+    -------
+    str
+        The level, logged with the reason it was picked.
+
+    Raises
+    ------
+    InputError
+        When no level has a control's name, or several different ones do.
+    """
+    from deseq2_normalized.design import default_design, parse_design
+
+    columns = [str(c) for c in samples.columns]
+    design = parse_design(design_text, columns) if design_text else default_design(columns)
+    if not design.variables:
+        raise InputError("the design has no variable to compare")
+    factor = design.variables[-1]
+    levels = sorted({str(x) for x in samples[factor]})
+    found = [level for name in CONTROL_NAMES for level in levels if level.lower() == name]
+    reference_option = interface.option("--reference")
+    if not found:
+        raise InputError(
+            f"no reference level given for '{factor}' and none of its levels ({', '.join(levels)}) is named like a "
+            f"control ({', '.join(CONTROL_NAMES[:8])}, ...): set {reference_option}"
+        )
+    if len(set(found)) > 1:
+        raise InputError(
+            f"no reference level given for '{factor}' and several levels are named like a control "
+            f"({', '.join(dict.fromkeys(found))}): set {reference_option}"
+        )
+    log.info(
+        "reference level of '%s': '%s' (picked as a control's name; set %s to choose another)",
+        factor,
+        found[0],
+        reference_option,
+    )
+    return found[0]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -389,10 +478,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2
+        interface.set_interface(args.interface)
         _configure_logging(args.quiet, args.verbose)
         return _cmd_run(args) if args.command == "run" else _cmd_check(args)
     except DESeq2NormalizedError as exc:
-        print(f"deseq2-normalized: error: {one_line(str(exc))}", file=sys.stderr)
+        print(f"deseq2-normalized: error: {one_line(interface.translate(str(exc)))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("deseq2-normalized: interrupted", file=sys.stderr)

@@ -275,6 +275,8 @@ def write_outputs(
     report: bool = False,
     inputs: dict[str, str] | None = None,
     annotation: pd.DataFrame | None = None,
+    header: bool = True,
+    report_form: str = "single",
 ) -> None:
     """Write every output of a run into ``out_dir``, all or nothing.
 
@@ -297,12 +299,20 @@ def write_outputs(
         Gene annotation columns of the counts file (index gene IDs), written into every
         results table right after ``gene_id`` and shown in the report's top-gene tables. The
         normalized and transformed count tables stay plain matrices.
+    header
+        Write the results tables with their header line (False: every line is a gene).
+    report_form
+        ``"single"``: ``report.html``, one self-contained file; ``"files"``: ``report/report.html``
+        with its plots, style sheet and script as files in the same folder (see
+        :func:`deseq2_normalized.report.write_report_files`).
     """
     if plots not in PLOT_FORMATS:
         raise InputError(f"--plots must be one of {', '.join(PLOT_FORMATS)}; got '{plots}'")
     with staged(out_dir) as out:
         for stem, table in result.results.items():
             write_table(annotate(table, annotation), out.path(f"{stem}.tsv"), "gene_id")
+            if not header:
+                _drop_first_line(out.staging / f"{stem}.tsv")
         write_table(result.normalized, out.path("normalized_counts.tsv"), "gene_id")
         if result.transformed is not None:
             write_table(result.transformed, out.path("transformed_counts.tsv"), "gene_id")
@@ -311,7 +321,7 @@ def write_outputs(
         if save_rds:
             rbackend.save_rds(result.model, str(out.path("model.rds")))
         if plots != "none" or report:
-            _write_plots_and_report(result, out, plots, report, inputs, annotation)
+            _write_plots_and_report(result, out, plots, report, inputs, annotation, report_form)
 
 
 def annotate(table: pd.DataFrame, annotation: pd.DataFrame | None) -> pd.DataFrame:
@@ -338,6 +348,14 @@ def annotate(table: pd.DataFrame, annotation: pd.DataFrame | None) -> pd.DataFra
     return joined
 
 
+def _drop_first_line(path: Path) -> None:
+    """Remove a written table's header line in place."""
+    with open(path, "rb") as fh:
+        fh.readline()
+        rest = fh.read()
+    path.write_bytes(rest)
+
+
 def _write_plots_and_report(
     result: AnalysisResult,
     out: StagedOutputs,
@@ -345,13 +363,14 @@ def _write_plots_and_report(
     report: bool,
     inputs: dict[str, str] | None,
     annotation: pd.DataFrame | None = None,
+    report_form: str = "single",
 ) -> None:
     what = " and ".join(x for x in ("plots" if plots != "none" else "", "report" if report else "") if x)
     with stage(f"drawing {what}"):
         # Imported here, inside the stage whose time it is: matplotlib costs most of a second to
         # import, and only these outputs need it.
         from deseq2_normalized.plots import draw_run_plots
-        from deseq2_normalized.report import write_report
+        from deseq2_normalized.report import write_report, write_report_files
 
         # The PNGs are drawn even for --plots pdf or none when the report embeds them; they
         # then stay in the staging folder, which is removed after publishing.
@@ -363,5 +382,7 @@ def _write_plots_and_report(
         if png_in_output:
             for plot in drawn:
                 out.path(f"{PLOT_FOLDER}/{plot.name}")
-        if report:
+        if report and report_form == "files":
+            write_report_files(result, drawn, out.path, inputs=inputs, annotation=annotation)
+        elif report:
             write_report(result, drawn, out.path("report.html"), inputs=inputs, annotation=annotation)

@@ -567,10 +567,16 @@ def _parse_decimal_comma(where: str, raw: bytes, sep: str) -> pd.DataFrame | Non
         dot = joined.find(".")
         if dot < 0:
             continue
-        i = int(positions[joined.count("\n", 0, dot)])
+        dot_cell = (col, int(positions[joined.count("\n", 0, dot)]))
+        # Name the odd one out: the form fewer numbers are written in.
+        dots = sum(j.count(".") for j, _ in numeric.values())
+        commas = sum(j.count(",") for j, _ in numeric.values())
+        odd, usual, odd_form, usual_form = (
+            (comma_cell, dot_cell, "comma", "point") if commas < dots else (dot_cell, comma_cell, "point", "comma")
+        )
         raise InputError(
-            f"{where}: {at(col, i)} is not a number: it has a decimal point, while "
-            f"{at(*comma_cell)} has a decimal comma; write every number the same way"
+            f"{where}: {at(*odd)} is not a number: it has a decimal {odd_form}, while the other numbers "
+            f"have decimal {usual_form}s (e.g. {at(*usual)}); write every number the same way"
         )
     if proof is None:
         raise InputError(

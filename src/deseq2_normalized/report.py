@@ -1,8 +1,18 @@
-"""A self-contained HTML report of a run: one file, no external resource.
+"""The HTML report of a run, in two forms.
 
-Plots are embedded as base64 ``data:`` URIs, the style sheet and the small table-sorting
-script are inline. Every piece of user text (gene IDs, sample names, levels, file names)
-goes through :func:`html.escape`, so it can never become markup or script.
+``single`` (the command line's ``report.html``): one self-contained file, no external
+resource; plots are embedded as base64 ``data:`` URIs, the style sheet and the small
+table-sorting script are inline.
+
+``files`` (Galaxy's report): ``report.html`` with the plots, the style sheet and the script
+as files beside it, referenced by relative names. Galaxy serves them as the HTML dataset's
+extra files. A Galaxy server that cleans HTML outputs (``galaxy.util.sanitize_html``) drops
+``data:`` URIs and ``<style>``/``<script>`` tags but keeps their text, which would show the
+style sheet as text and lose every plot; the ``files`` form has no inline style or script
+and no ``data:`` URI, so the cleaned page keeps every section, table and plot, unstyled.
+
+Every piece of user text (gene IDs, sample names, levels, file names) goes through
+:func:`html.escape`, so it can never become markup or script.
 """
 
 from __future__ import annotations
@@ -11,13 +21,15 @@ import base64
 import datetime as dt
 import html
 import math
-from collections.abc import Iterable, Sequence
+import shutil
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from deseq2_normalized import interface
 from deseq2_normalized.plots import Plot, contrast_title
 
 if TYPE_CHECKING:
@@ -25,6 +37,11 @@ if TYPE_CHECKING:
 
 #: Genes per contrast in the report's sortable table.
 TOP_GENES = 50
+#: Values of ``form``: one self-contained file, or the page with its files beside it.
+FORMS = ("single", "files")
+#: File names of the ``files`` form's style sheet and script.
+STYLE_FILE = "report.css"
+SCRIPT_FILE = "report.js"
 
 
 def esc(value: object) -> str:
@@ -102,6 +119,7 @@ def build_report(
     inputs: dict[str, str] | None = None,
     now: dt.datetime | None = None,
     annotation: pd.DataFrame | None = None,
+    form: str = "single",
 ) -> str:
     """The report as one HTML document.
 
@@ -117,30 +135,45 @@ def build_report(
         Run date shown in the report (default: now).
     annotation
         Gene annotation columns (index gene IDs), shown after ``gene_id`` in the top-gene tables.
+    form
+        ``"single"``: plots, style and script inside the page; ``"files"``: the page refers to
+        each plot by its file name and to :data:`STYLE_FILE` and :data:`SCRIPT_FILE`.
 
     Returns
     -------
     str
         The HTML text.
     """
+    if form not in FORMS:
+        raise ValueError(f"report form must be one of {', '.join(FORMS)}; got {form!r}")
     when = (now or dt.datetime.now()).strftime("%Y-%m-%d %H:%M")
+    figures = _embedded_figures if form == "single" else _linked_figures
     sections = [
         _summary_section(result, inputs or {}),
         _method_section(result),
         _design_section(result),
-        _plots_section("Quality control", [p for p in plots if p.contrast is None]),
-        *(_contrast_section(result, meta, plots, annotation) for meta in result.contrasts),
+        _plots_section("Quality control", [p for p in plots if p.contrast is None], figures),
+        *(_contrast_section(result, meta, plots, figures, annotation) for meta in result.contrasts),
         _versions_section(result),
     ]
     links = [("summary", "Inputs and check"), ("method", "Method"), ("design", "Design"), ("qc", "Quality control")]
     links += [(meta["file"].removesuffix(".tsv"), contrast_title(meta)) for meta in result.contrasts]
     links.append(("versions", "Versions"))
+    # The files form has no <title>: a cleaning server keeps a stripped tag's text, and the
+    # heading says the same.
+    head = (
+        f"<title>{_TITLE}</title>\n<style>{_STYLE}</style>"
+        if form == "single"
+        else f'<link rel="stylesheet" href="{STYLE_FILE}">'
+    )
+    script = f"<script>{_SCRIPT}</script>" if form == "single" else f'<script src="{SCRIPT_FILE}"></script>'
     return _PAGE.format(
-        title="DESeq2 on normalized counts: report",
-        nav="".join(f'<a href="#{esc(anchor)}">{esc(text)}</a>' for anchor, text in links),
+        head=head,
+        title=_TITLE,
+        # Separated by text too, so that the links stay apart in an unstyled (cleaned) page.
+        nav=" | ".join(f'<a href="#{esc(anchor)}">{esc(text)}</a>' for anchor, text in links),
         when=esc(when),
-        style=_STYLE,
-        script=_SCRIPT,
+        script=script,
         body="\n".join(sections),
     )
 
@@ -158,6 +191,49 @@ def write_report(
     return path
 
 
+def write_report_files(
+    result: AnalysisResult,
+    plots: Sequence[Plot],
+    target: Callable[[str], Path],
+    *,
+    inputs: dict[str, str] | None = None,
+    folder: str = "report",
+    annotation: pd.DataFrame | None = None,
+) -> Path:
+    """Write the ``files`` form: ``<folder>/report.html``, its plots, style sheet and script.
+
+    Every file lies directly in ``folder`` (no subfolder), as Galaxy keeps an HTML dataset's
+    extra files.
+
+    Parameters
+    ----------
+    result
+        The run.
+    plots
+        Drawn plots (their PNG files are copied).
+    target
+        Gives the path to write an output name to, e.g. ``StagedOutputs.path``.
+    inputs
+        Input roles to file names, shown in the report.
+    folder
+        The report's folder, relative to the output folder.
+    annotation
+        Gene annotation columns (index gene IDs), shown after ``gene_id`` in the top-gene tables.
+
+    Returns
+    -------
+    pathlib.Path
+        The path of the page.
+    """
+    for plot in plots:
+        shutil.copyfile(plot.path, target(f"{folder}/{Path(plot.name).name}"))
+    target(f"{folder}/{STYLE_FILE}").write_text(_STYLE, encoding="utf-8")
+    target(f"{folder}/{SCRIPT_FILE}").write_text(_SCRIPT, encoding="utf-8")
+    page = target(f"{folder}/report.html")
+    page.write_text(build_report(result, plots, inputs=inputs, form="files", annotation=annotation), encoding="utf-8")
+    return page
+
+
 # --- sections ---------------------------------------------------------------------------
 
 
@@ -171,12 +247,13 @@ def _summary_section(result: AnalysisResult, inputs: dict[str, str]) -> str:
     rows.append(("non-integer cells", f"{100 * shape['non_integer_fraction']:.1f}%"))
     kind = ""
     if cls is not None:
-        evidence = "".join(f"<li>{esc(e)}</li>" for e in cls.evidence)
+        evidence = "".join(f"<li>{esc(interface.translate(e))}</li>" for e in cls.evidence)
         kind = (
             f"<h3>What kind of table this is</h3><p><strong>{esc(cls.kind.replace('_', ' '))}</strong> "
-            f"({esc(cls.detail)})</p><ul>{evidence}</ul><p>Recommendation: {esc(cls.recommendation)}</p>"
+            f"({esc(interface.translate(cls.detail))})</p><ul>{evidence}</ul>"
+            f"<p>Recommendation: {esc(interface.translate(cls.recommendation))}</p>"
         )
-    reasons = "".join(f"<li>{esc(r)}</li>" for r in v.reasons)
+    reasons = "".join(f"<li>{esc(interface.translate(r))}</li>" for r in v.reasons)
     return (
         '<section id="summary"><h2>Inputs and size-factor check</h2>'
         f"{_key_values(rows)}"
@@ -189,7 +266,7 @@ def _method_section(result: AnalysisResult) -> str:
     method = result.diagnostics["method"]
     rows = [
         ("method", method["name"]),
-        ("requested", method["requested"]),
+        ("requested", interface.option("--method", method["requested"])),
         ("what it does", method["description"]),
         ("why", method["why"]),
         ("size factors", method["size_factors"]["why"]),
@@ -217,8 +294,15 @@ def _design_section(result: AnalysisResult) -> str:
     )
 
 
+_Figures = Callable[[Sequence[Plot]], str]
+
+
 def _contrast_section(
-    result: AnalysisResult, meta: dict[str, Any], plots: Sequence[Plot], annotation: pd.DataFrame | None = None
+    result: AnalysisResult,
+    meta: dict[str, Any],
+    plots: Sequence[Plot],
+    figures: _Figures,
+    annotation: pd.DataFrame | None = None,
 ) -> str:
     stem = meta["file"].removesuffix(".tsv")
     alpha = result.diagnostics["options"]["alpha"]
@@ -242,7 +326,7 @@ def _contrast_section(
         f"at padj &lt; {alpha:g}, of {meta['tested']} genes tested ({esc(meta['file'])}).</p>"
         f"<h3>Top {len(body)} genes by adjusted p-value</h3>"
         f'<p class="hint">Click a column header to sort.</p><div class="scroll">{table}</div>'
-        f"{_figures([p for p in plots if p.contrast == stem])}</section>"
+        f"{figures([p for p in plots if p.contrast == stem])}</section>"
     )
 
 
@@ -253,8 +337,8 @@ def _annotation_of(genes: pd.Index, annotation: pd.DataFrame | None) -> pd.DataF
     return annotation.reindex(genes).fillna("").astype(str)
 
 
-def _plots_section(title: str, plots: Sequence[Plot]) -> str:
-    return f'<section id="qc"><h2>{esc(title)}</h2>{_figures(plots)}</section>'
+def _plots_section(title: str, plots: Sequence[Plot], figures: _Figures) -> str:
+    return f'<section id="qc"><h2>{esc(title)}</h2>{figures(plots)}</section>'
 
 
 def _versions_section(result: AnalysisResult) -> str:
@@ -273,7 +357,7 @@ def _versions_section(result: AnalysisResult) -> str:
 
 
 def _key_values(rows: Iterable[tuple[str, object]]) -> str:
-    cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(interface.translate(str(v)))}</td></tr>" for k, v in rows)
     return f'<table class="kv">{cells}</table>'
 
 
@@ -310,14 +394,21 @@ def _number(value: Any) -> tuple[str, str]:
     return repr(x), text
 
 
-def _figures(plots: Sequence[Plot]) -> str:
-    out = []
-    for plot in plots:
-        data = base64.b64encode(plot.path.read_bytes()).decode("ascii")
-        out.append(
-            f'<figure><img src="data:image/png;base64,{data}" alt="{esc(plot.title)}">'
-            f"<figcaption><strong>{esc(plot.title)}.</strong> {esc(plot.caption)}</figcaption></figure>"
-        )
+def _embedded_figures(plots: Sequence[Plot]) -> str:
+    sources = [f"data:image/png;base64,{base64.b64encode(p.path.read_bytes()).decode('ascii')}" for p in plots]
+    return _figures(plots, sources)
+
+
+def _linked_figures(plots: Sequence[Plot]) -> str:
+    return _figures(plots, [Path(p.name).name for p in plots])
+
+
+def _figures(plots: Sequence[Plot], sources: Sequence[str]) -> str:
+    out = [
+        f'<figure><img src="{esc(src)}" alt="{esc(plot.title)}">'
+        f"<figcaption><strong>{esc(plot.title)}.</strong> {esc(plot.caption)}</figcaption></figure>"
+        for plot, src in zip(plots, sources)
+    ]
     return f'<div class="figures">{"".join(out)}</div>' if out else ""
 
 
@@ -328,7 +419,8 @@ header { background: #2b3e50; color: #fff; padding: 1.2em 2em; }
 header h1 { margin: 0; font-size: 1.6em; }
 header p { margin: 0.3em 0 0; color: #cfd8e0; }
 nav { background: #fff; border-bottom: 1px solid #dde1e6; padding: 0.5em 2em; font-size: 0.95em; }
-nav a { margin-right: 1.2em; color: #2b5f8a; text-decoration: none; }
+nav { color: #b8c2cc; }
+nav a { margin: 0 0.5em; color: #2b5f8a; text-decoration: none; }
 main { max-width: 1200px; margin: 0 auto; padding: 1em 2em 3em; }
 section { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: 1em 1.5em; margin: 1.2em 0; }
 h2 { margin-top: 0.2em; font-size: 1.3em; border-bottom: 2px solid #e8ebef; padding-bottom: 0.3em; }
@@ -386,13 +478,14 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
 });
 """
 
+_TITLE = "DESeq2 on normalized counts: report"
+
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>{style}</style>
+{head}
 </head>
 <body>
 <header><h1>{title}</h1><p>Run on {when}</p></header>
@@ -400,7 +493,7 @@ _PAGE = """<!DOCTYPE html>
 <main>
 {body}
 </main>
-<script>{script}</script>
+{script}
 </body>
 </html>
 """

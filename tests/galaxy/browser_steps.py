@@ -153,9 +153,13 @@ class Page:
         )
 
     def type_text(self, name: str, text: str) -> None:
+        # After a data field changes, the form is rebuilt from the server: let that settle first,
+        # or the typed text is checked against the old form and the Run button stays disabled.
+        time.sleep(3)
         box = self.visible(f'[id="form-element-{name}"] input')
         box.clear()
         box.send_keys(text)
+        box.send_keys(Keys.TAB)
 
     def text_everywhere(self) -> str:
         """Visible text of the page and of its iframes (the center panel may be a frame)."""
@@ -185,3 +189,42 @@ class Page:
             finally:
                 driver.switch_to.default_content()
         return [(str(src), int(width)) for src, width in found]
+
+    def api(self, path: str) -> object:
+        """GET a Galaxy API path with the browser's session (the logged-in user); the decoded JSON."""
+        script = (
+            "const done = arguments[arguments.length - 1];"
+            "fetch(arguments[0], {credentials: 'same-origin'}).then(r => r.json()).then(done, e => done(String(e)));"
+        )
+        self.driver.set_script_timeout(60)
+        return self.driver.execute_async_script(script, self.url + path)
+
+    def current_history_contents(self) -> list[dict]:
+        """The current history's datasets and collections (hid, name, state, id, history_content_type)."""
+        history = self.api("/history/current_history_json")
+        assert isinstance(history, dict), history
+        contents = self.api(f"/api/histories/{history['id']}/contents")
+        assert isinstance(contents, list), contents
+        return contents
+
+    def job_stderr(self, dataset_id: str) -> str:
+        """The standard error of the job that made a dataset."""
+        dataset = self.api(f"/api/datasets/{dataset_id}")
+        assert isinstance(dataset, dict), dataset
+        job = self.api(f"/api/jobs/{dataset['creating_job']}?full=true")
+        assert isinstance(job, dict), job
+        return str(job.get("tool_stderr") or job.get("stderr") or "")
+
+    def field_text(self, name: str) -> str:
+        """The text a tool-form field shows (a select's chosen option)."""
+        return self.visible(f'[id="form-element-{name}"]').text
+
+    def run_tool(self) -> None:
+        self.wait(
+            "the Run Tool button", lambda: "disabled" not in (self.visible("#execute").get_attribute("class") or "")
+        )
+        self.visible("#execute").click()
+        self.wait(
+            "the job to be queued",
+            lambda: "queued" in self.driver.page_source.lower() or "success" in self.driver.page_source.lower(),
+        )
