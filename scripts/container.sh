@@ -23,31 +23,11 @@ PACKAGES=(podman runc mmdebstrap)
 
 log() { echo "container: $*" >&2; }
 
-apt_wait() {
-    local waited=0
-    while pgrep -x apt-get >/dev/null || pgrep -x dpkg >/dev/null; do
-        [ "$waited" -eq 0 ] && log "waiting for another apt-get/dpkg to finish"
-        sleep 3
-        waited=$((waited + 3))
-        [ "$waited" -lt 900 ] || { log "apt/dpkg still busy after 15 minutes"; return 1; }
-    done
-}
-
 install() {
     if command -v podman >/dev/null && command -v runc >/dev/null && command -v mmdebstrap >/dev/null; then
         return 0
     fi
-    local sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    log "installing with apt-get: ${PACKAGES[*]}"
-    apt_wait
-    $sudo apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null 2>&1 || {
-        apt_wait
-        $sudo apt-get update -qq
-        apt_wait
-        $sudo apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
-    }
+    bash "$(dirname "$0")/apt-install.sh" "${PACKAGES[@]}"
 }
 
 podman_env() {

@@ -15,15 +15,5 @@ if r_ok; then
 fi
 
 packages=(r-base-core r-base-dev r-bioc-deseq2 r-bioc-glmgampoi r-bioc-biocparallel)
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-    sudo="sudo"
-fi
-echo "installing with apt-get: ${packages[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-# Wait (up to 15 minutes by default) when another apt or dpkg process holds the package lock,
-# instead of failing at once.
-APT_LOCK_WAIT="${APT_LOCK_WAIT:-900}"
-$sudo apt-get -o DPkg::Lock::Timeout="$APT_LOCK_WAIT" update -qq
-$sudo apt-get -o DPkg::Lock::Timeout="$APT_LOCK_WAIT" install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+bash "$(dirname "$0")/apt-install.sh" "${packages[@]}"
 r_ok || { echo "R / DESeq2 still not usable after installing ${packages[*]}" >&2; exit 1; }

@@ -16,21 +16,6 @@ PACKAGES=(slurmctld slurmd slurm-client munge)
 
 log() { echo "slurm-cluster: $*" >&2; }
 
-apt_wait() {
-    # Another apt/dpkg (e.g. an unattended upgrade or a parallel set-up) holds the lock: wait.
-    local waited=0
-    while pgrep -x apt-get >/dev/null || pgrep -x dpkg >/dev/null ||
-        { command -v fuser >/dev/null && fuser /var/lib/dpkg/lock-frontend >/dev/null 2>&1; }; do
-        [ "$waited" -eq 0 ] && log "waiting for another apt-get/dpkg to finish"
-        sleep 3
-        waited=$((waited + 3))
-        if [ "$waited" -ge 900 ]; then
-            log "apt/dpkg still busy after 15 minutes"
-            return 1
-        fi
-    done
-}
-
 installed() {
     command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v sbatch >/dev/null &&
         command -v munged >/dev/null && [ -f /etc/munge/munge.key ]
@@ -41,17 +26,9 @@ install() {
         log "Slurm and munge: already installed ($(dpkg-query -W -f '${Version}' slurmctld))"
         return 0
     fi
+    bash "$(dirname "$0")/apt-install.sh" "${PACKAGES[@]}"
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    log "installing with apt-get: ${PACKAGES[*]}"
-    apt_wait
-    $sudo apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null 2>&1 || {
-        apt_wait
-        $sudo apt-get update -qq
-        apt_wait
-        $sudo apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
-    }
     # Debian's munge package makes the key in its postinst; make one if it did not.
     if [ ! -f /etc/munge/munge.key ]; then
         $sudo mungekey --create --keyfile /etc/munge/munge.key
