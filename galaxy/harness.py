@@ -10,7 +10,7 @@
                                                  (own run folder, removed afterwards; its log is
                                                  copied to the output folder)
     harness.py serve [--port 8080]               Galaxy for a person until Ctrl-C, then stopped
-    harness.py slurm-test [--tests 1,11]         the tool's jobs through Slurm: a one-node cluster
+    harness.py slurm-test [--tests 1,13]         the tool's jobs through Slurm: a one-node cluster
                                                  (scripts/slurm-cluster.sh) and a fresh Galaxy
                                                  sending deseq2_normalized jobs to it (CLI runner,
                                                  2 CPUs); runs the given tool tests (numbered from
@@ -267,7 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", type=Path, help="run folder (default: $DESEQ2N_GALAXY_HOME/runs/<test|serve>)")
     parser.add_argument("--port", type=int, help="port on 127.0.0.1 (default: a free one; 8080 for serve)")
     parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT, help="test reports")
-    parser.add_argument("--tests", default="1,11", help="slurm-test: tool tests to run, numbered from 1 (default 1,11)")
+    parser.add_argument(
+        "--tests", default="1,13", help="slurm-test: tool tests to run, by position from 1 (default 1,13)"
+    )
     args = parser.parse_args(argv)
     default = {"serve": "serve", "test": f"test-{os.getpid()}", "slurm-test": f"slurm-{os.getpid()}"}.get(
         args.command, "test"

@@ -1,11 +1,11 @@
 # Slurm: the tool's Galaxy jobs through a one-node Slurm cluster (included by the Makefile).
 #   make galaxy-slurm-test   install Slurm + munge from Debian (when missing), start a one-node
 #                            cluster and a fresh Galaxy sending deseq2_normalized jobs to it
-#                            (CLI runner, 2 CPUs per job), run tool tests 1 (success) and 11
-#                            (expected failure), prove from Galaxy's job metrics that each ran as
+#                            (CLI runner, 2 CPUs per job), run tool tests 1 (success) and 13
+#                            (the XML's test 11, a bad value: expected failure; numbered by position), prove from Galaxy's job metrics that each ran as
 #                            a Slurm job with 2 slots and 2 threads; stop both
 #   make slurm-deps          only install Slurm + munge
-SLURM_TESTS ?= 1,11
+SLURM_TESTS ?= 1,13
 
 .PHONY: galaxy-slurm-test slurm-deps
 
