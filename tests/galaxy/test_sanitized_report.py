@@ -36,7 +36,8 @@ SECTIONS = [
     "Contrast: condition: treated vs untreated",
     "Software versions",
 ]
-PLOTS = 7
+# The default method recovers the subset's raw counts: 7 plots and the rounded-vs-recovered dispersions.
+PLOTS = 8
 
 
 @pytest.fixture(scope="module")
