@@ -8,6 +8,7 @@ line naming the cause; one ``run`` per form that matters checks the outputs end 
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -408,6 +409,9 @@ def test_run_on_a_supplementary_table(tmp_path, cli, small, samples_path, baseli
     pd.testing.assert_frame_equal(results.iloc[:, :3], expected, check_names=False)
     assert "left out 3 numeric column(s) not named in the sample sheet: 'baseMean', 'log2FoldChange', 'padj'" in err
     assert "kept 3 text column(s) as gene annotation: 'symbol', 'description', 'biotype'" in err
+    # The same notes are kept with the outputs: in diagnostics.json and in the report's summary.
+    notes = json.loads((out / "diagnostics.json").read_text())["input"]["reading_notes"]
+    assert any("left out 3 numeric column(s)" in n for n in notes) and any("kept 3 text column(s)" in n for n in notes)
     # The count tables stay plain matrices.
     for name in ("normalized_counts.tsv", "transformed_counts.tsv"):
         assert list(pd.read_csv(out / name, sep="\t", nrows=1).columns) == ["gene_id", *small.columns]
@@ -417,6 +421,7 @@ def test_run_on_a_supplementary_table(tmp_path, cli, small, samples_path, baseli
     assert '>gene_id</th><th title="click to sort">symbol</th>' in report
     assert f"<td>{top}</td><td>{expected.at[top, 'symbol']}</td>" in report
     assert "kinase, putative &quot;" in report and 'putative "' not in report
+    assert "<th>reading</th><td>" in report and "kept 3 text column(s) as gene annotation: &#x27;symbol&#x27;" in report
 
 
 def test_run_with_groups_counts_annotation_columns(tmp_path, cli, small, baseline):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import platform
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -411,18 +412,19 @@ def run_analysis(
     options: AnalysisOptions | None = None,
     *,
     source: str = "counts",
+    notes: Sequence[str] = (),
     **overrides: Any,
 ) -> AnalysisResult:
     """Run DESeq2 on a DESeq2-normalized count matrix.
 
-    With ``method="round"`` (default) the table is rounded to integers, every size factor
-    is set to 1 and DESeq2 runs as usual; beforehand, size factors estimated on the rounded
-    table are checked to be close to 1 (see
-    :class:`~deseq2_normalized.sizefactors.SizeFactorCheck`). With ``method="recover"`` the
-    raw counts and original size factors are recovered from the table
-    (:mod:`deseq2_normalized.recovery`) and DESeq2 runs on them; ``"auto"`` recovers when
-    every sample is exactly recoverable and rounds otherwise. Tables that are not counts
-    (log-scale, VST-like) are refused.
+    With ``method="auto"`` (default) the raw counts are recovered from the table when every
+    sample allows it (:mod:`deseq2_normalized.recovery`) and DESeq2 runs on them; a table of
+    whole numbers is analysed as raw counts; otherwise the table is rounded. With
+    ``method="round"`` the table is rounded to integers, every size factor is set to 1 and
+    DESeq2 runs as usual; beforehand, size factors estimated on the rounded table are
+    checked to be close to 1 (see :class:`~deseq2_normalized.sizefactors.SizeFactorCheck`).
+    ``method="recover"`` insists on recovery. Tables that are not counts (log-scale,
+    VST-like) are refused.
 
     Parameters
     ----------
@@ -435,6 +437,9 @@ def run_analysis(
         ``run_analysis(counts, samples, design="~ type + condition")``.
     source
         Name of the counts in messages.
+    notes
+        What reading the file did (decimal commas, annotation kept, columns left out),
+        recorded in the diagnostics and shown in the report.
 
     Returns
     -------
@@ -481,6 +486,7 @@ def run_analysis(
     for s in summaries:
         log.info("%s: %d up, %d down at padj < %g", s["file"], s["up"], s["down"], opts.alpha)
     diagnostics = _diagnostics(opts, checked, plan.design, summaries, source, method)
+    diagnostics["input"]["reading_notes"] = list(notes)
     diagnostics["method"] = _method_record(opts.method, method, why, recovery, choice, rbackend.size_factors(model))
     if recovery is not None:
         checked.size_factors.table["recovered_size_factor"] = recovery.scales

@@ -378,7 +378,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # The rounded-table dispersion fit only feeds a plot: skip it when nothing is drawn.
         compare_rounded=args.report or args.plots != "none",
     )
-    result = analysis.run_analysis(counts, samples, options, source=names["counts"])
+    result = analysis.run_analysis(counts, samples, options, source=names["counts"], notes=table.notes)
     with stage("writing"):
         outputs.write_outputs(
             result,

@@ -245,6 +245,7 @@ def _summary_section(result: AnalysisResult, inputs: dict[str, str]) -> str:
     rows = [(role, Path(name).name) for role, name in inputs.items()] or [("counts", Path(shape["counts"]).name)]
     rows.append(("shape", f"{shape['genes']:,} genes x {shape['samples']} samples"))
     rows.append(("non-integer cells", f"{100 * shape['non_integer_fraction']:.1f}%"))
+    rows.extend(("reading", note) for note in shape.get("reading_notes", ()))
     kind = ""
     if cls is not None:
         evidence = "".join(f"<li>{esc(interface.translate(e))}</li>" for e in cls.evidence)
