@@ -9,9 +9,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 
-.PHONY: demo test system-deps venv lint unit
+.PHONY: help demo test system-deps venv lint unit
 
-system-deps:
+help: ## list the targets and what each does
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{ printf "  %-20s %s\n", $$1, $$2 }'
+
+system-deps: ## install R, DESeq2 and the Python build tools with apt (where missing)
 	@bash scripts/install-system-deps.sh
 
 $(STAMP): pyproject.toml
@@ -21,9 +24,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $(STAMP)
 
-venv: $(STAMP)
+venv: $(STAMP) ## create .venv and install the package with its test extras
 
-demo: venv
+demo: venv ## run the tool on the bundled pasilla example (outputs in demo-output/)
 	$(VENV)/bin/deseq2-normalized run \
 	    --counts test-data/pasilla_normalized.tsv --samples test-data/pasilla_samples.tsv \
 	    --design '~ type + condition' --reference untreated --out-dir $(DEMO_OUT)
@@ -31,15 +34,15 @@ demo: venv
 	@echo "Outputs of the example run are in $(DEMO_OUT)/:"
 	@ls -1 $(DEMO_OUT)
 
-lint: venv
+lint: venv ## ruff and mypy
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/mypy
 
 # tests/galaxy needs a running Galaxy and selenium (in Galaxy's virtualenv): galaxy-test runs it.
 # The report tests open report.html in Debian's chromium: galaxy-system-deps installs it.
-unit: venv galaxy-system-deps
+unit: venv galaxy-system-deps ## the pytest suite (without the live-Galaxy tests)
 	$(PY) -m pytest -q --ignore=tests/galaxy
 
 -include mk/*.mk
 
-test: lint unit $(if $(wildcard mk/galaxy.mk),galaxy-test) $(if $(wildcard mk/slurm.mk),galaxy-slurm-test) $(if $(wildcard mk/container.mk),container-test)
+test: lint unit $(if $(wildcard mk/galaxy.mk),galaxy-test) $(if $(wildcard mk/slurm.mk),galaxy-slurm-test) $(if $(wildcard mk/container.mk),container-test) ## everything CI runs: lint, unit tests, Galaxy, Slurm and container tests

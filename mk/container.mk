@@ -6,8 +6,8 @@
 #                         run outside it: results tables compared numerically
 .PHONY: container container-test
 
-container: venv
+container: venv ## build the container image (podman)
 	@VENV="$(abspath $(VENV))" bash scripts/container.sh build
 
-container-test: container
+container-test: container ## run the example in the image and compare with the host
 	@VENV="$(abspath $(VENV))" bash scripts/container.sh test

@@ -15,11 +15,11 @@ galaxy-system-deps:
 galaxy-setup: galaxy-system-deps
 	@$(GALAXY_ENV) bash galaxy/setup_galaxy.sh
 
-galaxy-lint: galaxy-setup
+galaxy-lint: galaxy-setup ## planemo lint of the Galaxy tool
 	$(GALAXY_ENV) python3 galaxy/harness.py lint
 
-galaxy-test: venv galaxy-setup
+galaxy-test: venv galaxy-setup ## the tool tests and browser tests in a live local Galaxy
 	$(GALAXY_ENV) python3 galaxy/harness.py test
 
-galaxy: venv galaxy-setup
+galaxy: venv galaxy-setup ## start a local Galaxy with the tool for a person (Ctrl-C stops it)
 	$(GALAXY_ENV) python3 galaxy/harness.py serve --port $(GALAXY_PORT)

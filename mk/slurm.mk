@@ -12,5 +12,5 @@ SLURM_TESTS ?= 1,13
 slurm-deps:
 	@bash scripts/slurm-cluster.sh install
 
-galaxy-slurm-test: venv galaxy-setup slurm-deps
+galaxy-slurm-test: venv galaxy-setup slurm-deps ## tool tests with jobs sent to a one-node Slurm cluster
 	$(GALAXY_ENV) python3 galaxy/harness.py slurm-test --tests $(SLURM_TESTS)

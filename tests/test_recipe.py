@@ -3,6 +3,7 @@ its version agrees with pyproject.toml, the package and the Galaxy tool's macros
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -63,9 +64,12 @@ def _names(requirements: list[str]) -> list[str]:
     return [r.split()[0] for r in requirements]
 
 
-def _pyproject_version() -> str:
-    match = re.search(r'^version\s*=\s*"([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE)
-    assert match, "no version in pyproject.toml"
+def _pyproject_version_source() -> str:
+    """The attribute pyproject.toml reads the version from (it writes no version of its own)."""
+    text = (ROOT / "pyproject.toml").read_text()
+    assert not re.search(r'^version\s*=\s*"', text, re.MULTILINE), "pyproject.toml writes a version of its own"
+    match = re.search(r'^version\s*=\s*\{\s*attr\s*=\s*"([^"]+)"\s*\}', text, re.MULTILINE)
+    assert match, "pyproject.toml does not read the version from the package"
     return match.group(1)
 
 
@@ -80,8 +84,9 @@ def _macro_token(name: str) -> str:
 def test_versions_agree(meta: dict[str, Any]) -> None:
     init = (ROOT / "src" / "deseq2_normalized" / "__init__.py").read_text()
     package_version = re.search(r'__version__ = "([^"]+)"', init)
+    assert _pyproject_version_source() == "deseq2_normalized.__version__"
     versions = {
-        "pyproject.toml": _pyproject_version(),
+        "installed metadata (from pyproject.toml)": importlib.metadata.version(PACKAGE),
         "meta.yaml": str(meta["package"]["version"]),
         "tool/macros.xml @TOOL_VERSION@": _macro_token("@TOOL_VERSION@"),
         "deseq2_normalized.__version__": package_version.group(1) if package_version else None,

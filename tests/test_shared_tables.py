@@ -199,13 +199,63 @@ def test_six_significant_digits_use_what_the_digits_determine(tmp_path, rscript)
     assert all(s["max_relative_uncertainty"] is not None for s in samples)
     truth = reference(rscript, tmp_path, raw, sheet)
     ours = result.results[STEM].loc[truth.index]
-    for col in ("log2FoldChange", "padj"):
-        a, b = ours[col].to_numpy(), truth[col].to_numpy()
-        np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=col)
-        a, b = a[~np.isnan(a)], b[~np.isnan(b)]
-        relative = np.abs(a - b) / np.maximum(np.abs(b), 1e-300)
-        # Counts known to 5e-6 relative: nearly every gene agrees to 1e-4 relative. A gene with such counts
-        # and a fold change near 0 (and the genes tied to it in the BH ranking) moves by a few 1e-4 at most.
-        assert (relative <= 1e-4).mean() >= 0.999, (col, np.sort(relative)[-5:])
-        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5, err_msg=col)
     assert jaccard(result.results[STEM], truth) == 1.0
+
+    # What the digits leave open. Two other raw tables write this very table: each undetermined count
+    # at the top of its range in the treated samples and the bottom in the untreated ones, and the reverse.
+    low, high = consistent_counts(raw, sf, ".6g")
+    undetermined = pd.Series((high > low).any(axis=1), index=raw.index).loc[truth.index]
+    assert 0 < undetermined.sum() < 0.02 * len(undetermined)
+    treated = (sheet_frame.set_index("sample").loc[raw.columns, "condition"] == "treated").to_numpy()
+    spread_tables = []
+    for name, counts in (("up", np.where(treated, high, low)), ("down", np.where(treated, low, high))):
+        other = pd.DataFrame(counts, index=raw.index, columns=raw.columns)
+        other_sf = median_of_ratios(other.to_numpy())
+        assert (as_text(other.to_numpy() / other_sf, ".6g") == as_text(raw.to_numpy() / sf, ".6g")).all()
+        (tmp_path / name).mkdir()
+        spread_tables.append(reference(rscript, tmp_path / name, other, sheet).loc[truth.index])
+    up, down = spread_tables
+
+    for col in ("log2FoldChange", "padj"):
+        np.testing.assert_array_equal(ours[col].isna(), truth[col].isna(), err_msg=col)
+        tested = truth[col].notna()
+        error = ((ours[col] - truth[col]).abs() / truth[col].abs())[tested]
+        spread = ((up[col] - down[col]).abs() / truth[col].abs())[tested]
+        # Genes whose counts the digits determine (and padj not tied in the BH ranking to a gene whose counts
+        # they leave open) agree to 1e-4 relative; in one run to 7e-7 (log2FoldChange) and 2.6e-6 (padj).
+        determined = ~undetermined[tested]
+        if col == "padj":
+            determined &= ~truth.loc[tested, col].isin(truth.loc[undetermined & tested, col])
+        assert determined.sum() > 0.5 * tested.sum()
+        assert error[determined].max() <= 1e-4, (col, error[determined].nlargest(3))
+        # For the others 1e-4 cannot be promised by any analysis of this table: the two raw tables that
+        # write it differ by more (in one run log2FoldChange 7.6e-4, padj 4.9e-4 relative). The midpoints
+        # stay within that: no further from the truth than those two tables are from each other.
+        assert spread.max() > 1e-4, col
+        assert error.max() <= spread.max(), (col, error.nlargest(3), spread.nlargest(3))
+        np.testing.assert_allclose(ours.loc[tested, col], truth.loc[tested, col], rtol=1e-3, atol=1e-5, err_msg=col)
+
+
+def as_text(values: np.ndarray, fmt: str) -> np.ndarray:
+    return np.vectorize(lambda v: format(v, fmt))(values)
+
+
+def consistent_counts(raw: pd.DataFrame, sf: np.ndarray, fmt: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell, the smallest and the largest count whose normalized value is written the same in ``fmt``."""
+    counts = raw.to_numpy(dtype=np.int64)
+    low, high = counts.copy(), counts.copy()
+    # Six significant digits fix every count whose normalized value is below 1e4 (size factors below 10).
+    rows, cols = np.nonzero(counts / sf >= 1e4)
+    for out, direction in ((low, -1), (high, 1)):
+        for i, j in zip(rows, cols):
+            written = format(counts[i, j] / sf[j], fmt)
+            step = 1
+            while step:  # grow the step while the value still writes the same, then shrink it
+                trial = out[i, j] + direction * step
+                if trial >= 0 and format(trial / sf[j], fmt) == written:
+                    out[i, j] = trial
+                    step *= 2
+                else:
+                    step //= 2
+    return low, high
+
