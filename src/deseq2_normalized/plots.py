@@ -27,6 +27,7 @@ from matplotlib.ticker import NullLocator
 
 # Redundant alias: re-exported for the code that draws a run's plots, which imports it from here.
 from deseq2_normalized.blas import one_blas_thread as one_blas_thread
+from deseq2_normalized.samplespace import Merge, average_linkage, leaf_order, pca, sample_distances
 
 if TYPE_CHECKING:
     from deseq2_normalized.analysis import AnalysisResult
@@ -267,39 +268,6 @@ def dispersion_comparison_plot(
 # --- samples: PCA and distances ----------------------------------------------------------
 
 
-def pca(values: pd.DataFrame, ntop: int = 500) -> tuple[pd.DataFrame, np.ndarray]:
-    """Principal components of the samples as DESeq2's ``plotPCA`` computes them.
-
-    The ``ntop`` genes with the largest row variance are kept, each gene is centred over the
-    samples (not scaled) and the samples are projected on the principal axes.
-
-    Parameters
-    ----------
-    values
-        Genes x samples, e.g. vst or rlog values.
-    ntop
-        Number of most variable genes to use.
-
-    Returns
-    -------
-    scores : pandas.DataFrame
-        Samples x components ``PC1``, ``PC2``, ...
-    explained : numpy.ndarray
-        Fraction of the variance each component explains.
-    """
-    x = values.to_numpy(dtype=float)
-    variance = x.var(axis=1, ddof=1) if x.shape[1] > 1 else np.zeros(x.shape[0])
-    # Stable sort: ties keep their row order, as R's order() does.
-    top = np.argsort(-variance, kind="mergesort")[: min(ntop, len(variance))]
-    data = x[top].T
-    data = data - data.mean(axis=0)
-    u, s, _ = np.linalg.svd(data, full_matrices=False)
-    total = float((s**2).sum())
-    explained = s**2 / total if total > 0 else np.zeros_like(s)
-    columns = [f"PC{i + 1}" for i in range(len(s))]
-    return pd.DataFrame(u * s, index=values.columns, columns=columns), explained
-
-
 def pca_plot(
     values: pd.DataFrame, groups: pd.DataFrame, path: Path, *, title: str, pdf: PdfPages | None = None
 ) -> Path:
@@ -371,62 +339,6 @@ def pca_plot(
     return _save(fig, path, pdf)
 
 
-def sample_distances(values: pd.DataFrame) -> pd.DataFrame:
-    """Euclidean distances between the samples (columns) of ``values``."""
-    x = values.to_numpy(dtype=float).T
-    squared = (x**2).sum(axis=1)
-    d2 = squared[:, None] + squared[None, :] - 2 * x @ x.T
-    d = np.sqrt(np.clip(d2, 0, None))
-    np.fill_diagonal(d, 0)
-    return pd.DataFrame(d, index=values.columns, columns=values.columns)
-
-
-def average_linkage(distances: np.ndarray) -> list[tuple[int, int, float, int]]:
-    """Agglomerative clustering with average linkage (UPGMA), as R's ``hclust(method="average")``.
-
-    Parameters
-    ----------
-    distances
-        Symmetric n x n distance matrix.
-
-    Returns
-    -------
-    list of (int, int, float, int)
-        One merge per step: the two cluster ids joined, their distance, the new cluster's
-        size. Leaves are ``0..n-1``; the cluster made at step ``k`` gets id ``n + k``.
-    """
-    n = len(distances)
-    d = np.array(distances, dtype=float)
-    np.fill_diagonal(d, np.inf)
-    ids = list(range(n))
-    sizes = [1] * n
-    merges = []
-    active = np.ones(n, dtype=bool)
-    for step in range(n - 1):
-        masked = np.where(active[:, None] & active[None, :], d, np.inf)
-        i, j = divmod(int(np.argmin(masked)), n)
-        i, j = min(i, j), max(i, j)
-        size = sizes[i] + sizes[j]
-        merges.append((ids[i], ids[j], float(d[i, j]), size))
-        # The merged cluster takes slot i; its distance to each other cluster is the size-weighted mean.
-        d[i, :] = (sizes[i] * d[i, :] + sizes[j] * d[j, :]) / size
-        d[:, i] = d[i, :]
-        d[i, i] = np.inf
-        active[j] = False
-        ids[i], sizes[i] = n + step, size
-    return merges
-
-
-def leaf_order(merges: list[tuple[int, int, float, int]], n: int) -> list[int]:
-    """Left-to-right leaf order of the dendrogram of :func:`average_linkage` merges."""
-    if n == 0:
-        return []
-    members: dict[int, list[int]] = {i: [i] for i in range(n)}
-    for k, (a, b, _, _) in enumerate(merges):
-        members[n + k] = members.pop(a) + members.pop(b)
-    return members[n + len(merges) - 1]
-
-
 def sample_distance_plot(values: pd.DataFrame, path: Path, *, title: str, pdf: PdfPages | None = None) -> Path:
     """Heatmap of Euclidean sample-to-sample distances, in dendrogram order, with the dendrogram.
 
@@ -470,7 +382,7 @@ def sample_distance_plot(values: pd.DataFrame, path: Path, *, title: str, pdf: P
     return _save(fig, path, pdf)
 
 
-def _draw_dendrogram(ax: Any, merges: list[tuple[int, int, float, int]], order: list[int], n: int) -> None:
+def _draw_dendrogram(ax: Any, merges: list[Merge], order: list[int], n: int) -> None:
     """Dendrogram growing to the left, leaves aligned with the heatmap rows."""
     y = {leaf: float(row) for row, leaf in enumerate(order)}
     height = dict.fromkeys(range(n), 0.0)
