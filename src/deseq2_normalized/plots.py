@@ -40,6 +40,8 @@ SIGNIFICANT = "#d62728"
 BLUE = "#1f77b4"
 #: Sample labels are drawn next to PCA points and on heatmap axes up to this many samples.
 MAX_LABELLED_SAMPLES = 40
+#: Font size (points) of the names beside points: PCA samples, volcano genes.
+LABEL_POINTS = 6.0
 #: matplotlib's "tab10" colours.
 _PALETTE = (
     "#1f77b4",
@@ -88,6 +90,45 @@ def _figure(width: float = 6.4, height: float = 4.8) -> tuple[Figure, Any]:
     ax.grid(True, color="#e5e5e5", linewidth=0.6)
     ax.set_axisbelow(True)
     return fig, ax
+
+
+def _label_points(ax: Axes, names: list[str], xs: np.ndarray, ys: np.ndarray) -> None:
+    """Names beside points (PCA samples, volcano genes); a leader line where a name had to move down."""
+    for name, x, y, dy in zip(names, xs, ys, _label_offsets(ax, xs, ys, names)):
+        ax.annotate(
+            name,
+            (x, y),
+            xytext=(3, dy),
+            textcoords="offset points",
+            fontsize=LABEL_POINTS,
+            arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.45"} if dy < -LABEL_POINTS else None,
+        )
+
+
+def _label_offsets(ax: Axes, xs: np.ndarray, ys: np.ndarray, names: list[str]) -> list[float]:
+    """Vertical offsets (points) that keep point labels from covering each other.
+
+    Each label sits just above and right of its point; when it would overlap a label placed
+    before it (points at the same height, e.g. p-values that underflowed to 0), it moves down
+    one line at a time. Labels are placed from the highest point down.
+    """
+    ax.autoscale_view()
+    to_points = 72.0 / ax.figure.dpi
+    anchors = ax.transData.transform(np.column_stack([xs, ys])) * to_points
+    height = LABEL_POINTS * 1.3
+    placed: list[tuple[float, float, float, float]] = []
+    offsets = [0.0] * len(names)
+    for i in sorted(range(len(names)), key=lambda k: -anchors[k][1]):
+        x0, width = anchors[i][0] + 3, 0.62 * LABEL_POINTS * len(names[i])
+        dy = 2.0
+        y0 = anchors[i][1]
+        while any(
+            x0 < bx1 and bx0 < x0 + width and y0 + dy < by1 and by0 < y0 + dy + height for bx0, by0, bx1, by1 in placed
+        ):
+            dy -= height
+        placed.append((x0, y0 + dy, x0 + width, y0 + dy + height))
+        offsets[i] = dy
+    return offsets
 
 
 # --- the size-factor check -------------------------------------------------------------
@@ -312,16 +353,7 @@ def pca_plot(
         m = _MARKERS[shape_levels.index(kind) % len(_MARKERS)]
         ax.scatter(pc1[these], pc2[these], color=c, marker=m, s=60, edgecolors="white", linewidths=0.5, zorder=3)
     if len(scores) <= MAX_LABELLED_SAMPLES:
-        names = [plain(sample, 24) for sample in scores.index]
-        for name, x, y, dy in zip(names, pc1, pc2, _label_offsets(ax, pc1, pc2, names)):
-            ax.annotate(
-                name,
-                (x, y),
-                xytext=(3, dy),
-                textcoords="offset points",
-                fontsize=LABEL_POINTS,
-                arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.45"} if dy < -LABEL_POINTS else None,
-            )
+        _label_points(ax, [plain(sample, 24) for sample in scores.index], pc1, pc2)
     handles = [
         plt.Line2D([], [], marker="o", linestyle="", color=_PALETTE[i % len(_PALETTE)], label=plain(level, 30))
         for i, level in enumerate(colour_levels)
@@ -424,28 +456,8 @@ def ma_plot(table: pd.DataFrame, alpha: float, path: Path, *, title: str, pdf: P
         ``path``.
     """
     t = table[(table["baseMean"] > 0) & table["log2FoldChange"].notna()]
-    sig = (t["padj"] < alpha).to_numpy()
     fig, ax = _figure()
-    ax.scatter(
-        t["baseMean"][~sig],
-        t["log2FoldChange"][~sig],
-        s=3,
-        color=GREY,
-        alpha=0.5,
-        lw=0,
-        label="not significant",
-        rasterized=True,
-    )
-    ax.scatter(
-        t["baseMean"][sig],
-        t["log2FoldChange"][sig],
-        s=4,
-        color=SIGNIFICANT,
-        alpha=0.7,
-        lw=0,
-        label=f"padj < {alpha:g} ({int(sig.sum())})",
-        rasterized=True,
-    )
+    _scatter_calls(ax, t["baseMean"], t["log2FoldChange"], t["padj"], alpha)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xscale("log")
     ax.set_xlabel("mean of normalized counts (log10 scale)")
@@ -485,76 +497,29 @@ def volcano_plot(
     positive = t["pvalue"][t["pvalue"] > 0]
     smallest = float(positive.min()) if len(positive) else 1e-300
     score = -np.log10(t["pvalue"].clip(lower=smallest))
-    sig = (t["padj"] < alpha).to_numpy()
     fig, ax = _figure()
-    ax.scatter(
-        t["log2FoldChange"][~sig],
-        score[~sig],
-        s=3,
-        color=GREY,
-        alpha=0.5,
-        lw=0,
-        label="not significant",
-        rasterized=True,
-    )
-    ax.scatter(
-        t["log2FoldChange"][sig],
-        score[sig],
-        s=4,
-        color=SIGNIFICANT,
-        alpha=0.7,
-        lw=0,
-        label=f"padj < {alpha:g} ({int(sig.sum())})",
-        rasterized=True,
-    )
+    _scatter_calls(ax, t["log2FoldChange"], score, t["padj"], alpha)
     ax.set_xlabel("log2 fold change")
     ax.set_ylabel("-log10 p-value")
     ax.set_title(plain(f"Volcano plot: {title}", 100))
     ax.margins(y=0.08)  # room for the labels of the top genes
     top = t["padj"].dropna().sort_values(kind="mergesort").index[:labels]
     names = [plain(gene, 30) for gene in top]
-    xs, ys = t.loc[top, "log2FoldChange"].to_numpy(), score[top].to_numpy()
-    for name, x, y, dy in zip(names, xs, ys, _label_offsets(ax, xs, ys, names)):
-        ax.annotate(
-            name,
-            (x, y),
-            xytext=(3, dy),
-            textcoords="offset points",
-            fontsize=LABEL_POINTS,
-            arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.45"} if dy < -LABEL_POINTS else None,
-        )
+    _label_points(ax, names, t.loc[top, "log2FoldChange"].to_numpy(), score[top].to_numpy())
     # Below the axes: the top genes' labels fill the upper corners.
     fig.legend(loc="outside lower center", ncols=2, fontsize="small", markerscale=3, frameon=False)
     return _save(fig, path, pdf)
 
 
-LABEL_POINTS = 6.0  # font size of gene labels in volcano plots
+def _scatter_calls(ax: Axes, x: pd.Series, y: pd.Series, padj: pd.Series, alpha: float) -> None:
+    """The genes of an MA or volcano plot: red where ``padj < alpha``, grey elsewhere (padj NA too).
 
-
-def _label_offsets(ax: Axes, xs: np.ndarray, ys: np.ndarray, names: list[str]) -> list[float]:
-    """Vertical offsets (points) that keep gene labels from covering each other.
-
-    Each label sits just above and right of its point; when it would overlap a label placed
-    before it (points at the same height, e.g. p-values that underflowed to 0), it moves down
-    one line at a time. Labels are placed from the highest point down.
+    Both legend labels are set; the red one counts the significant genes.
     """
-    ax.autoscale_view()
-    to_points = 72.0 / ax.figure.dpi
-    anchors = ax.transData.transform(np.column_stack([xs, ys])) * to_points
-    height = LABEL_POINTS * 1.3
-    placed: list[tuple[float, float, float, float]] = []
-    offsets = [0.0] * len(names)
-    for i in sorted(range(len(names)), key=lambda k: -anchors[k][1]):
-        x0, width = anchors[i][0] + 3, 0.62 * LABEL_POINTS * len(names[i])
-        dy = 2.0
-        y0 = anchors[i][1]
-        while any(
-            x0 < bx1 and bx0 < x0 + width and y0 + dy < by1 and by0 < y0 + dy + height for bx0, by0, bx1, by1 in placed
-        ):
-            dy -= height
-        placed.append((x0, y0 + dy, x0 + width, y0 + dy + height))
-        offsets[i] = dy
-    return offsets
+    sig = (padj < alpha).to_numpy()
+    ax.scatter(x[~sig], y[~sig], s=3, color=GREY, alpha=0.5, lw=0, label="not significant", rasterized=True)
+    label = f"padj < {alpha:g} ({int(sig.sum())})"
+    ax.scatter(x[sig], y[sig], s=4, color=SIGNIFICANT, alpha=0.7, lw=0, label=label, rasterized=True)
 
 
 def pvalue_histogram(table: pd.DataFrame, path: Path, *, title: str, pdf: PdfPages | None = None) -> Path:
