@@ -251,49 +251,6 @@ def test_rounded_dispersions_are_those_of_the_rounding_method(hostile):
     assert not np.allclose(recovered.dispersions["dispersion"], rounded.dispersions["dispersion"], rtol=1e-3)
 
 
-# --- numerics of the sample plots -------------------------------------------------------------
-
-
-def test_pca_matches_r_prcomp(full_run, tmp_path):
-    """Top 500 genes by variance, centred prcomp, % variance: as DESeq2's plotPCA."""
-    values = pd.read_csv(full_run / "transformed_counts.tsv", sep="\t", index_col=0)
-    scores, explained = plots.pca(values)
-    script = tmp_path / "pca.R"
-    script.write_text(
-        "x <- as.matrix(read.delim(commandArgs(TRUE)[1], row.names = 1, check.names = FALSE))\n"
-        "rv <- apply(x, 1, var)\n"
-        "p <- prcomp(t(x[order(rv, decreasing = TRUE)[1:500], ]))\n"
-        "v <- p$sdev^2 / sum(p$sdev^2)\n"
-        "write.table(cbind(p$x[, 1:2], var1 = v[1], var2 = v[2]), commandArgs(TRUE)[2], sep = '\\t')\n"
-    )
-    subprocess.run(
-        ["Rscript", str(script), str(full_run / "transformed_counts.tsv"), str(tmp_path / "pca.tsv")],
-        check=True,
-        capture_output=True,
-    )
-    r = pd.read_csv(tmp_path / "pca.tsv", sep="\t")
-    np.testing.assert_allclose(explained[:2], r[["var1", "var2"]].iloc[0].to_numpy(), rtol=1e-8)
-    for pc in ("PC1", "PC2"):  # the sign of a component is arbitrary
-        np.testing.assert_allclose(np.abs(scores[pc].to_numpy()), np.abs(r[pc].to_numpy()), rtol=1e-6)
-
-
-def test_average_linkage_order():
-    points = np.array([0.0, 10.0, 1.0, 30.0, 11.0])
-    dist = np.abs(points[:, None] - points[None, :])
-    merges = plots.average_linkage(dist)
-    assert [(a, b) for a, b, _, _ in merges[:2]] == [(0, 2), (1, 4)]
-    assert merges[2][2] == pytest.approx(10.0)  # mean of |{0,1} - {10,11}|
-    assert merges[-1][3] == 5
-    order = plots.leaf_order(merges, 5)
-    assert sorted(order) == [0, 1, 2, 3, 4]
-    assert {frozenset(order[:2]), frozenset(order[2:4])} == {frozenset({0, 2}), frozenset({1, 4})}
-
-
-def test_matplotlib_labels_are_not_mathtext():
-    assert plots.plain("a$b$c") == r"a\$b\$c"
-    assert len(plots.plain("x" * 100, 30)) == 30
-
-
 # --- a real browser ----------------------------------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -7,10 +7,7 @@ optionally adds it as a page to an open multi-page PDF, closes it and returns th
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +25,10 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
+# Redundant alias: re-exported for the code that draws a run's plots, which imports it from here.
+from deseq2_normalized.blas import one_blas_thread as one_blas_thread
+from deseq2_normalized.samplespace import Merge, average_linkage, leaf_order, pca, sample_distances
+
 if TYPE_CHECKING:
     from deseq2_normalized.analysis import AnalysisResult
 
@@ -39,6 +40,8 @@ SIGNIFICANT = "#d62728"
 BLUE = "#1f77b4"
 #: Sample labels are drawn next to PCA points and on heatmap axes up to this many samples.
 MAX_LABELLED_SAMPLES = 40
+#: Font size (points) of the names beside points: PCA samples, volcano genes.
+LABEL_POINTS = 6.0
 #: matplotlib's "tab10" colours.
 _PALETTE = (
     "#1f77b4",
@@ -87,6 +90,45 @@ def _figure(width: float = 6.4, height: float = 4.8) -> tuple[Figure, Any]:
     ax.grid(True, color="#e5e5e5", linewidth=0.6)
     ax.set_axisbelow(True)
     return fig, ax
+
+
+def _label_points(ax: Axes, names: list[str], xs: np.ndarray, ys: np.ndarray) -> None:
+    """Names beside points (PCA samples, volcano genes); a leader line where a name had to move down."""
+    for name, x, y, dy in zip(names, xs, ys, _label_offsets(ax, xs, ys, names)):
+        ax.annotate(
+            name,
+            (x, y),
+            xytext=(3, dy),
+            textcoords="offset points",
+            fontsize=LABEL_POINTS,
+            arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.45"} if dy < -LABEL_POINTS else None,
+        )
+
+
+def _label_offsets(ax: Axes, xs: np.ndarray, ys: np.ndarray, names: list[str]) -> list[float]:
+    """Vertical offsets (points) that keep point labels from covering each other.
+
+    Each label sits just above and right of its point; when it would overlap a label placed
+    before it (points at the same height, e.g. p-values that underflowed to 0), it moves down
+    one line at a time. Labels are placed from the highest point down.
+    """
+    ax.autoscale_view()
+    to_points = 72.0 / ax.figure.dpi
+    anchors = ax.transData.transform(np.column_stack([xs, ys])) * to_points
+    height = LABEL_POINTS * 1.3
+    placed: list[tuple[float, float, float, float]] = []
+    offsets = [0.0] * len(names)
+    for i in sorted(range(len(names)), key=lambda k: -anchors[k][1]):
+        x0, width = anchors[i][0] + 3, 0.62 * LABEL_POINTS * len(names[i])
+        dy = 2.0
+        y0 = anchors[i][1]
+        while any(
+            x0 < bx1 and bx0 < x0 + width and y0 + dy < by1 and by0 < y0 + dy + height for bx0, by0, bx1, by1 in placed
+        ):
+            dy -= height
+        placed.append((x0, y0 + dy, x0 + width, y0 + dy + height))
+        offsets[i] = dy
+    return offsets
 
 
 # --- the size-factor check -------------------------------------------------------------
@@ -267,39 +309,6 @@ def dispersion_comparison_plot(
 # --- samples: PCA and distances ----------------------------------------------------------
 
 
-def pca(values: pd.DataFrame, ntop: int = 500) -> tuple[pd.DataFrame, np.ndarray]:
-    """Principal components of the samples as DESeq2's ``plotPCA`` computes them.
-
-    The ``ntop`` genes with the largest row variance are kept, each gene is centred over the
-    samples (not scaled) and the samples are projected on the principal axes.
-
-    Parameters
-    ----------
-    values
-        Genes x samples, e.g. vst or rlog values.
-    ntop
-        Number of most variable genes to use.
-
-    Returns
-    -------
-    scores : pandas.DataFrame
-        Samples x components ``PC1``, ``PC2``, ...
-    explained : numpy.ndarray
-        Fraction of the variance each component explains.
-    """
-    x = values.to_numpy(dtype=float)
-    variance = x.var(axis=1, ddof=1) if x.shape[1] > 1 else np.zeros(x.shape[0])
-    # Stable sort: ties keep their row order, as R's order() does.
-    top = np.argsort(-variance, kind="mergesort")[: min(ntop, len(variance))]
-    data = x[top].T
-    data = data - data.mean(axis=0)
-    u, s, _ = np.linalg.svd(data, full_matrices=False)
-    total = float((s**2).sum())
-    explained = s**2 / total if total > 0 else np.zeros_like(s)
-    columns = [f"PC{i + 1}" for i in range(len(s))]
-    return pd.DataFrame(u * s, index=values.columns, columns=columns), explained
-
-
 def pca_plot(
     values: pd.DataFrame, groups: pd.DataFrame, path: Path, *, title: str, pdf: PdfPages | None = None
 ) -> Path:
@@ -344,16 +353,7 @@ def pca_plot(
         m = _MARKERS[shape_levels.index(kind) % len(_MARKERS)]
         ax.scatter(pc1[these], pc2[these], color=c, marker=m, s=60, edgecolors="white", linewidths=0.5, zorder=3)
     if len(scores) <= MAX_LABELLED_SAMPLES:
-        names = [plain(sample, 24) for sample in scores.index]
-        for name, x, y, dy in zip(names, pc1, pc2, _label_offsets(ax, pc1, pc2, names)):
-            ax.annotate(
-                name,
-                (x, y),
-                xytext=(3, dy),
-                textcoords="offset points",
-                fontsize=LABEL_POINTS,
-                arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.45"} if dy < -LABEL_POINTS else None,
-            )
+        _label_points(ax, [plain(sample, 24) for sample in scores.index], pc1, pc2)
     handles = [
         plt.Line2D([], [], marker="o", linestyle="", color=_PALETTE[i % len(_PALETTE)], label=plain(level, 30))
         for i, level in enumerate(colour_levels)
@@ -369,62 +369,6 @@ def pca_plot(
     ax.set_ylabel(f"PC2: {100 * explained[1]:.0f}% variance")
     ax.set_title(plain(title, 100))
     return _save(fig, path, pdf)
-
-
-def sample_distances(values: pd.DataFrame) -> pd.DataFrame:
-    """Euclidean distances between the samples (columns) of ``values``."""
-    x = values.to_numpy(dtype=float).T
-    squared = (x**2).sum(axis=1)
-    d2 = squared[:, None] + squared[None, :] - 2 * x @ x.T
-    d = np.sqrt(np.clip(d2, 0, None))
-    np.fill_diagonal(d, 0)
-    return pd.DataFrame(d, index=values.columns, columns=values.columns)
-
-
-def average_linkage(distances: np.ndarray) -> list[tuple[int, int, float, int]]:
-    """Agglomerative clustering with average linkage (UPGMA), as R's ``hclust(method="average")``.
-
-    Parameters
-    ----------
-    distances
-        Symmetric n x n distance matrix.
-
-    Returns
-    -------
-    list of (int, int, float, int)
-        One merge per step: the two cluster ids joined, their distance, the new cluster's
-        size. Leaves are ``0..n-1``; the cluster made at step ``k`` gets id ``n + k``.
-    """
-    n = len(distances)
-    d = np.array(distances, dtype=float)
-    np.fill_diagonal(d, np.inf)
-    ids = list(range(n))
-    sizes = [1] * n
-    merges = []
-    active = np.ones(n, dtype=bool)
-    for step in range(n - 1):
-        masked = np.where(active[:, None] & active[None, :], d, np.inf)
-        i, j = divmod(int(np.argmin(masked)), n)
-        i, j = min(i, j), max(i, j)
-        size = sizes[i] + sizes[j]
-        merges.append((ids[i], ids[j], float(d[i, j]), size))
-        # The merged cluster takes slot i; its distance to each other cluster is the size-weighted mean.
-        d[i, :] = (sizes[i] * d[i, :] + sizes[j] * d[j, :]) / size
-        d[:, i] = d[i, :]
-        d[i, i] = np.inf
-        active[j] = False
-        ids[i], sizes[i] = n + step, size
-    return merges
-
-
-def leaf_order(merges: list[tuple[int, int, float, int]], n: int) -> list[int]:
-    """Left-to-right leaf order of the dendrogram of :func:`average_linkage` merges."""
-    if n == 0:
-        return []
-    members: dict[int, list[int]] = {i: [i] for i in range(n)}
-    for k, (a, b, _, _) in enumerate(merges):
-        members[n + k] = members.pop(a) + members.pop(b)
-    return members[n + len(merges) - 1]
 
 
 def sample_distance_plot(values: pd.DataFrame, path: Path, *, title: str, pdf: PdfPages | None = None) -> Path:
@@ -470,7 +414,7 @@ def sample_distance_plot(values: pd.DataFrame, path: Path, *, title: str, pdf: P
     return _save(fig, path, pdf)
 
 
-def _draw_dendrogram(ax: Any, merges: list[tuple[int, int, float, int]], order: list[int], n: int) -> None:
+def _draw_dendrogram(ax: Any, merges: list[Merge], order: list[int], n: int) -> None:
     """Dendrogram growing to the left, leaves aligned with the heatmap rows."""
     y = {leaf: float(row) for row, leaf in enumerate(order)}
     height = dict.fromkeys(range(n), 0.0)
@@ -512,28 +456,8 @@ def ma_plot(table: pd.DataFrame, alpha: float, path: Path, *, title: str, pdf: P
         ``path``.
     """
     t = table[(table["baseMean"] > 0) & table["log2FoldChange"].notna()]
-    sig = (t["padj"] < alpha).to_numpy()
     fig, ax = _figure()
-    ax.scatter(
-        t["baseMean"][~sig],
-        t["log2FoldChange"][~sig],
-        s=3,
-        color=GREY,
-        alpha=0.5,
-        lw=0,
-        label="not significant",
-        rasterized=True,
-    )
-    ax.scatter(
-        t["baseMean"][sig],
-        t["log2FoldChange"][sig],
-        s=4,
-        color=SIGNIFICANT,
-        alpha=0.7,
-        lw=0,
-        label=f"padj < {alpha:g} ({int(sig.sum())})",
-        rasterized=True,
-    )
+    _scatter_calls(ax, t["baseMean"], t["log2FoldChange"], t["padj"], alpha)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xscale("log")
     ax.set_xlabel("mean of normalized counts (log10 scale)")
@@ -573,76 +497,29 @@ def volcano_plot(
     positive = t["pvalue"][t["pvalue"] > 0]
     smallest = float(positive.min()) if len(positive) else 1e-300
     score = -np.log10(t["pvalue"].clip(lower=smallest))
-    sig = (t["padj"] < alpha).to_numpy()
     fig, ax = _figure()
-    ax.scatter(
-        t["log2FoldChange"][~sig],
-        score[~sig],
-        s=3,
-        color=GREY,
-        alpha=0.5,
-        lw=0,
-        label="not significant",
-        rasterized=True,
-    )
-    ax.scatter(
-        t["log2FoldChange"][sig],
-        score[sig],
-        s=4,
-        color=SIGNIFICANT,
-        alpha=0.7,
-        lw=0,
-        label=f"padj < {alpha:g} ({int(sig.sum())})",
-        rasterized=True,
-    )
+    _scatter_calls(ax, t["log2FoldChange"], score, t["padj"], alpha)
     ax.set_xlabel("log2 fold change")
     ax.set_ylabel("-log10 p-value")
     ax.set_title(plain(f"Volcano plot: {title}", 100))
     ax.margins(y=0.08)  # room for the labels of the top genes
     top = t["padj"].dropna().sort_values(kind="mergesort").index[:labels]
     names = [plain(gene, 30) for gene in top]
-    xs, ys = t.loc[top, "log2FoldChange"].to_numpy(), score[top].to_numpy()
-    for name, x, y, dy in zip(names, xs, ys, _label_offsets(ax, xs, ys, names)):
-        ax.annotate(
-            name,
-            (x, y),
-            xytext=(3, dy),
-            textcoords="offset points",
-            fontsize=LABEL_POINTS,
-            arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.45"} if dy < -LABEL_POINTS else None,
-        )
+    _label_points(ax, names, t.loc[top, "log2FoldChange"].to_numpy(), score[top].to_numpy())
     # Below the axes: the top genes' labels fill the upper corners.
     fig.legend(loc="outside lower center", ncols=2, fontsize="small", markerscale=3, frameon=False)
     return _save(fig, path, pdf)
 
 
-LABEL_POINTS = 6.0  # font size of gene labels in volcano plots
+def _scatter_calls(ax: Axes, x: pd.Series, y: pd.Series, padj: pd.Series, alpha: float) -> None:
+    """The genes of an MA or volcano plot: red where ``padj < alpha``, grey elsewhere (padj NA too).
 
-
-def _label_offsets(ax: Axes, xs: np.ndarray, ys: np.ndarray, names: list[str]) -> list[float]:
-    """Vertical offsets (points) that keep gene labels from covering each other.
-
-    Each label sits just above and right of its point; when it would overlap a label placed
-    before it (points at the same height, e.g. p-values that underflowed to 0), it moves down
-    one line at a time. Labels are placed from the highest point down.
+    Both legend labels are set; the red one counts the significant genes.
     """
-    ax.autoscale_view()
-    to_points = 72.0 / ax.figure.dpi
-    anchors = ax.transData.transform(np.column_stack([xs, ys])) * to_points
-    height = LABEL_POINTS * 1.3
-    placed: list[tuple[float, float, float, float]] = []
-    offsets = [0.0] * len(names)
-    for i in sorted(range(len(names)), key=lambda k: -anchors[k][1]):
-        x0, width = anchors[i][0] + 3, 0.62 * LABEL_POINTS * len(names[i])
-        dy = 2.0
-        y0 = anchors[i][1]
-        while any(
-            x0 < bx1 and bx0 < x0 + width and y0 + dy < by1 and by0 < y0 + dy + height for bx0, by0, bx1, by1 in placed
-        ):
-            dy -= height
-        placed.append((x0, y0 + dy, x0 + width, y0 + dy + height))
-        offsets[i] = dy
-    return offsets
+    sig = (padj < alpha).to_numpy()
+    ax.scatter(x[~sig], y[~sig], s=3, color=GREY, alpha=0.5, lw=0, label="not significant", rasterized=True)
+    label = f"padj < {alpha:g} ({int(sig.sum())})"
+    ax.scatter(x[sig], y[sig], s=4, color=SIGNIFICANT, alpha=0.7, lw=0, label=label, rasterized=True)
 
 
 def pvalue_histogram(table: pd.DataFrame, path: Path, *, title: str, pdf: PdfPages | None = None) -> Path:
@@ -725,54 +602,6 @@ def draw_run_plots(result: AnalysisResult, folder: Path, pdf_path: Path | None =
     """
     with one_blas_thread(), _maybe_pdf(pdf_path) as pdf:
         return list(_draw(result, folder, pdf))
-
-
-#: (set, get) thread-count functions of the OpenBLAS builds numpy ships with or links to.
-_OPENBLAS_THREAD_FUNCTIONS = (
-    ("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
-    ("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
-    ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
-    ("openblas_set_num_threads", "openblas_get_num_threads"),
-)
-
-
-def _openblas_libraries() -> list[Path]:
-    """OpenBLAS libraries loaded in this process: numpy's own (wheels) and any other mapped one."""
-    found = sorted((Path(np.__file__).parent.parent / "numpy.libs").glob("*openblas*"))
-    with contextlib.suppress(OSError), open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-        found += [Path(line.split()[-1]) for line in maps if "openblas" in line.lower() and "/" in line]
-    return list(dict.fromkeys(p for p in found if p.is_file()))
-
-
-@contextlib.contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """Run numpy's BLAS on one thread inside the block (when it is OpenBLAS), then restore it.
-
-    The sample plots need a few small BLAS calls (the PCA's SVD of samples x 500 genes and
-    the Gram matrix of the sample distances): milliseconds on one thread, but on a machine
-    whose cores are busy OpenBLAS's thread pool waits its turn for each of them. At 60,000
-    genes x 200 samples on 2 busy cores (load 3-4) the SVD took 2.3-2.9 s instead of 0.01 s
-    and the Gram matrix 1.2 s instead of 0.06 s. Without OpenBLAS (or without its thread
-    functions) the block runs unchanged.
-    """
-    restore: list[tuple[Any, int]] = []
-    for path in _openblas_libraries():
-        try:
-            lib = ctypes.CDLL(str(path))
-        except OSError:
-            continue
-        for set_name, get_name in _OPENBLAS_THREAD_FUNCTIONS:
-            setter, getter = getattr(lib, set_name, None), getattr(lib, get_name, None)
-            if setter is not None and getter is not None:
-                getter.restype = ctypes.c_int
-                restore.append((setter, int(getter())))
-                setter(ctypes.c_int(1))
-                break
-    try:
-        yield
-    finally:
-        for setter, threads in reversed(restore):
-            setter(ctypes.c_int(threads))
 
 
 class _NoPdf:
