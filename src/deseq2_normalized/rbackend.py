@@ -125,10 +125,10 @@ def fit(
     design: str,
     size_factors: np.ndarray | None,
     *,
-    test: str = "wald",
-    reduced: str | None = None,
-    fit_type: str = "parametric",
-    threads: int = 1,
+    test: str,
+    reduced: str | None,
+    fit_type: str,
+    threads: int,
 ) -> FittedModel:
     """Build a DESeqDataSet with the given size factors and run ``DESeq``.
 
@@ -141,7 +141,7 @@ def fit(
     aliases
         Column name to R-safe name; ``design`` and ``reduced`` are written over the aliases.
     design, reduced
-        Formulas over the aliases (``reduced`` for the LRT only).
+        Formulas over the aliases (``reduced`` for the LRT only, ``None`` otherwise).
     size_factors
         One size factor per sample (all 1 for the rounding method); ``None`` lets DESeq2
         estimate them (``estimateSizeFactors``) from the counts.
@@ -215,7 +215,7 @@ def rounded_dispersions(
     aliases: dict[str, str],
     design: str,
     *,
-    fit_type: str = "parametric",
+    fit_type: str,
 ) -> pd.DataFrame:
     """Dispersions DESeq2 estimates from a rounded table with every size factor 1.
 
@@ -263,11 +263,11 @@ def results(
     model: FittedModel,
     contrast: tuple[str, str, str] | None,
     *,
-    alpha: float = 0.1,
-    lfc_threshold: float = 0.0,
-    independent_filtering: bool = True,
-    cooks_cutoff: bool = True,
-    shrink: str = "none",
+    alpha: float,
+    lfc_threshold: float,
+    independent_filtering: bool,
+    cooks_cutoff: bool,
+    shrink: str,
 ) -> pd.DataFrame:
     """DESeq2 ``results`` (and ``lfcShrink``) for one contrast, as a DataFrame.
 
