@@ -22,17 +22,17 @@ def test_first_call_into_r_waits_for_the_background_load_and_uses_it():
     proc = run_python(
         """
         from rpy2.rinterface_lib import openrlib
-        from deseq2_normalized import rbackend
+        from deseq2_normalized import rbackend, rsession
 
         rbackend.start_in_background()
-        loading = rbackend._loading
+        loading = rsession._loading
         print("loading:", loading is not None and loading.thread.is_alive())
         versions = rbackend.versions()  # the first call into R: waits for the load
         print("DESeq2:", versions["DESeq2"])
-        print("loader done:", not loading.thread.is_alive(), loading.done.result() is rbackend._env)
+        print("loader done:", not loading.thread.is_alive(), loading.done.result() is rsession._env)
         print("events callback back:", openrlib.rlib.ptr_R_ProcessEvents != openrlib.ffi.NULL)
         rbackend.start_in_background()  # loaded: nothing more to start
-        print("started again:", rbackend._loading is not None)
+        print("started again:", rsession._loading is not None)
         """
     )
     assert proc.returncode == 0, proc.stderr
@@ -44,14 +44,17 @@ def test_first_call_into_r_waits_for_the_background_load_and_uses_it():
     assert lines[4] == "started again: False"
 
 
-def test_load_failure_reaches_the_first_call_as_the_packages_error():
+def test_load_failure_reaches_the_first_call_as_the_packages_error(tmp_path):
     # R evaluates the load in the loader thread: its errors must surface in the caller.
+    broken = tmp_path / "broken_helpers.R"
+    broken.write_text("stop('helper source broken')\n")
     proc = run_python(
-        """
-        from deseq2_normalized import rbackend
+        f"""
+        from pathlib import Path
+        from deseq2_normalized import rbackend, rsession
         from deseq2_normalized.errors import RError
 
-        rbackend._R_SOURCE = "stop('helper source broken')"
+        rsession._helpers_file = lambda: Path({str(broken)!r})
         rbackend.start_in_background()
         try:
             rbackend.versions()
@@ -69,10 +72,10 @@ def test_unfinished_load_is_interrupted_when_the_process_exits():
     proc = run_python(
         """
         import atexit, sys
-        from deseq2_normalized import rbackend
+        from deseq2_normalized import rbackend, rsession
 
         # Registered first, so it runs after every other exit handler.
-        atexit.register(lambda: print("load ended by:", type(rbackend._loading.done.exception()).__name__))
+        atexit.register(lambda: print("load ended by:", type(rsession._loading.done.exception()).__name__))
         rbackend.start_in_background()
         sys.exit(2)
         """
@@ -159,14 +162,14 @@ def test_run_starts_r_before_numpy_and_pandas_are_imported(tmp_path, normalized_
     proc = run_python(
         f"""
         import sys
-        from deseq2_normalized import cli, rbackend
+        from deseq2_normalized import cli, rbackend, rsession
 
         start = rbackend.start_in_background
 
         def spy():
             print("numpy:", "numpy" in sys.modules, "pandas:", "pandas" in sys.modules)
             start()
-            print("loading:", rbackend._loading is not None and rbackend._loading.thread.is_alive())
+            print("loading:", rsession._loading is not None and rsession._loading.thread.is_alive())
             raise SystemExit(5)
 
         rbackend.start_in_background = spy
@@ -213,12 +216,12 @@ def test_r_library_path_read_from_ldpaths_equals_the_one_rscript_reports(tmp_pat
                 textwrap.dedent(
                     """
                     from rpy2 import situation
-                    from deseq2_normalized import rbackend
+                    from deseq2_normalized import rsession
 
                     r_home = situation.get_r_home()
-                    print(repr(rbackend._ldpaths_library_path(r_home)))
+                    print(repr(rsession._ldpaths_library_path(r_home)))
                     print(repr(situation.r_ld_library_path_from_subprocess(r_home)))
-                    rbackend._start_r()
+                    rsession._start_r()
                     from rpy2.rinterface_lib import openrlib
                     print(repr(openrlib.LD_LIBRARY_PATH))
                     print(situation.r_ld_library_path_from_subprocess.__module__)
@@ -239,11 +242,11 @@ def test_r_library_path_read_from_ldpaths_equals_the_one_rscript_reports(tmp_pat
 
 
 def test_r_library_path_falls_back_without_an_ldpaths_file(tmp_path):
-    from deseq2_normalized import rbackend
+    from deseq2_normalized import rsession
 
-    assert rbackend._ldpaths_library_path(str(tmp_path), fallback=lambda home: f"asked R in {home}") == (
+    assert rsession._ldpaths_library_path(str(tmp_path), fallback=lambda home: f"asked R in {home}") == (
         f"asked R in {tmp_path}"
     )
     (tmp_path / "etc").mkdir()
     (tmp_path / "etc" / "ldpaths").write_text("exit 3\n")
-    assert rbackend._ldpaths_library_path(str(tmp_path)) == ""
+    assert rsession._ldpaths_library_path(str(tmp_path)) == ""

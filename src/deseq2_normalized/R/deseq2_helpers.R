@@ -1,0 +1,145 @@
+# deseq2_helpers.R: the R side of deseq2-normalized, the only R code the package runs.
+#
+# Plain R function definitions, nothing else: sourcing this file loads no package and
+# runs no analysis. Python (deseq2_normalized.rsession) loads DESeq2, then sources this
+# file into a private environment, as
+#
+#   helpers <- new.env(parent = globalenv())
+#   sys.source("deseq2_helpers.R", envir = helpers)
+#
+# and deseq2_normalized.rbackend calls the functions below by name, always with named
+# arguments (tests/test_r_helpers.py checks the names against these signatures). User data
+# (counts, gene and sample names, levels) arrive as R vectors, never as code; design
+# formulas arrive as strings written over R-safe aliases.
+#
+# From an R prompt, `source("deseq2_helpers.R")` defines the same functions for trying
+# them out; DESeq2 is called through `DESeq2::` and needs no library() call.
+
+# Calls helper(...) and returns list(value, warnings): the messages of the warnings it
+# raised, which Python logs, in place of R's deferred "Warning message:" output.
+capture_warnings <- function(helper, ...) {
+  warnings <- character(0)
+  value <- withCallingHandlers(helper(...), warning = function(w) {
+    warnings <<- c(warnings, conditionMessage(w))
+    invokeRestart("muffleWarning")
+  })
+  list(value = value, warnings = warnings)
+}
+
+# colData: one factor per design variable, levels in the order Python fixed.
+coldata <- function(values, levels, columns, samples) {
+  cols <- mapply(function(v, l) factor(v, levels = l), values, levels, SIMPLIFY = FALSE)
+  names(cols) <- columns
+  df <- as.data.frame(cols, optional = TRUE, stringsAsFactors = FALSE)
+  rownames(df) <- samples
+  df
+}
+
+parallel_param <- function(workers) {
+  if (workers > 1) BiocParallel::MulticoreParam(workers = workers) else BiocParallel::SerialParam()
+}
+
+# DESeqDataSet with the given size factors (estimated when there are none), then DESeq().
+fit <- function(counts, genes, samples, coldata, design, reduced, size_factors,
+                test, fit_type, workers) {
+  dimnames(counts) <- list(genes, samples)
+  dds <- DESeq2::DESeqDataSetFromMatrix(countData = counts, colData = coldata,
+                                        design = stats::as.formula(design))
+  if (length(size_factors)) {
+    DESeq2::sizeFactors(dds) <- size_factors
+  } else {
+    dds <- DESeq2::estimateSizeFactors(dds)
+  }
+  args <- list(object = dds, test = test, fitType = fit_type, quiet = FALSE,
+               parallel = workers > 1, BPPARAM = parallel_param(workers))
+  if (test == "LRT") args$reduced <- stats::as.formula(reduced)
+  do.call(DESeq2::DESeq, args)
+}
+
+# The resultsNames() entry for factor_numerator_vs_denominator, or NA.
+coef_name <- function(dds, factor, numerator, denominator) {
+  wanted <- make.names(paste(factor, numerator, "vs", denominator, sep = "_"))
+  hit <- DESeq2::resultsNames(dds)[make.names(DESeq2::resultsNames(dds)) == wanted]
+  if (length(hit)) hit[[1]] else NA_character_
+}
+
+# results() (and lfcShrink() unless shrink is "none") as a named list of numeric columns.
+results_table <- function(dds, contrast, alpha, lfc_threshold, independent_filtering,
+                          cooks_cutoff, shrink, workers) {
+  args <- list(object = dds, alpha = alpha, lfcThreshold = lfc_threshold,
+               independentFiltering = independent_filtering,
+               parallel = workers > 1, BPPARAM = parallel_param(workers))
+  if (!cooks_cutoff) args$cooksCutoff <- FALSE
+  if (length(contrast)) args$contrast <- contrast
+  res <- do.call(DESeq2::results, args)
+  if (shrink != "none") {
+    model <- dds
+    sargs <- list(res = res, type = shrink, quiet = TRUE)
+    if (shrink == "apeglm") {
+      coef <- coef_name(dds, contrast[[1]], contrast[[2]], contrast[[3]])
+      if (is.na(coef)) {
+        # apeglm needs a model coefficient: refit with the denominator as reference.
+        SummarizedExperiment::colData(model)[[contrast[[1]]]] <-
+          stats::relevel(SummarizedExperiment::colData(model)[[contrast[[1]]]], ref = contrast[[3]])
+        model <- DESeq2::nbinomWaldTest(model, quiet = TRUE)
+        coef <- coef_name(model, contrast[[1]], contrast[[2]], contrast[[3]])
+      }
+      sargs$coef <- coef
+    } else {
+      sargs$contrast <- contrast
+    }
+    shrunk <- do.call(DESeq2::lfcShrink, c(list(dds = model), sargs))
+    res$log2FoldChange <- shrunk$log2FoldChange
+    res$lfcSE <- shrunk$lfcSE
+  }
+  cols <- c("baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj")
+  out <- lapply(cols, function(n) as.numeric(res[[n]]))
+  names(out) <- cols
+  out
+}
+
+normalized_counts <- function(dds) DESeq2::counts(dds, normalized = TRUE)
+
+size_factors <- function(dds) as.numeric(DESeq2::sizeFactors(dds))
+
+# The vst or rlog assay, blind = FALSE.
+transformed_counts <- function(dds, kind) {
+  tr <- if (kind == "rlog") {
+    DESeq2::rlog(dds, blind = FALSE)
+  } else if (sum(rowMeans(DESeq2::counts(dds, normalized = TRUE)) > 5) < 1000) {
+    # vst() fits its trend on a subset of 1,000 genes with mean count above 5 and stops
+    # when there are fewer; the full transformation is what DESeq2 recommends then.
+    DESeq2::varianceStabilizingTransformation(dds, blind = FALSE)
+  } else {
+    DESeq2::vst(dds, blind = FALSE)
+  }
+  SummarizedExperiment::assay(tr)
+}
+
+# Per-gene mean and dispersion estimates from mcols(dds), as a named list of columns.
+dispersion_table <- function(dds) {
+  m <- S4Vectors::mcols(dds)
+  cols <- intersect(c("baseMean", "dispGeneEst", "dispFit", "dispersion", "dispOutlier"), colnames(m))
+  out <- lapply(cols, function(n) as.numeric(m[[n]]))
+  names(out) <- cols
+  out
+}
+
+rounded_dispersions <- function(counts, genes, samples, coldata, design, fit_type) {
+  # Dispersions the rounding method would use: the rounded table, every size factor 1.
+  dimnames(counts) <- list(genes, samples)
+  dds <- DESeq2::DESeqDataSetFromMatrix(countData = counts, colData = coldata,
+                                        design = stats::as.formula(design))
+  DESeq2::sizeFactors(dds) <- rep(1, ncol(dds))
+  dds <- DESeq2::estimateDispersions(dds, fitType = fit_type, quiet = TRUE)
+  dispersion_table(dds)
+}
+
+save_rds <- function(dds, path) saveRDS(dds, file = path)
+
+versions <- function() {
+  c(R = paste(R.version$major, R.version$minor, sep = "."),
+    DESeq2 = as.character(utils::packageVersion("DESeq2")))
+}
+
+has_r_package <- function(name) requireNamespace(name, quietly = TRUE)
