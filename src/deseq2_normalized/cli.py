@@ -42,9 +42,10 @@ class _Parser(argparse.ArgumentParser):
 
 def _contrast(text: str) -> tuple[str, str, str]:
     parts = [p.strip() for p in text.split(",")]
-    if len(parts) != 3 or not all(parts):
-        raise argparse.ArgumentTypeError(f"'{text}' is not FACTOR,NUMERATOR,DENOMINATOR")
-    return parts[0], parts[1], parts[2]
+    if len(parts) not in (2, 3) or not all(parts):
+        raise argparse.ArgumentTypeError(f"'{text}' is not FACTOR,NUMERATOR,DENOMINATOR or NUMERATOR,DENOMINATOR")
+    # Two parts: the factor of interest, named once the design is known (design.command_line_design).
+    return ("", parts[0], parts[1]) if len(parts) == 2 else (parts[0], parts[1], parts[2])
 
 
 def _group(text: str) -> tuple[str, list[int]]:
@@ -151,19 +152,36 @@ def build_parser() -> argparse.ArgumentParser:
         "given is the numerator",
     )
     run.add_argument("--out-dir", required=True, type=Path, metavar="DIR", help="folder for the outputs")
-    run.add_argument(
+    formula = run.add_mutually_exclusive_group()
+    formula.add_argument(
         "--design",
         metavar="FORMULA",
         help="design formula over sample-sheet columns, e.g. '~ batch + condition' "
         "(default '~ condition' or '~ <last column>')",
+    )
+    formula.add_argument(
+        "--factor",
+        metavar="COLUMN",
+        help="instead of --design: the sample-sheet column whose levels are compared, by name or by its 1-based "
+        "number among all columns of the sheet file (the sample-name column is 1 when it comes first); the design "
+        "becomes '~ BLOCKING... + FACTOR'",
+    )
+    run.add_argument(
+        "--blocking",
+        action="append",
+        default=[],
+        metavar="COLUMN[,COLUMN...]",
+        help="with --factor: sample-sheet columns to adjust for, by name or number as for --factor; repeatable or "
+        "comma-separated. With --test lrt the reduced design defaults to '~ BLOCKING...' ('~ 1' without them)",
     )
     run.add_argument(
         "--contrast",
         action="append",
         type=_contrast,
         default=[],
-        metavar="FACTOR,NUM,DEN",
-        help="contrast to report; repeatable (default: every level of the last design variable against the reference)",
+        metavar="[FACTOR,]NUM,DEN",
+        help="contrast to report; repeatable (default: every level of the last design variable against the "
+        "reference). Without FACTOR: the factor of interest, --factor's column or else the design's last variable",
     )
     run.add_argument(
         "--reference",
@@ -339,6 +357,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # input overlap with it.
     rbackend.start_in_background()
     from deseq2_normalized import analysis, outputs, reader, validate
+    from deseq2_normalized.design import command_line_design
 
     out_dir = outputs.prepare_out_dir(args.out_dir)
     names = _input_names(args)
@@ -351,6 +370,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
             # Column numbers count every column of the file (annotation too); samples in no group are left out.
             samples = validate.samples_from_groups(args.group, list(table.file_columns), names["counts"])
         counts = table.values
+    # --factor/--blocking become the design (and the LRT's reduced one); NUM,DEN contrasts get their factor.
+    args.design, args.reduced, args.contrast = command_line_design(
+        [str(c) for c in samples.columns], args.samples, names.get("sample sheet"), factor=args.factor,
+        blocking=args.blocking, design=args.design, reduced=args.reduced, test=args.test, contrasts=args.contrast,
+    )  # fmt: skip
     reference = args.reference
     if args.group and reference is None and len(args.group) > 1:
         reference = args.group[1][0]

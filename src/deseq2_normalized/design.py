@@ -4,13 +4,20 @@ A formula is ``~`` followed by terms joined by ``+``; a term is one or more samp
 column names joined by ``:`` (interaction) or ``*`` (main effects and interaction).
 Names are bare (letters, digits, ``.`` and ``_``) or quoted in backticks for names with
 other characters. The parsed terms are rebuilt in R from R-safe aliases of the names.
+
+The command line's ``--factor`` and ``--blocking`` name sample-sheet columns instead of a
+formula; :func:`command_line_design` builds the formula from them here, in tested Python,
+for the command line and the Galaxy tool alike.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from pathlib import Path
+from typing import NamedTuple
 
 from deseq2_normalized.errors import InputError
 
@@ -195,3 +202,223 @@ def r_aliases(columns: list[str] | tuple[str, ...]) -> dict[str, str]:
         aliases[name] = alias
         used.add(alias)
     return aliases
+
+
+# --- a design from sample-sheet columns (--factor, --blocking) ---------------------------------
+
+_NUMBER = re.compile(r"[0-9]+")
+
+
+@dataclass(frozen=True)
+class FactorDesign:
+    """A design built from sample-sheet columns: ``~ blocking... + factor``.
+
+    Attributes
+    ----------
+    factor
+        The column whose levels are compared; the design's last variable.
+    blocking
+        The columns adjusted for, in the order given; they come before the factor.
+    """
+
+    factor: str
+    blocking: tuple[str, ...] = ()
+
+    @property
+    def design(self) -> Design:
+        """The full design, ``~ blocking... + factor``."""
+        return Design(terms=tuple((name,) for name in (*self.blocking, self.factor)))
+
+    def reduced_text(self) -> str:
+        """The likelihood ratio test's default reduced design: the full one without the factor."""
+        return Design(terms=tuple((name,) for name in self.blocking)).text() if self.blocking else "~ 1"
+
+
+def factor_design(
+    header: Sequence[str],
+    design_columns: Sequence[str],
+    factor: str,
+    blocking: Sequence[str] = (),
+    where: str = "sample sheet",
+) -> FactorDesign:
+    """Build ``~ blocking... + factor`` from sample-sheet columns given by name or number.
+
+    A column is given by its name, or by its 1-based number among every column of the sheet
+    file, the sample-name column included (what Galaxy's column picker passes, and what
+    ``cut -f N`` on the sheet's rows gives). A value of digits only is a number.
+
+    Parameters
+    ----------
+    header
+        The sheet's column names in file order, the sample-name column included.
+    design_columns
+        The sheet's design columns as read (every column but the sample names).
+    factor
+        The factor of interest (``--factor``).
+    blocking
+        Columns to adjust for (``--blocking``); each value is one column, or a
+        comma-separated list of columns unless it is a column's name as a whole.
+    where
+        What messages call the sample sheet.
+
+    Returns
+    -------
+    FactorDesign
+        The factor and the blocking columns by name (a column given twice is taken once).
+
+    Raises
+    ------
+    InputError
+        For a number out of range, an unknown name, the sample-name column, a blocking
+        column equal to the factor, or a name a formula cannot quote.
+    """
+    samples_at = next((i for i, name in enumerate(header) if name not in design_columns), 0)
+    column = _sheet_column(header, samples_at, factor, "--factor", where)
+    if column == samples_at:
+        raise InputError(
+            f"--factor: {_column(header, column, where)} holds the sample names, one level per sample; "
+            "pick the column that groups the samples, e.g. 'condition'"
+        )
+    chosen: dict[str, None] = {}
+    for value in blocking:
+        parts = [value] if value.strip() in header else value.split(",")
+        for part in (p for p in parts if p.strip()):
+            at = _sheet_column(header, samples_at, part, "--blocking", where)
+            if at == samples_at:
+                raise InputError(
+                    f"--blocking: {_column(header, at, where)} holds the sample names, one level per sample; "
+                    "pick columns that group the samples, e.g. 'batch'"
+                )
+            if at == column:
+                raise InputError(
+                    f"--blocking: {_column(header, at, where)} is already --factor; "
+                    "pick other columns to adjust for, e.g. 'batch'"
+                )
+            chosen.setdefault(header[at], None)
+    return FactorDesign(factor=header[column], blocking=tuple(chosen))
+
+
+def _column(header: Sequence[str], at: int, where: str) -> str:
+    return f"column {at + 1} ('{header[at] or 'sample'}') of the sample sheet '{where}'"
+
+
+def _sheet_column(header: Sequence[str], samples_at: int, value: str, option: str, where: str) -> int:
+    """The 0-based position of the column ``value`` names (a name, or a 1-based number)."""
+    text = value.strip()
+    listing = ", ".join(f"{i} '{name or 'sample'}'" for i, name in enumerate(header, start=1))
+    if _NUMBER.fullmatch(text):
+        number = int(text)
+        if not 1 <= number <= len(header):
+            raise InputError(
+                f"{option}: column {number} is not in the sample sheet '{where}', whose columns are {listing}"
+            )
+        at = number - 1
+    elif text in header:
+        at = header.index(text)
+    else:
+        raise InputError(
+            f"{option}: '{text}' is not a column of the sample sheet '{where}', whose columns are {listing}"
+        )
+    if "`" in header[at] and at != samples_at:
+        raise InputError(
+            f"{option}: {_column(header, at, where)} has a backtick in its name, which a design formula "
+            "cannot quote; rename the column"
+        )
+    return at
+
+
+def factor_of_interest(design_text: str | None, columns: Sequence[str]) -> str:
+    """The design's last variable: the factor that ``--reference`` and two-part contrasts are about.
+
+    Parameters
+    ----------
+    design_text
+        The design formula, or None for the default design.
+    columns
+        The sample sheet's design columns.
+
+    Returns
+    -------
+    str
+        The column name.
+    """
+    names = list(columns)
+    design = parse_design(design_text, names) if design_text else default_design(names)
+    return design.variables[-1]
+
+
+def sheet_header(path: str | Path, where: str) -> list[str]:
+    """The sample sheet's column names in file order, the sample-name column included.
+
+    Read as :func:`deseq2_normalized.reader.read_samples` reads the header line (separator,
+    quotes, blank lines before it, R's header without a field for the row names), so that a
+    column number means the same column here as there.
+    """
+    from deseq2_normalized import reader
+
+    raw = reader._skip_leading_blank_lines(reader.read_bytes(path, where))
+    return reader._header_layout(where, raw)[1]
+
+
+class DesignArguments(NamedTuple):
+    """``--design``, ``--reduced`` and ``--contrast`` once ``--factor`` and ``--blocking`` are resolved."""
+
+    design: str | None
+    reduced: str | None
+    contrasts: list[tuple[str, str, str]]
+
+
+def command_line_design(
+    columns: Sequence[str],
+    sheet: str | Path | None,
+    where: str | None,
+    *,
+    factor: str | None,
+    blocking: Sequence[str],
+    design: str | None,
+    reduced: str | None,
+    test: str,
+    contrasts: Sequence[tuple[str, str, str]],
+) -> DesignArguments:
+    """Turn ``--factor``/``--blocking`` into a design and give two-part contrasts their factor.
+
+    Parameters
+    ----------
+    columns
+        The design columns of the sample sheet as read (or of the sheet built from ``--group``).
+    sheet, where
+        The sample sheet's path and what messages call it; None with ``--group``.
+    factor, blocking
+        ``--factor`` and ``--blocking`` as given (names or 1-based column numbers).
+    design, reduced, test
+        ``--design``, ``--reduced`` and ``--test`` as given.
+    contrasts
+        ``--contrast`` values; an empty factor (``NUM,DEN``) means the factor of interest.
+
+    Returns
+    -------
+    DesignArguments
+        With ``--factor``: the design ``~ blocking... + factor`` and, for ``--test lrt``
+        without ``--reduced``, the reduced design ``~ blocking...`` (or ``~ 1``). Otherwise
+        ``design`` and ``reduced`` unchanged. Contrasts name their factor.
+
+    Raises
+    ------
+    InputError
+        For ``--blocking`` without ``--factor``, ``--factor`` without a sample sheet, and
+        what :func:`factor_design` refuses.
+    """
+    if blocking and factor is None:
+        raise InputError("--blocking needs --factor: the blocking columns come before the factor of interest")
+    if factor is not None:
+        if sheet is None:
+            raise InputError("--factor names a sample-sheet column: it needs --samples")
+        where = where or str(sheet)
+        built = factor_design(sheet_header(sheet, where), columns, factor, blocking, where)
+        design = built.design.text()
+        if test == "lrt" and not reduced:
+            reduced = built.reduced_text()
+    if any(not name for name, _, _ in contrasts):
+        interest = factor_of_interest(design, columns)
+        contrasts = [(name or interest, numerator, denominator) for name, numerator, denominator in contrasts]
+    return DesignArguments(design, reduced, list(contrasts))

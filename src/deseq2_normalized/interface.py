@@ -30,6 +30,8 @@ GALAXY_LABELS = {
     "--samples": "Sample sheet",
     "--group": "Group",
     "--design": "Custom design formula",
+    "--factor": "Factor of interest",
+    "--blocking": "Blocking factors",
     "--contrast": "Comparisons",
     "--reference": "Reference level",
     "--test": "Test",
