@@ -161,6 +161,16 @@ def test_two_part_contrasts_without_factor_take_the_designs_last_variable():
     assert arguments(factor="2", contrasts=[("library type", "a", "b")]).contrasts == [("library type", "a", "b")]
 
 
+def test_factor_with_a_design_names_the_factor_of_interest():
+    """A custom design (the Galaxy form's formula field) keeps the form's factor for NUM,DEN contrasts."""
+    args = arguments(factor="2", design="~ `treatment group` + `library type`", test="lrt", reduced="~ 1",
+                     contrasts=[("", "treated", "untreated")])  # fmt: skip
+    assert args == ("~ `treatment group` + `library type`", "~ 1", [("treatment group", "treated", "untreated")])
+    assert error(lambda: arguments(factor="1", design="~ `library type`")).startswith(
+        "--factor: column 1 ('sample') of the sample sheet"
+    )
+
+
 def test_arguments_without_factor_are_unchanged():
     assert arguments(design="~ `library type`", test="lrt", reduced="~ 1") == ("~ `library type`", "~ 1", [])
 
@@ -179,7 +189,8 @@ def test_argument_combinations_refused():
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--factor", "2", "--design", "~ condition"], "argument --design: not allowed with argument --factor"),
+        (["--factor", "2", "--design", "~ type"], "--factor: column 'condition' is not a variable of the design"),
+        (["--factor", "2", "--design", "~ condition", "--blocking", "type"], "error: --blocking builds the design"),
         (["--factor", "1"], "error: --factor: column 1 ('sample') of the sample sheet"),
         (["--factor", "2", "--blocking", "condition"], "error: --blocking: column 2 ('condition')"),
         (["--blocking", "type"], "error: --blocking needs --factor"),

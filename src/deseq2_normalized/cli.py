@@ -152,19 +152,18 @@ def build_parser() -> argparse.ArgumentParser:
         "given is the numerator",
     )
     run.add_argument("--out-dir", required=True, type=Path, metavar="DIR", help="folder for the outputs")
-    formula = run.add_mutually_exclusive_group()
-    formula.add_argument(
+    run.add_argument(
         "--design",
         metavar="FORMULA",
         help="design formula over sample-sheet columns, e.g. '~ batch + condition' "
         "(default '~ condition' or '~ <last column>')",
     )
-    formula.add_argument(
+    run.add_argument(
         "--factor",
         metavar="COLUMN",
-        help="instead of --design: the sample-sheet column whose levels are compared, by name or by its 1-based "
-        "number among all columns of the sheet file (the sample-name column is 1 when it comes first); the design "
-        "becomes '~ BLOCKING... + FACTOR'",
+        help="the sample-sheet column whose levels are compared, by name or by its 1-based number among all "
+        "columns of the sheet file (the sample-name column is 1 when it comes first); without --design the design "
+        "becomes '~ BLOCKING... + FACTOR', with --design it must be one of the design's variables",
     )
     run.add_argument(
         "--blocking",

@@ -398,27 +398,39 @@ def command_line_design(
     Returns
     -------
     DesignArguments
-        With ``--factor``: the design ``~ blocking... + factor`` and, for ``--test lrt``
-        without ``--reduced``, the reduced design ``~ blocking...`` (or ``~ 1``). Otherwise
-        ``design`` and ``reduced`` unchanged. Contrasts name their factor.
+        With ``--factor`` and no ``--design``: the design ``~ blocking... + factor`` and, for
+        ``--test lrt`` without ``--reduced``, the reduced design ``~ blocking...`` (or ``~ 1``).
+        With both, the design as given and ``--factor`` only names the factor of interest.
+        Otherwise ``design`` and ``reduced`` unchanged. Contrasts name their factor (the
+        factor of interest, else the design's last variable).
 
     Raises
     ------
     InputError
-        For ``--blocking`` without ``--factor``, ``--factor`` without a sample sheet, and
-        what :func:`factor_design` refuses.
+        For ``--blocking`` without ``--factor`` or with ``--design``, ``--factor`` without a
+        sample sheet or naming a column that ``--design`` does not use, and what
+        :func:`factor_design` refuses.
     """
     if blocking and factor is None:
         raise InputError("--blocking needs --factor: the blocking columns come before the factor of interest")
+    if blocking and design is not None:
+        raise InputError(
+            "--blocking builds the design with --factor: with --design, write the columns into the formula"
+        )
+    interest = None
     if factor is not None:
         if sheet is None:
             raise InputError("--factor names a sample-sheet column: it needs --samples")
         where = where or str(sheet)
         built = factor_design(sheet_header(sheet, where), columns, factor, blocking, where)
-        design = built.design.text()
-        if test == "lrt" and not reduced:
-            reduced = built.reduced_text()
+        interest = built.factor
+        if design is None:
+            design = built.design.text()
+            if test == "lrt" and not reduced:
+                reduced = built.reduced_text()
+        elif interest not in parse_design(design, list(columns)).variables:
+            raise InputError(f"--factor: column '{interest}' is not a variable of the design '{design}'")
     if any(not name for name, _, _ in contrasts):
-        interest = factor_of_interest(design, columns)
+        interest = interest or factor_of_interest(design, columns)
         contrasts = [(name or interest, numerator, denominator) for name, numerator, denominator in contrasts]
     return DesignArguments(design, reduced, list(contrasts))
