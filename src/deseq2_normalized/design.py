@@ -347,19 +347,6 @@ def factor_of_interest(design_text: str | None, columns: Sequence[str]) -> str:
     return design.variables[-1]
 
 
-def sheet_header(path: str | Path, where: str) -> list[str]:
-    """The sample sheet's column names in file order, the sample-name column included.
-
-    Read as :func:`deseq2_normalized.reader.read_samples` reads the header line (separator,
-    quotes, blank lines before it, R's header without a field for the row names), so that a
-    column number means the same column here as there.
-    """
-    from deseq2_normalized import reader
-
-    raw = reader._skip_leading_blank_lines(reader.read_bytes(path, where))
-    return reader._header_layout(where, raw)[1]
-
-
 class DesignArguments(NamedTuple):
     """``--design``, ``--reduced`` and ``--contrast`` once ``--factor`` and ``--blocking`` are resolved."""
 
@@ -422,7 +409,9 @@ def command_line_design(
         if sheet is None:
             raise InputError("--factor names a sample-sheet column: it needs --samples")
         where = where or str(sheet)
-        built = factor_design(sheet_header(sheet, where), columns, factor, blocking, where)
+        from deseq2_normalized import reader  # pandas: imported only when a sheet's columns are named
+
+        built = factor_design(reader.sample_sheet_header(sheet, where), columns, factor, blocking, where)
         interest = built.factor
         if design is None:
             design = built.design.text()

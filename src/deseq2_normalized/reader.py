@@ -824,6 +824,29 @@ def check_names(names: list[str], where: str, what: str) -> None:
         seen[key] = name
 
 
+def sample_sheet_header(path: str | Path, name: str | None = None) -> list[str]:
+    """The sample sheet's column names in file order, the sample-name column included.
+
+    Read as :func:`read_samples` reads the header line (separator, quotes, blank lines before
+    it, R's header without a field for the row names), so that a column number means the same
+    column here as there.
+
+    Parameters
+    ----------
+    path
+        The sample sheet.
+    name
+        What messages call it (default: the path).
+
+    Returns
+    -------
+    list of str
+        The column names; an R-style header's row-name column is ``""``.
+    """
+    where = name or str(path)
+    return _header_layout(where, _skip_leading_blank_lines(read_bytes(path, where)))[1]
+
+
 def read_samples(path: str | Path, name: str | None = None) -> pd.DataFrame:
     """Read a sample sheet: one row per sample, the other columns design variables.
 
