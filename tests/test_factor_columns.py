@@ -17,9 +17,9 @@ from deseq2_normalized.design import (
     command_line_design,
     factor_design,
     parse_design,
-    sheet_header,
 )
 from deseq2_normalized.errors import InputError
+from deseq2_normalized.reader import sample_sheet_header
 
 TEST_DATA = Path(__file__).resolve().parent.parent / "test-data"
 SPACES = TEST_DATA / "galaxy_samples_spaces.tsv"  # sample, treatment group, library type
@@ -84,11 +84,11 @@ def test_reduced_design_drops_the_factor():
 
 
 def test_sheet_header_reads_the_file_as_the_reader_does(tmp_path):
-    assert sheet_header(SPACES, "spaces") == ["sample", "treatment group", "library type"]
+    assert sample_sheet_header(SPACES, "spaces") == ["sample", "treatment group", "library type"]
     # R's write.table: no header field for the row names, which are column 1 of the rows.
     path = tmp_path / "s.tsv"
     path.write_text('\n"condition"\t"batch"\n"a1"\t"A"\t"x"\n"b1"\t"B"\t"y"\n')
-    header = sheet_header(path, "s.tsv")
+    header = sample_sheet_header(path, "s.tsv")
     assert header == ["", "condition", "batch"]
     assert factor_design(header, ["condition", "batch"], "2", ["3"]).design.text() == "~ batch + condition"
     assert "column 1 ('sample')" in error(lambda: factor_design(header, ["condition", "batch"], "1"))
