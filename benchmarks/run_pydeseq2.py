@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         dds.layers["normed_counts"] = np.asarray(dds.X, dtype=np.float64)
         dds.var["_normed_means"] = dds.layers["normed_counts"].mean(axis=0)
 
-    dds.fit_size_factors = fixed_size_factors  # type: ignore[method-assign]
+    dds.fit_size_factors = fixed_size_factors
     dds.deseq2()
     stats = DeseqStats(dds, contrast=["condition", "B", "A"], alpha=0.1, inference=inference, quiet=True)
     stats.summary()

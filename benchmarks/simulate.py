@@ -68,7 +68,7 @@ def simulate_raw(genes: int, samples: int, seed: int) -> tuple[np.ndarray, np.nd
     # NB(mean mu, dispersion d) as a gamma-Poisson mixture.
     shape = 1.0 / disp[:, None]
     lam = rng.gamma(np.broadcast_to(shape, mu.shape), mu / shape)
-    counts = rng.poisson(lam).astype(np.int64)
+    counts = np.asarray(rng.poisson(lam), dtype=np.int64)
     return counts, library, condition
 
 

@@ -19,6 +19,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -40,8 +41,9 @@ def compare_table(a: Path, b: Path, rtol: float, atol: float) -> tuple[list[str]
     problems = []
     largest = 0.0
     for column in left.columns:
-        x = pd.to_numeric(left[column].replace("NA", "nan"), errors="coerce")
-        y = pd.to_numeric(right[column].replace("NA", "nan"), errors="coerce")
+        # A column in, a column out (for Python 3.9, pandas-stubs picks to_numeric's scalar overload).
+        x = cast(pd.Series, pd.to_numeric(left[column].replace("NA", "nan"), errors="coerce"))
+        y = cast(pd.Series, pd.to_numeric(right[column].replace("NA", "nan"), errors="coerce"))
         text_x = x.isna() & ~left[column].isin(["NA", "nan", "NaN", ""])
         if text_x.any():
             if not left[column].equals(right[column]):

@@ -83,7 +83,7 @@ def simulate(genes: int, samples: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     sf = np.exp(rng.uniform(np.log(0.2), np.log(5), samples))
     mu = np.exp(rng.normal(3, 2.2, genes))
-    counts = rng.negative_binomial(5, 5 / (5 + np.outer(mu, sf)))
+    counts = np.asarray(rng.negative_binomial(5, 5 / (5 + np.outer(mu, sf))))
     return counts[counts.sum(axis=1) > 0]
 
 

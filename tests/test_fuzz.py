@@ -87,7 +87,7 @@ name_chars = st.one_of(
     st.sampled_from(list(string.ascii_letters + string.digits + "._-`'\"$();,\t \n|~+:*#\\")),
     st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
 )
-names = st.text(name_chars, min_size=1, max_size=8).map(str.strip).filter(bool)
+names: st.SearchStrategy[str] = st.text(name_chars, min_size=1, max_size=8).map(str.strip).filter(bool)
 
 
 def unique_names(n: int, *, gene_ids: bool = False) -> st.SearchStrategy[list[str]]:

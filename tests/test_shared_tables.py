@@ -93,7 +93,7 @@ def tmm_like_factors(raw: pd.DataFrame) -> np.ndarray:
     factors = []
     for j in range(x.shape[1]):
         m = np.log2(props[:, j] / props[:, 0])
-        lo, hi = np.quantile(m, [0.3, 0.7])
+        lo, hi = map(float, np.quantile(m, [0.3, 0.7]))
         factors.append(2 ** m[(m >= lo) & (m <= hi)].mean())
     f = np.array(factors)
     return f / np.exp(np.log(f).mean())

@@ -10,7 +10,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
@@ -68,7 +68,7 @@ class Page:
         log.info("screenshot %s", path)
         return path
 
-    def wait(self, what: str, check: Callable[[], T | None], timeout: float | None = None) -> T:
+    def wait(self, what: str, check: Callable[[], T | Literal[False] | None], timeout: float | None = None) -> T:
         """Poll ``check`` until it returns something truthy; fail with a screenshot on time-out."""
         deadline = time.monotonic() + (timeout or self.timeout)
         while time.monotonic() < deadline:
