@@ -50,7 +50,7 @@ DEFAULT_OUT = ROOT / "tests" / "galaxy" / "output"
 
 
 def _run(command: list[str], **kwargs) -> int:
-    shown = ["***" if previous in ("-k", "-a") else part for previous, part in zip(["", *command], command)]
+    shown = ["***" if previous in ("-k", "-a") else part for previous, part in zip(["", *command], command, strict=False)]
     log.info("$ %s", " ".join(shown))
     return subprocess.call(command, **kwargs)
 
@@ -110,7 +110,7 @@ def _run_selected(command: list[str], report: Path, tests: list[int]) -> int:
         part.unlink(missing_ok=True)
         argv = [*command, "-i", str(number - 1)]
         argv[argv.index("-j") + 1] = str(part)
-        shown = ["***" if previous in ("-k", "-a") else item for previous, item in zip(["", *argv], argv)]
+        shown = ["***" if previous in ("-k", "-a") else item for previous, item in zip(["", *argv], argv, strict=False)]
         log.info("$ %s", " ".join(shown))
         runs.append((part, subprocess.Popen(argv)))
     code = max(proc.wait() for _, proc in runs)

@@ -129,7 +129,7 @@ def valid_tables(draw):
     cells = [[count_text(float(v), style) for v in row] for row in values]
     write_table_layout = draw(st.booleans())  # R's write.table: no header field for the gene column
     header = samples if write_table_layout else [draw(st.sampled_from(["", "gene", "gene_id", "id"])), *samples]
-    rows = [header, *([g, *c] for g, c in zip(genes, cells))]
+    rows = [header, *([g, *c] for g, c in zip(genes, cells, strict=True))]
     sep = draw(st.sampled_from(SEPARATORS))
     text = render(rows, sep, draw(st.sampled_from(LINE_ENDS)), draw(st.booleans()))
     if draw(st.booleans()):
@@ -315,7 +315,7 @@ def design_texts(draw, columns):
         # Mostly well formed: ~ a + b:c * d
         terms = draw(st.lists(st.sampled_from(columns).map(lambda c: f"`{c}`"), min_size=1, max_size=4))
         ops = draw(st.lists(st.sampled_from([" + ", ":", " * "]), min_size=len(terms) - 1, max_size=len(terms) - 1))
-        return "~ " + "".join(t + o for t, o in zip(terms, [*ops, ""]))
+        return "~ " + "".join(t + o for t, o in zip(terms, [*ops, ""], strict=True))
     return "".join(draw(st.lists(tokens, max_size=8)))
 
 

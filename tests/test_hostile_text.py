@@ -59,14 +59,15 @@ class Hostile:
         mean = np.exp(rng.uniform(1, 7, len(self.genes)))
         values = rng.negative_binomial(5, 5 / (5 + mean[:, None]), size=(len(self.genes), len(self.samples))) + 1
         self.counts = folder / "counts.tsv"
-        self._write(self.counts, ["gene", *self.samples], ([g, *row] for g, row in zip(self.genes, values.tolist())))
+        rows = ([g, *row] for g, row in zip(self.genes, values.tolist(), strict=True))
+        self._write(self.counts, ["gene", *self.samples], rows)
         conditions = [self.ctl] * 4 + [self.trt] * 4
         batches = self.batch_levels * 4
         self.sheet = folder / "samples.tsv"
         self._write(
             self.sheet,
             ["sample", self.batch, self.condition, self.backtick_column],
-            ([s, b, c, c] for s, b, c in zip(self.samples, batches, conditions)),
+            ([s, b, c, c] for s, b, c in zip(self.samples, batches, conditions, strict=True)),
         )
 
     @staticmethod

@@ -14,7 +14,7 @@ def write_table(path, values, genes=None):
     genes = genes or [f"g{i}" for i in range(len(values))]
     path.write_text(
         "gene\t" + "\t".join(SAMPLES) + "\n"
-        + "".join(f"{g}\t" + "\t".join(map(str, row)) + "\n" for g, row in zip(genes, values.tolist())),
+        + "".join(f"{g}\t" + "\t".join(map(str, row)) + "\n" for g, row in zip(genes, values.tolist(), strict=True)),
         encoding="utf-8",
     )  # fmt: skip
     return path

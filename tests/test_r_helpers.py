@@ -116,7 +116,7 @@ def test_r_console_and_warnings_go_to_the_r_console_logger():
 
     records: list[logging.LogRecord] = []
     handler = logging.Handler(logging.DEBUG)
-    handler.emit = records.append  # type: ignore[method-assign]
+    handler.emit = records.append
     logger = logging.getLogger("deseq2_normalized.r_console")
     level = logger.level
     logger.addHandler(handler)

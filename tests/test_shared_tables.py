@@ -247,7 +247,7 @@ def consistent_counts(raw: pd.DataFrame, sf: np.ndarray, fmt: str) -> tuple[np.n
     # Six significant digits fix every count whose normalized value is below 1e4 (size factors below 10).
     rows, cols = np.nonzero(counts / sf >= 1e4)
     for out, direction in ((low, -1), (high, 1)):
-        for i, j in zip(rows, cols):
+        for i, j in zip(rows, cols, strict=True):
             written = format(counts[i, j] / sf[j], fmt)
             step = 1
             while step:  # grow the step while the value still writes the same, then shrink it

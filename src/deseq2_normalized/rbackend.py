@@ -84,7 +84,7 @@ def versions() -> dict[str, str]:
     import rpy2
 
     values = _call_uncaptured("versions")
-    out = {str(k): str(v) for k, v in zip(values.names, values)}
+    out = {str(k): str(v) for k, v in zip(values.names, values, strict=True)}
     out["rpy2"] = rpy2.__version__
     return out
 

@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -200,7 +200,7 @@ def _header_layout(where: str, raw: bytes) -> tuple[str, list[str], io.BytesIO]:
         next(reader)
     spans = reader.line_num
     lines.seek(0)
-    header_bytes = sum(len(line.encode("utf-8")) for _, line in zip(range(spans), lines))
+    header_bytes = sum(len(line.encode("utf-8")) for _, line in zip(range(spans), lines, strict=False))
     if spans > 1 and not raw[header_bytes:].strip():
         raise InputError(f"{where}: the header row has an unclosed quote (it runs on to line {spans})")
     if header_bytes >= len(text.encode("utf-8")) - 4 and len(raw) > _SNIFF_BYTES * 4:
@@ -357,7 +357,7 @@ def read_count_table(
     if annotation_columns:
         _note(notes, f"{where}: kept {len(annotation_columns)} text column(s) as gene annotation: "
               f"{_quoted(annotation_columns)}")  # fmt: skip
-    values = _numeric(where, frame[sample_columns])
+    values = _numeric(where, cast(pd.DataFrame, frame[sample_columns]))
     annotation = frame[annotation_columns].astype(object).where(frame[annotation_columns].notna(), "")
     annotation = annotation.astype(str)
     annotation.index = pd.Index([str(g).strip() for g in values.index], name="gene_id")
@@ -450,7 +450,7 @@ def _is_text_column(values: pd.Series) -> bool:
 
 def _not_numbers(values: pd.Series) -> pd.Series:
     """Cells that are present but do not parse as a number."""
-    text = values.astype(str).str.strip()
+    text = cast("pd.Series[str]", values.astype(str)).str.strip()
     return values.notna() & ~text.str.fullmatch(_NUMBER_OR_SPECIAL)
 
 
@@ -500,7 +500,7 @@ def _has_comma_numbers(frame: pd.DataFrame) -> bool:
         values = frame[col]
         if not _is_text_column(values):
             continue
-        present = values.dropna().astype(str).str.strip()
+        present = cast("pd.Series[str]", values.dropna().astype(str)).str.strip()
         if len(present) and present.str.contains(",", regex=False).any() and present.str.fullmatch(_NUMBERISH).all():
             return True
     return False
@@ -595,7 +595,7 @@ def _refuse_numeric_gene_ids(where: str, frame: pd.DataFrame) -> None:
     are not whole numbers. Whole numbers that are all different (Entrez gene IDs) are IDs.
     """
     ids = pd.Series(frame.index, dtype=object)
-    text = ids.astype(str).str.strip()
+    text = cast("pd.Series[str]", ids.astype(str)).str.strip()
     numeric = text.str.fullmatch(_NUMBER_OR_SPECIAL) | text.str.fullmatch(_DECIMAL_COMMA)
     if not len(ids) or not numeric.all():
         return
@@ -665,7 +665,7 @@ def _transpose_text(where: str, raw: bytes) -> bytes:
         if len(row) != width:
             raise InputError(f"{where}: record {i + 1} has {len(row)} fields, the header has {width}")
     out = io.StringIO()
-    csv.writer(out, delimiter="\t", quotechar='"', lineterminator="\n").writerows(zip(*rows))
+    csv.writer(out, delimiter="\t", quotechar='"', lineterminator="\n").writerows(zip(*rows, strict=True))
     return out.getvalue().encode("utf-8")
 
 

@@ -75,7 +75,7 @@ def agreement(main: pd.Series, reruns: list[pd.Series]) -> pd.Series:
     pandas.Series
         Counts from 0 to ``len(reruns)``, indexed like ``main``.
     """
-    same = np.zeros(len(main), dtype=np.int64)
+    same: np.ndarray = np.zeros(len(main), dtype=np.int64)
     for rerun in reruns:
         same += (rerun.reindex(main.index).to_numpy() == main.to_numpy()).astype(np.int64)
     return pd.Series(same, index=main.index, name="rounding_agreement")

@@ -32,7 +32,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from deseq2_normalized.errors import AnalysisError, RError
 
 if TYPE_CHECKING:
-    from importlib.resources.abc import Traversable
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:
+        from importlib.abc import Traversable
 
 #: R's console output, one record a line (DEBUG), and the warnings of R helpers (WARNING).
 r_console_log = logging.getLogger("deseq2_normalized.r_console")

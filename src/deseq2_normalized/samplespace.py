@@ -86,7 +86,7 @@ def average_linkage(distances: np.ndarray) -> list[Merge]:
     ids = list(range(n))
     sizes = [1] * n
     merges = []
-    active = np.ones(n, dtype=bool)
+    active: np.ndarray = np.ones(n, dtype=bool)
     for step in range(n - 1):
         masked = np.where(active[:, None] & active[None, :], d, np.inf)
         i, j = divmod(int(np.argmin(masked)), n)
