@@ -94,7 +94,7 @@ def _header(record: dict) -> list[str]:
         "Every tool does the same work: read the tab-separated normalized table, round it, fix every size "
         f"factor to 1, fit condition B vs A, test at alpha 0.1 and write the sorted results table and the "
         f"normalized counts (transform: `{record['args']['transform']}`; `none` leaves vst out of all three; "
-        "this tool with `--no-report --plots none`, as the R script writes no report and no plots). "
+        "this tool with `--method round --no-report --plots none`, as the R script writes no report and no plots). "
         "Wall = elapsed time, CPU = user + system time of the process and its children, peak RSS = "
         "`ru_maxrss` (largest resident set of the process or any one child). Medians over the runs; the "
         "three tools ran alternately (the order rotates each repetition). The machine is shared with other "
@@ -261,7 +261,8 @@ METHOD_NOTES = [
     "",
     "## How the comparison is set up",
     "",
-    "- **Same work.** `deseq2-normalized run --reference A --transform none --no-report --plots none` against "
+    "- **Same work.** `deseq2-normalized run --reference A --transform none --method round --no-report --plots none` "
+    "against "
     "`benchmarks/bare_deseq2.R` (read, `round`, `sizeFactors<-` 1, `DESeq`, `results(alpha = 0.1)`, sort, write "
     "the results and `counts(dds, normalized = TRUE)`) and `benchmarks/run_pydeseq2.py`. vst is left out of all "
     "three by default because it is an extra output, not part of the test; `--transform vst` runs it in all three. "
@@ -292,7 +293,6 @@ METHOD_NOTES = [
 
 
 NOTES_HEADING = "## Notes on this run"
-
 
 
 def write_results(path: Path, text: str) -> bool:

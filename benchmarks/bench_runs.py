@@ -24,8 +24,9 @@ log = logging.getLogger("bench")
 TOOLS = ("deseq2-normalized", "bare Rscript", "PyDESeq2")
 #: Label of the report extra's runs (the tool with its defaults: report.html and plots both).
 REPORT = "defaults (report + plots)"
-#: The arguments that make this tool do the bare R script's work: no report, no plot files.
-LIKE_FOR_LIKE = ("--no-report", "--plots", "none")
+#: The arguments that make this tool do the bare R script's work: the rounding method (the default,
+#: auto, would recover the simulated raw counts instead), no report, no plot files.
+LIKE_FOR_LIKE = ("--method", "round", "--no-report", "--plots", "none")
 #: The tool's progress line for a finished stage: ``deseq2-normalized: NAME: done in 1.2 s``.
 STAGE_LINE = re.compile(r"^deseq2-normalized: (?P<name>.+): done in (?P<seconds>[0-9.]+) s$", re.MULTILINE)
 #: Exit code recorded for a run stopped at ``--timeout``.

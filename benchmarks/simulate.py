@@ -89,7 +89,9 @@ def write_r_table(path: Path, values: np.ndarray, genes: list[str], samples: lis
         chunk = 2000
         for start in range(0, len(genes), chunk):
             rows = values[start : start + chunk]
-            fh.write("".join(fmt % (g, *row) for g, row in zip(genes[start : start + chunk], rows.tolist(), strict=True)))
+            fh.write(
+                "".join(fmt % (g, *row) for g, row in zip(genes[start : start + chunk], rows.tolist(), strict=True))
+            )
 
 
 def simulate(genes: int, samples: int, seed: int, out: Path) -> tuple[Path, Path]:
@@ -106,7 +108,8 @@ def simulate(genes: int, samples: int, seed: int, out: Path) -> tuple[Path, Path
     write_r_table(tmp, normalized, gene_ids, sample_ids)
     tmp.replace(counts_path)
     samples_path.write_text(
-        "sample\tcondition\n" + "".join(f"{s}\t{c}\n" for s, c in zip(sample_ids, condition, strict=True)), encoding="utf-8"
+        "sample\tcondition\n" + "".join(f"{s}\t{c}\n" for s, c in zip(sample_ids, condition, strict=True)),
+        encoding="utf-8",
     )
     log.info(
         "simulated %d x %d (seed %d): size factors %.2f-%.2f, %.0f%% zeros -> %s",

@@ -50,7 +50,9 @@ DEFAULT_OUT = ROOT / "tests" / "galaxy" / "output"
 
 
 def _run(command: list[str], **kwargs) -> int:
-    shown = ["***" if previous in ("-k", "-a") else part for previous, part in zip(["", *command], command, strict=False)]
+    shown = [
+        "***" if previous in ("-k", "-a") else part for previous, part in zip(["", *command], command, strict=False)
+    ]
     log.info("$ %s", " ".join(shown))
     return subprocess.call(command, **kwargs)
 
