@@ -22,19 +22,13 @@ import pandas as pd
 
 from deseq2_normalized import rbackend
 from deseq2_normalized.choices import PLOT_FORMATS
-from deseq2_normalized.errors import DESeq2NormalizedError, InputError
+from deseq2_normalized.errors import InputError, OutputError
 from deseq2_normalized.progress import stage
 
 if TYPE_CHECKING:
     from deseq2_normalized.analysis import AnalysisResult
 
 log = logging.getLogger(__name__)
-
-
-class OutputError(DESeq2NormalizedError):
-    """Outputs could not be written (disk full, I/O error); nothing was left behind."""
-
-    exit_code = 1
 
 
 def prepare_out_dir(path: str | Path) -> Path:
@@ -142,17 +136,17 @@ def staged(out_dir: Path) -> Iterator[StagedOutputs]:
         When writing fails (for example a full disk); no output is left behind.
     """
     try:
-        stage = StagedOutputs(out_dir)
+        outputs = StagedOutputs(out_dir)
     except OSError as exc:
         raise OutputError(f"{out_dir}: writing outputs failed ({exc.strerror or exc}); no output was kept") from None
     try:
-        yield stage
-        stage.publish()
+        yield outputs
+        outputs.publish()
     except OSError as exc:
-        stage.discard()
+        outputs.discard()
         raise OutputError(f"{out_dir}: writing outputs failed ({exc.strerror or exc}); no output was kept") from None
     except BaseException:
-        stage.discard()
+        outputs.discard()
         raise
 
 
