@@ -18,88 +18,30 @@ import numpy as np
 import pandas as pd
 
 from deseq2_normalized import rbackend, rounding
-from deseq2_normalized.choices import FIT_TYPES, METHODS, SHRINK_TYPES, TESTS, TRANSFORMS
 from deseq2_normalized.classify import Classification, classify_table
 from deseq2_normalized.design import Design, default_design, parse_design, r_aliases
 from deseq2_normalized.errors import AnalysisError, InputError
+from deseq2_normalized.options import AnalysisOptions
 from deseq2_normalized.progress import stage
 from deseq2_normalized.recovery import RecoveryResult, SizeFactorChoice, choose_size_factors
 from deseq2_normalized.sizefactors import SizeFactorCheck, check_size_factors
 from deseq2_normalized.validate import match_samples, validate_counts
 
+# Names other modules and callers import from here.
+__all__ = [
+    "AnalysisOptions",
+    "AnalysisResult",
+    "CheckResult",
+    "Contrast",
+    "check_table",
+    "run_analysis",
+    "software_versions",
+]
+
 log = logging.getLogger(__name__)
 
 #: Table kinds ``run`` refuses: they are not counts, and rounding them would be meaningless.
 _NOT_COUNTS = ("log-scale values", "VST/rlog-like")
-
-
-@dataclass(frozen=True)
-class AnalysisOptions:
-    """Options of a run; the names and defaults follow DESeq2's and the CLI's.
-
-    Attributes
-    ----------
-    design
-        Design formula over sample-sheet columns; default ``~ condition`` when that
-        column exists, else ``~`` the last column.
-    contrasts
-        ``(factor, numerator, denominator)`` triples; default every level of the last
-        design variable against the reference level.
-    reference
-        Reference level of the last design variable (default: first in sorted order).
-    test
-        ``"wald"`` or ``"lrt"`` (then ``reduced`` is required).
-    reduced
-        Reduced design for the LRT.
-    fit_type
-        DESeq2 ``fitType``.
-    alpha, lfc_threshold, independent_filtering, cooks_cutoff
-        As in DESeq2's ``results``.
-    shrink
-        ``lfcShrink`` type or ``"none"``.
-    transform
-        ``"vst"``, ``"rlog"`` or ``"none"``.
-    threads
-        BiocParallel workers.
-    sf_tolerance
-        Tolerance of the size-factor check.
-    strict
-        Stop before fitting when the size-factor check fails.
-    method
-        How the normalized table becomes counts: ``"auto"`` (default: recover the raw
-        counts when every sample is recovered, exactly or within the stated bound; analyse
-        a table of raw counts with standard DESeq2; round otherwise), ``"recover"``
-        (recover, or fail) or ``"round"`` (round, size factors 1: the workaround).
-    rounding_sensitivity
-        Rerun DESeq2 on this many stochastic roundings of the table and report, per gene,
-        how often the DE call agrees with the main run (0: off).
-    seed
-        Seed of the stochastic roundings.
-    compare_rounded
-        When the counts were recovered, also estimate the dispersions the rounding method
-        would have used (rounded table, size factors 1; ``estimateDispersions`` only), for
-        the report's comparison plot.
-    """
-
-    design: str | None = None
-    contrasts: tuple[tuple[str, str, str], ...] = ()
-    reference: str | None = None
-    test: str = "wald"
-    reduced: str | None = None
-    fit_type: str = "parametric"
-    alpha: float = 0.1
-    lfc_threshold: float = 0.0
-    independent_filtering: bool = True
-    cooks_cutoff: bool = True
-    shrink: str = "none"
-    transform: str = "vst"
-    threads: int = 1
-    sf_tolerance: float = 0.1
-    strict: bool = False
-    method: str = "auto"
-    rounding_sensitivity: int = 0
-    seed: int = 1
-    compare_rounded: bool = True
 
 
 @dataclass(frozen=True)
@@ -273,7 +215,11 @@ class AnalysisResult:
 
 
 def check_table(
-    counts: pd.DataFrame, samples: pd.DataFrame | None = None, *, sf_tolerance: float = 0.1, source: str = "counts"
+    counts: pd.DataFrame,
+    samples: pd.DataFrame | None = None,
+    *,
+    sf_tolerance: float = AnalysisOptions.sf_tolerance,
+    source: str = "counts",
 ) -> CheckResult:
     """Validate a normalized table and run the size-factor check (no R needed).
 
@@ -312,35 +258,6 @@ def check_table(
             "and the size-factor check cannot be run"
         ) from None
     return CheckResult(values, rounded, non_integer, sf, matched, classify_table(values))
-
-
-def _validate_options(opts: AnalysisOptions) -> None:
-    choices = {
-        "test": (opts.test, TESTS),
-        "fit-type": (opts.fit_type, FIT_TYPES),
-        "shrink": (opts.shrink, SHRINK_TYPES),
-        "transform": (opts.transform, TRANSFORMS),
-        "method": (opts.method, METHODS),
-    }
-    for name, (value, allowed) in choices.items():
-        if value not in allowed:
-            raise InputError(f"--{name} must be one of {', '.join(allowed)}; got '{value}'")
-    if not 0 < opts.alpha < 1:
-        raise InputError(f"--alpha must lie between 0 and 1, got {opts.alpha}")
-    if opts.lfc_threshold < 0:
-        raise InputError(f"--lfc-threshold must not be negative, got {opts.lfc_threshold}")
-    if opts.rounding_sensitivity < 0:
-        raise InputError(f"--rounding-sensitivity must not be negative, got {opts.rounding_sensitivity}")
-    if opts.threads < 1:
-        raise InputError(f"--threads must be at least 1, got {opts.threads}")
-    if opts.test == "lrt" and not opts.reduced:
-        raise InputError("--test lrt needs --reduced, for example --reduced '~ 1' or '~ batch'")
-    if opts.test == "wald" and opts.reduced:
-        raise InputError("--reduced is only used with --test lrt")
-    if opts.test == "lrt" and opts.shrink != "none":
-        raise InputError("--shrink applies to Wald-test contrasts; it cannot be combined with --test lrt")
-    if opts.test == "lrt" and opts.contrasts:
-        raise InputError("--contrast applies to Wald tests; an LRT tests the terms dropped in --reduced")
 
 
 def _parse_reduced(text: str, columns: list[str], full: Design) -> Design | None:
@@ -459,7 +376,7 @@ def run_analysis(
     >>> result.results["results_condition_treated_vs_untreated"].head()  # doctest: +SKIP
     """
     opts = replace(options or AnalysisOptions(), **overrides)
-    _validate_options(opts)
+    opts.validate()
     rbackend.start_in_background()
     with stage("checking"):
         checked = check_table(counts, samples, sf_tolerance=opts.sf_tolerance, source=source)
