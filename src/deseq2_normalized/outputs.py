@@ -363,7 +363,7 @@ def _write_plots_and_report(
     with stage(f"drawing {what}"):
         # Imported here, inside the stage whose time it is: matplotlib costs most of a second to
         # import, and only these outputs need it.
-        from deseq2_normalized.plots import draw_run_plots
+        from deseq2_normalized.figures import draw_run_plots
         from deseq2_normalized.report import write_report, write_report_files
 
         # The PNGs are drawn even for --plots pdf or none when the report embeds them; they

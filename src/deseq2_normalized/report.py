@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from deseq2_normalized import interface
-from deseq2_normalized.plots import Plot, contrast_title
+from deseq2_normalized.figures import Plot, contrast_title
 
 if TYPE_CHECKING:
     from deseq2_normalized.analysis import AnalysisResult
