@@ -491,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.version:
-            from deseq2_normalized.analysis import software_versions
+            from deseq2_normalized.diagnostics import software_versions
 
             v = software_versions()
             print(f"deseq2-normalized {__version__} (DESeq2 {v['DESeq2']}, R {v['R']}, rpy2 {v['rpy2']})")

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,20 +16,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
-from deseq2_normalized.plots import (
-    dispersion_comparison_plot,
-    dispersion_plot,
-    ma_plot,
-    one_blas_thread,
-    pca_plot,
-    pvalue_histogram,
-    sample_distance_plot,
-    size_factor_plot,
-    volcano_plot,
-)
+# The drawing functions are looked up on the module when drawing (plots.ma_plot, ...), so that
+# a profiler can wrap them there (benchmarks/profile_report.py).
+from deseq2_normalized import plots
+from deseq2_normalized.plots import one_blas_thread
 
 if TYPE_CHECKING:
     from deseq2_normalized.analysis import AnalysisResult
+    from deseq2_normalized.contrasts import ResultSummary
 
 
 @dataclass(frozen=True)
@@ -42,11 +37,12 @@ class Plot:
     contrast: str | None = None
 
 
-def contrast_title(meta: dict[str, Any]) -> str:
-    """``factor: numerator vs denominator`` (or ``LRT, reduced ~ ...``) for a results summary."""
-    if meta.get("test") == "LRT":
-        return f"LRT against reduced design {meta.get('reduced', '~ 1')}"
-    return f"{meta['factor']}: {meta['numerator']} vs {meta['denominator']}"
+def contrast_title(summary: ResultSummary) -> str:
+    """``factor: numerator vs denominator`` (or ``LRT against reduced design ~ ...``) for a results table."""
+    if summary.contrast is None:
+        return f"LRT against reduced design {summary.reduced or '~ 1'}"
+    c = summary.contrast
+    return f"{c.factor}: {c.numerator} vs {c.denominator}"
 
 
 def draw_run_plots(result: AnalysisResult, folder: Path, pdf_path: Path | None = None) -> list[Plot]:
@@ -85,21 +81,21 @@ def _maybe_pdf(path: Path | None) -> Any:
     return PdfPages(path, metadata={"Creator": "deseq2-normalized", "Producer": None, "CreationDate": None})
 
 
-def _draw(result: AnalysisResult, folder: Path, pdf: PdfPages | None) -> Any:
+def _draw(result: AnalysisResult, folder: Path, pdf: PdfPages | None) -> Iterator[Plot]:
     check = result.check.size_factors
     yield Plot(
         "size_factors.png",
         "Size-factor check",
         "DESeq2 median-of-ratios size factors estimated on the rounded table, divided by their geometric mean. "
         "On a DESeq2-normalized table every sample lies inside the green band.",
-        size_factor_plot(check.table, check.tolerance, folder / "size_factors.png", pdf=pdf),
+        plots.size_factor_plot(check.table, check.tolerance, folder / "size_factors.png", pdf=pdf),
     )
     yield Plot(
         "dispersion.png",
         "Dispersion estimates",
         "Gene-wise dispersion estimates (black), the fitted trend (red) and the final shrunken estimates (blue) "
         "used in the tests, as DESeq2's plotDispEsts draws them.",
-        dispersion_plot(result.dispersions, folder / "dispersion.png", pdf=pdf),
+        plots.dispersion_plot(result.dispersions, folder / "dispersion.png", pdf=pdf),
     )
     if result.rounded_dispersions is not None:
         yield Plot(
@@ -107,7 +103,7 @@ def _draw(result: AnalysisResult, folder: Path, pdf: PdfPages | None) -> Any:
             "Dispersions: rounded table vs recovered counts",
             "Final dispersions DESeq2 estimates from the rounded table with size factors 1 (the rounding method) "
             "against those from the recovered raw counts (the analysis that was run). Points on the red line agree.",
-            dispersion_comparison_plot(
+            plots.dispersion_comparison_plot(
                 result.dispersions["dispersion"],
                 result.rounded_dispersions["dispersion"],
                 folder / "dispersion_rounded_vs_recovered.png",
@@ -120,44 +116,46 @@ def _draw(result: AnalysisResult, folder: Path, pdf: PdfPages | None) -> Any:
         "pca.png",
         "Principal components",
         f"PCA of the {what} of the 500 most variable genes (as DESeq2's plotPCA).",
-        pca_plot(values, groups, folder / "pca.png", title=f"PCA of the {what}", pdf=pdf),
+        plots.pca_plot(values, groups, folder / "pca.png", title=f"PCA of the {what}", pdf=pdf),
     )
     yield Plot(
         "sample_distances.png",
         "Sample-to-sample distances",
         f"Euclidean distances between samples on the {what}, ordered by average-linkage clustering.",
-        sample_distance_plot(values, folder / "sample_distances.png", title=f"Sample distances ({what})", pdf=pdf),
+        plots.sample_distance_plot(
+            values, folder / "sample_distances.png", title=f"Sample distances ({what})", pdf=pdf
+        ),
     )
-    alpha = float(result.diagnostics["options"]["alpha"])
-    for meta in result.contrasts:
-        stem = meta["file"].removesuffix(".tsv")
-        table, title = result.results[stem], contrast_title(meta)
+    alpha = float(result.options.alpha)
+    for summary in result.summaries:
+        stem = summary.stem
+        table, title = result.results[stem], contrast_title(summary)
         yield Plot(
             f"{stem}_ma.png",
             "MA plot",
             f"Log2 fold change against mean of normalized counts; red: padj < {alpha:g}.",
-            ma_plot(table, alpha, folder / f"{stem}_ma.png", title=title, pdf=pdf),
+            plots.ma_plot(table, alpha, folder / f"{stem}_ma.png", title=title, pdf=pdf),
             stem,
         )
         yield Plot(
             f"{stem}_volcano.png",
             "Volcano plot",
             f"Red: padj < {alpha:g}; the 10 genes with the smallest padj are named.",
-            volcano_plot(table, alpha, folder / f"{stem}_volcano.png", title=title, pdf=pdf),
+            plots.volcano_plot(table, alpha, folder / f"{stem}_volcano.png", title=title, pdf=pdf),
             stem,
         )
         yield Plot(
             f"{stem}_pvalue_histogram.png",
             "p-value histogram",
             "A peak near 0 over a flat background is expected; grey: genes removed by independent filtering.",
-            pvalue_histogram(table, folder / f"{stem}_pvalue_histogram.png", title=title, pdf=pdf),
+            plots.pvalue_histogram(table, folder / f"{stem}_pvalue_histogram.png", title=title, pdf=pdf),
             stem,
         )
 
 
 def _sample_values(result: AnalysisResult) -> tuple[pd.DataFrame, str]:
     """Transformed counts and their name; log2(normalized + 1) with ``--transform none``."""
-    kind = result.diagnostics["options"]["transform"]
+    kind = result.options.transform
     if result.transformed is not None:
         return result.transformed, f"{kind} values"
     logged = np.log2(result.normalized.to_numpy(dtype=float) + 1)

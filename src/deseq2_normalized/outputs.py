@@ -22,6 +22,7 @@ import pandas as pd
 
 from deseq2_normalized import rbackend
 from deseq2_normalized.choices import PLOT_FORMATS
+from deseq2_normalized.diagnostics import build_diagnostics
 from deseq2_normalized.errors import InputError, OutputError
 from deseq2_normalized.progress import stage
 
@@ -311,7 +312,7 @@ def write_outputs(
         if result.transformed is not None:
             write_table(result.transformed, out.path("transformed_counts.tsv"), "gene_id")
         write_table(result.check.size_factors.table, out.path("size_factors.tsv"), "sample")
-        write_json(result.diagnostics, out.path("diagnostics.json"))
+        write_json(build_diagnostics(result), out.path("diagnostics.json"))
         if save_rds:
             rbackend.save_rds(result.model, str(out.path("model.rds")))
         if plots != "none" or report:
