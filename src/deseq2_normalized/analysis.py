@@ -148,6 +148,17 @@ class CheckResult:
         """The verdict on the table for what the default ``--method auto`` does with it."""
         return self.story(self.default_method)
 
+    def stop_if_failed(self, method: str) -> None:
+        """``--strict``: stop when the size-factor check failed where it matters for ``method``.
+
+        Raises
+        ------
+        AnalysisError
+            When :meth:`check_failed_for` ``method``; the message is the verdict.
+        """
+        if self.check_failed_for(method):
+            raise AnalysisError(f"--strict: {self.story(method)}")
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary."""
         return {
@@ -399,8 +410,8 @@ def run_analysis(
     method, why, recovery = _choose_method(opts.method, checked, source)
     _report_check(checked, method)
     log.info("method: %s (%s)", _METHOD_NAMES[method], why)
-    if opts.strict and checked.check_failed_for(method):
-        raise AnalysisError(f"--strict: {checked.story(method)}")
+    if opts.strict:
+        checked.stop_if_failed(method)
 
     choice = _size_factor_choice(method, recovery)
     log.info("size factors: %s", choice.why)

@@ -366,7 +366,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if result.check_failed_for(result.default_method):
         log.warning("size-factor check FAILED for %s", ", ".join(result.size_factors.failing))
         if args.strict:
-            return 1
+            result.stop_if_failed(result.default_method)
     return 0
 
 
