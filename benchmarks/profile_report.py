@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     import deseq2_normalized.plots as plots
+    from deseq2_normalized.figures import draw_run_plots
     from deseq2_normalized.report import write_report
 
     imported = time.perf_counter() - start
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             if profiler is not None and rep == args.reps - 1:
                 profiler.enable()
             wall, cpu = time.perf_counter(), time.process_time()
-            drawn = plots.draw_run_plots(result, out / "plots", out / "plots.pdf")
+            drawn = draw_run_plots(result, out / "plots", out / "plots.pdf")
             write_report(result, drawn, out / "report.html", inputs={"counts": args.size})
             totals.append((time.perf_counter() - wall, time.process_time() - cpu))
             if profiler is not None and rep == args.reps - 1:

@@ -20,21 +20,27 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from deseq2_normalized.analysis import (
-        AnalysisOptions,
         AnalysisResult,
         CheckResult,
         check_table,
         run_analysis,
     )
+    from deseq2_normalized.options import AnalysisOptions
 
 # Imported on first use: the analysis brings numpy and pandas, and the command line starts
 # R before those (see deseq2_normalized.cli).
-_FROM_ANALYSIS = ("AnalysisOptions", "AnalysisResult", "CheckResult", "check_table", "run_analysis")
+_LAZY = {
+    "AnalysisOptions": "deseq2_normalized.options",
+    "AnalysisResult": "deseq2_normalized.analysis",
+    "CheckResult": "deseq2_normalized.analysis",
+    "check_table": "deseq2_normalized.analysis",
+    "run_analysis": "deseq2_normalized.analysis",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _FROM_ANALYSIS:
-        value = getattr(importlib.import_module("deseq2_normalized.analysis"), name)
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'deseq2_normalized' has no attribute '{name}'")

@@ -1,123 +1,53 @@
-"""The analysis as a library: pandas DataFrames in, result tables and diagnostics out.
+"""The analysis as a library: pandas DataFrames in, result tables and a typed result out.
 
 Validation and the size-factor check run in pure pandas/numpy first; only then does any
 data reach R (DESeq2), through :mod:`deseq2_normalized.rbackend`. R loads DESeq2 in the
-background meanwhile, so the checks cost no time of their own.
+background meanwhile, so the checks cost no time of their own. The options are in
+:mod:`~deseq2_normalized.options`, the design and contrasts are resolved by
+:mod:`~deseq2_normalized.planning`, and :mod:`~deseq2_normalized.diagnostics` turns a
+result into the record of ``diagnostics.json``.
 """
 
 from __future__ import annotations
 
 import logging
-import platform
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from deseq2_normalized import rbackend, rounding
-from deseq2_normalized.choices import FIT_TYPES, METHODS, SHRINK_TYPES, TESTS, TRANSFORMS
 from deseq2_normalized.classify import Classification, classify_table
-from deseq2_normalized.design import Design, default_design, parse_design, r_aliases
+from deseq2_normalized.contrasts import LRT_STEM, Contrast, ResultSummary
+from deseq2_normalized.design import Design
+from deseq2_normalized.diagnostics import build_diagnostics, software_versions
 from deseq2_normalized.errors import AnalysisError, InputError
+from deseq2_normalized.options import AnalysisOptions
+from deseq2_normalized.planning import Plan, plan_run
 from deseq2_normalized.progress import stage
 from deseq2_normalized.recovery import RecoveryResult, SizeFactorChoice, choose_size_factors
 from deseq2_normalized.sizefactors import SizeFactorCheck, check_size_factors
 from deseq2_normalized.validate import match_samples, validate_counts
 
+# Names other modules and callers import from here.
+__all__ = [
+    "AnalysisOptions",
+    "AnalysisResult",
+    "CheckResult",
+    "Contrast",
+    "MethodUsed",
+    "check_table",
+    "run_analysis",
+    "software_versions",
+]
+
 log = logging.getLogger(__name__)
 
 #: Table kinds ``run`` refuses: they are not counts, and rounding them would be meaningless.
 _NOT_COUNTS = ("log-scale values", "VST/rlog-like")
-
-
-@dataclass(frozen=True)
-class AnalysisOptions:
-    """Options of a run; the names and defaults follow DESeq2's and the CLI's.
-
-    Attributes
-    ----------
-    design
-        Design formula over sample-sheet columns; default ``~ condition`` when that
-        column exists, else ``~`` the last column.
-    contrasts
-        ``(factor, numerator, denominator)`` triples; default every level of the last
-        design variable against the reference level.
-    reference
-        Reference level of the last design variable (default: first in sorted order).
-    test
-        ``"wald"`` or ``"lrt"`` (then ``reduced`` is required).
-    reduced
-        Reduced design for the LRT.
-    fit_type
-        DESeq2 ``fitType``.
-    alpha, lfc_threshold, independent_filtering, cooks_cutoff
-        As in DESeq2's ``results``.
-    shrink
-        ``lfcShrink`` type or ``"none"``.
-    transform
-        ``"vst"``, ``"rlog"`` or ``"none"``.
-    threads
-        BiocParallel workers.
-    sf_tolerance
-        Tolerance of the size-factor check.
-    strict
-        Stop before fitting when the size-factor check fails.
-    method
-        How the normalized table becomes counts: ``"auto"`` (default: recover the raw
-        counts when every sample is recovered, exactly or within the stated bound; analyse
-        a table of raw counts with standard DESeq2; round otherwise), ``"recover"``
-        (recover, or fail) or ``"round"`` (round, size factors 1: the workaround).
-    rounding_sensitivity
-        Rerun DESeq2 on this many stochastic roundings of the table and report, per gene,
-        how often the DE call agrees with the main run (0: off).
-    seed
-        Seed of the stochastic roundings.
-    compare_rounded
-        When the counts were recovered, also estimate the dispersions the rounding method
-        would have used (rounded table, size factors 1; ``estimateDispersions`` only), for
-        the report's comparison plot.
-    """
-
-    design: str | None = None
-    contrasts: tuple[tuple[str, str, str], ...] = ()
-    reference: str | None = None
-    test: str = "wald"
-    reduced: str | None = None
-    fit_type: str = "parametric"
-    alpha: float = 0.1
-    lfc_threshold: float = 0.0
-    independent_filtering: bool = True
-    cooks_cutoff: bool = True
-    shrink: str = "none"
-    transform: str = "vst"
-    threads: int = 1
-    sf_tolerance: float = 0.1
-    strict: bool = False
-    method: str = "auto"
-    rounding_sensitivity: int = 0
-    seed: int = 1
-    compare_rounded: bool = True
-
-
-@dataclass(frozen=True)
-class Contrast:
-    """One contrast and the file stem its results are written under."""
-
-    factor: str
-    numerator: str
-    denominator: str
-
-    @property
-    def stem(self) -> str:
-        """``results_<factor>_<numerator>_vs_<denominator>`` with file-safe characters."""
-        return "results_" + "_".join(_file_safe(x) for x in (self.factor, self.numerator, "vs", self.denominator))
-
-
-def _file_safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-.") or "x"
 
 
 @dataclass
@@ -218,6 +148,17 @@ class CheckResult:
         """The verdict on the table for what the default ``--method auto`` does with it."""
         return self.story(self.default_method)
 
+    def stop_if_failed(self, method: str) -> None:
+        """``--strict``: stop when the size-factor check failed where it matters for ``method``.
+
+        Raises
+        ------
+        AnalysisError
+            When :meth:`check_failed_for` ``method``; the message is the verdict.
+        """
+        if self.check_failed_for(method):
+            raise AnalysisError(f"--strict: {self.story(method)}")
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary."""
         return {
@@ -231,6 +172,43 @@ class CheckResult:
         }
 
 
+@dataclass(frozen=True)
+class MethodUsed:
+    """How the normalized table became counts for DESeq2, and why.
+
+    Attributes
+    ----------
+    name
+        ``"round"``, ``"recover"`` or ``"raw"`` (standard DESeq2 on a table of raw counts).
+    requested
+        The ``method`` option: ``"auto"``, ``"round"`` or ``"recover"``.
+    why
+        Plain words on the choice.
+    recovery
+        The count recovery, when the counts were recovered.
+    size_factors
+        Which size factors DESeq2 got, and why.
+    size_factor_values
+        The size factors of the fitted model, per sample.
+    """
+
+    name: str
+    requested: str
+    why: str
+    recovery: RecoveryResult | None
+    size_factors: SizeFactorChoice
+    size_factor_values: pd.Series = field(repr=False)
+
+    @property
+    def description(self) -> str:
+        """What the method does, in a line."""
+        return {
+            "round": "normalized table rounded to integers; every DESeq2 size factor set to 1",
+            "recover": "raw integer counts recovered from the normalized table; DESeq2 on them",
+            "raw": "the table holds raw counts: standard DESeq2, size factors estimated by DESeq2",
+        }[self.name]
+
+
 @dataclass
 class AnalysisResult:
     """Everything a run produces.
@@ -239,8 +217,9 @@ class AnalysisResult:
     ----------
     results
         Result table per output stem (``results_...``), sorted by padj then pvalue, NA last.
-    contrasts
-        Per result: factor, levels, genes up and down at ``alpha``.
+    summaries
+        Per results table, in output order: its contrast (None for the LRT), file name and
+        genes up and down at ``alpha``.
     normalized
         DESeq2's normalized counts.
     transformed
@@ -249,31 +228,63 @@ class AnalysisResult:
         The size-factor check and input facts.
     dispersions
         Per-gene dispersion estimates (for plots).
-    diagnostics
-        JSON-ready record of the run.
     model
         Handle on the fitted DESeqDataSet in R.
+    options
+        The options of the run.
+    design
+        The design formula.
+    method
+        How the table became counts, and the size factors DESeq2 used.
+    source
+        Name of the counts in messages and the diagnostics.
+    notes
+        What reading the file did (decimal commas, annotation kept, columns left out).
+    versions
+        Versions of the software that ran (see :func:`software_versions`).
     coldata
         Samples x design variables (categorical, reference level first), as given to DESeq2.
     rounded_dispersions
         When the counts were recovered (and ``compare_rounded``): per-gene dispersions
         estimated from the rounded table with size factors 1, for comparison.
+    rounding_sensitivity
+        When run: the stochastic roundings' summary per results file (JSON-ready).
     """
 
     results: dict[str, pd.DataFrame]
-    contrasts: list[dict[str, Any]]
+    summaries: list[ResultSummary]
     normalized: pd.DataFrame
     transformed: pd.DataFrame | None
     check: CheckResult
     dispersions: pd.DataFrame
-    diagnostics: dict[str, Any]
     model: rbackend.FittedModel = field(repr=False)
+    options: AnalysisOptions
+    design: Design
+    method: MethodUsed
+    source: str
+    notes: tuple[str, ...]
+    versions: dict[str, str]
     coldata: pd.DataFrame | None = None
     rounded_dispersions: pd.DataFrame | None = None
+    rounding_sensitivity: dict[str, Any] | None = None
+
+    @property
+    def contrasts(self) -> list[Contrast]:
+        """The Wald contrasts tested, in output order (none for the LRT)."""
+        return [s.contrast for s in self.summaries if s.contrast is not None]
+
+    @cached_property
+    def diagnostics(self) -> dict[str, Any]:
+        """The JSON-ready record of the run, as written to ``diagnostics.json``."""
+        return build_diagnostics(self)
 
 
 def check_table(
-    counts: pd.DataFrame, samples: pd.DataFrame | None = None, *, sf_tolerance: float = 0.1, source: str = "counts"
+    counts: pd.DataFrame,
+    samples: pd.DataFrame | None = None,
+    *,
+    sf_tolerance: float = AnalysisOptions.sf_tolerance,
+    source: str = "counts",
 ) -> CheckResult:
     """Validate a normalized table and run the size-factor check (no R needed).
 
@@ -314,96 +325,27 @@ def check_table(
     return CheckResult(values, rounded, non_integer, sf, matched, classify_table(values))
 
 
-def _validate_options(opts: AnalysisOptions) -> None:
-    choices = {
-        "test": (opts.test, TESTS),
-        "fit-type": (opts.fit_type, FIT_TYPES),
-        "shrink": (opts.shrink, SHRINK_TYPES),
-        "transform": (opts.transform, TRANSFORMS),
-        "method": (opts.method, METHODS),
-    }
-    for name, (value, allowed) in choices.items():
-        if value not in allowed:
-            raise InputError(f"--{name} must be one of {', '.join(allowed)}; got '{value}'")
-    if not 0 < opts.alpha < 1:
-        raise InputError(f"--alpha must lie between 0 and 1, got {opts.alpha}")
-    if opts.lfc_threshold < 0:
-        raise InputError(f"--lfc-threshold must not be negative, got {opts.lfc_threshold}")
-    if opts.rounding_sensitivity < 0:
-        raise InputError(f"--rounding-sensitivity must not be negative, got {opts.rounding_sensitivity}")
-    if opts.threads < 1:
-        raise InputError(f"--threads must be at least 1, got {opts.threads}")
-    if opts.test == "lrt" and not opts.reduced:
-        raise InputError("--test lrt needs --reduced, for example --reduced '~ 1' or '~ batch'")
-    if opts.test == "wald" and opts.reduced:
-        raise InputError("--reduced is only used with --test lrt")
-    if opts.test == "lrt" and opts.shrink != "none":
-        raise InputError("--shrink applies to Wald-test contrasts; it cannot be combined with --test lrt")
-    if opts.test == "lrt" and opts.contrasts:
-        raise InputError("--contrast applies to Wald tests; an LRT tests the terms dropped in --reduced")
-
-
-def _parse_reduced(text: str, columns: list[str], full: Design) -> Design | None:
-    """Parse the reduced formula; ``~ 1`` (intercept only) gives ``None``."""
-    if re.fullmatch(r"\s*~\s*1\s*", text):
-        return None
-    reduced = parse_design(text, columns)
-    extra = set(reduced.variables) - set(full.variables)
-    if extra:
-        raise InputError(f"--reduced '{text}': names {', '.join(sorted(extra))}, which the full design does not")
-    return reduced
-
-
-def _resolve_contrasts(opts: AnalysisOptions, design: Design, coldata: pd.DataFrame) -> list[Contrast]:
-    if opts.contrasts:
-        out = []
-        for factor, num, den in opts.contrasts:
-            if factor not in design.variables:
-                raise InputError(f"--contrast {factor},{num},{den}: '{factor}' is not in the design ({design.text()})")
-            levels = list(coldata[factor].cat.categories)
-            for level in (num, den):
-                if level not in levels:
-                    raise InputError(
-                        f"--contrast {factor},{num},{den}: '{level}' is not a level of '{factor}' "
-                        f"(levels: {', '.join(levels)})"
-                    )
-            if num == den:
-                raise InputError(f"--contrast {factor},{num},{den}: numerator and denominator are the same level")
-            out.append(Contrast(factor, num, den))
-        return out
-    factor = design.variables[-1]
-    levels = list(coldata[factor].cat.categories)
-    return [Contrast(factor, level, levels[0]) for level in levels[1:]]
-
-
-def _prepare_coldata(table: pd.DataFrame, design: Design, reference: str | None) -> pd.DataFrame:
-    coldata = table[list(design.variables)].copy()
-    for name in design.variables:
-        levels = list(coldata[name].cat.categories)
-        if len(levels) < 2:
-            raise InputError(f"sample sheet: factor '{name}' has a single level ('{levels[0]}'); it cannot be tested")
-    last = design.variables[-1]
-    if reference is not None:
-        levels = list(coldata[last].cat.categories)
-        if reference not in levels:
-            raise InputError(f"--reference '{reference}' is not a level of '{last}' (levels: {', '.join(levels)})")
-        coldata[last] = coldata[last].cat.reorder_categories([reference] + [x for x in levels if x != reference])
-    return coldata
-
-
 def _sorted_results(table: pd.DataFrame) -> pd.DataFrame:
     out = table.sort_values(["padj", "pvalue"], na_position="last", kind="mergesort")
     out.index.name = "gene_id"
     return out
 
 
-def _count_calls(table: pd.DataFrame, alpha: float) -> dict[str, int]:
+def _summaries(plan: Plan, results: dict[str, pd.DataFrame], alpha: float) -> list[ResultSummary]:
+    """One summary per results table, in output order."""
+    if not plan.contrasts:
+        return [ResultSummary(None, *_count_calls(results[LRT_STEM], alpha), reduced=plan.reduced_text)]
+    return [ResultSummary(c, *_count_calls(results[c.stem], alpha)) for c in plan.contrasts]
+
+
+def _count_calls(table: pd.DataFrame, alpha: float) -> tuple[int, int, int]:
+    """Genes up and down at ``alpha``, and genes tested (with an adjusted p-value)."""
     sig = table["padj"] < alpha
-    return {
-        "up": int((sig & (table["log2FoldChange"] > 0)).sum()),
-        "down": int((sig & (table["log2FoldChange"] < 0)).sum()),
-        "tested": int(table["padj"].notna().sum()),
-    }
+    return (
+        int((sig & (table["log2FoldChange"] > 0)).sum()),
+        int((sig & (table["log2FoldChange"] < 0)).sum()),
+        int(table["padj"].notna().sum()),
+    )
 
 
 def run_analysis(
@@ -459,16 +401,17 @@ def run_analysis(
     >>> result.results["results_condition_treated_vs_untreated"].head()  # doctest: +SKIP
     """
     opts = replace(options or AnalysisOptions(), **overrides)
-    _validate_options(opts)
+    opts.validate()
     rbackend.start_in_background()
     with stage("checking"):
         checked = check_table(counts, samples, sf_tolerance=opts.sf_tolerance, source=source)
-        plan = _plan(opts, checked)
+        assert checked.samples is not None
+        plan = plan_run(opts, checked.samples)
     method, why, recovery = _choose_method(opts.method, checked, source)
     _report_check(checked, method)
     log.info("method: %s (%s)", _METHOD_NAMES[method], why)
-    if opts.strict and checked.check_failed_for(method):
-        raise AnalysisError(f"--strict: {checked.story(method)}")
+    if opts.strict:
+        checked.stop_if_failed(method)
 
     choice = _size_factor_choice(method, recovery)
     log.info("size factors: %s", choice.why)
@@ -479,19 +422,19 @@ def run_analysis(
     with stage("extracting results"):
         tables = _test(plan, opts, model, opts.shrink)
         results = {stem: _sorted_results(table) for stem, table in tables.items()}
-        summaries = [{**meta, **_count_calls(results[stem], opts.alpha)} for stem, meta in plan.outputs.items()]
+        summaries = _summaries(plan, results, opts.alpha)
         normalized = rbackend.normalized_counts(model)
         transformed = rbackend.transformed_counts(model, opts.transform) if opts.transform != "none" else None
         disp = rbackend.dispersions(model)
     for s in summaries:
-        log.info("%s: %d up, %d down at padj < %g", s["file"], s["up"], s["down"], opts.alpha)
-    diagnostics = _diagnostics(opts, checked, plan.design, summaries, source, method)
-    diagnostics["input"]["reading_notes"] = list(notes)
-    diagnostics["method"] = _method_record(opts.method, method, why, recovery, choice, rbackend.size_factors(model))
+        log.info("%s: %d up, %d down at padj < %g", s.file, s.up, s.down, opts.alpha)
+    versions = software_versions()
+    used = MethodUsed(method, opts.method, why, recovery, choice, rbackend.size_factors(model))
     if recovery is not None:
         checked.size_factors.table["recovered_size_factor"] = recovery.scales
+    sensitivity = None
     if opts.rounding_sensitivity and method == "round":
-        diagnostics["rounding_sensitivity"] = _rounding_sensitivity(plan, opts, checked.counts, results)
+        sensitivity = _rounding_sensitivity(plan, opts, checked.counts, results)
     elif opts.rounding_sensitivity:
         log.info("rounding sensitivity skipped: the counts were recovered exactly, nothing was rounded")
     rounded_disp = None
@@ -505,7 +448,22 @@ def run_analysis(
                 fit_type=opts.fit_type,
             )
     return AnalysisResult(
-        results, summaries, normalized, transformed, checked, disp, diagnostics, model, plan.coldata, rounded_disp
+        results,
+        summaries,
+        normalized,
+        transformed,
+        checked,
+        disp,
+        model,
+        options=opts,
+        design=plan.design,
+        method=used,
+        source=source,
+        notes=tuple(notes),
+        versions=versions,
+        coldata=plan.coldata,
+        rounded_dispersions=rounded_disp,
+        rounding_sensitivity=sensitivity,
     )
 
 
@@ -561,80 +519,8 @@ def _size_factor_choice(method: str, recovery: RecoveryResult | None) -> SizeFac
     )
 
 
-def _method_record(
-    requested: str,
-    used: str,
-    why: str,
-    recovery: RecoveryResult | None,
-    choice: SizeFactorChoice,
-    size_factors: pd.Series,
-) -> dict[str, Any]:
-    description = {
-        "round": "normalized table rounded to integers; every DESeq2 size factor set to 1",
-        "recover": "raw integer counts recovered from the normalized table; DESeq2 on them",
-        "raw": "the table holds raw counts: standard DESeq2, size factors estimated by DESeq2",
-    }[used]
-    record: dict[str, Any] = {
-        "name": used,
-        "requested": requested,
-        "description": description,
-        "why": why,
-        "size_factors": {
-            "source": choice.source,
-            "why": choice.why,
-            "values": {str(k): float(v) for k, v in size_factors.items()},
-        },
-    }
-    if recovery is not None:
-        record["recovery"] = recovery.to_dict()
-    return record
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """Everything resolved in Python before any data reaches R."""
-
-    design: Design
-    reduced: Design | None
-    coldata: pd.DataFrame
-    contrasts: list[Contrast]
-    aliases: dict[str, str]
-
-    @property
-    def outputs(self) -> dict[str, dict[str, Any]]:
-        """Result stem to its description, in output order."""
-        if not self.contrasts:
-            return {"results_lrt": {"file": "results_lrt.tsv", "test": "LRT", "reduced": self.reduced_text}}
-        return {
-            c.stem: {
-                "file": f"{c.stem}.tsv",
-                "test": "Wald",
-                "factor": c.factor,
-                "numerator": c.numerator,
-                "denominator": c.denominator,
-            }
-            for c in self.contrasts
-        }
-
-    @property
-    def reduced_text(self) -> str:
-        return self.reduced.text() if self.reduced else "~ 1"
-
-
-def _plan(opts: AnalysisOptions, checked: CheckResult) -> _Plan:
-    assert checked.samples is not None
-    columns = list(checked.samples.columns)
-    design = parse_design(opts.design, columns) if opts.design else default_design(columns)
-    reduced = _parse_reduced(opts.reduced, columns, design) if opts.reduced else None
-    coldata = _prepare_coldata(checked.samples, design, opts.reference)
-    contrasts = [] if opts.test == "lrt" else _resolve_contrasts(opts, design, coldata)
-    if opts.shrink in ("ashr", "apeglm") and not rbackend.has_r_package(opts.shrink):
-        raise InputError(f"--shrink {opts.shrink} needs the R package '{opts.shrink}', which is not installed")
-    return _Plan(design, reduced, coldata, contrasts, r_aliases(list(design.variables)))
-
-
 def _fit(
-    plan: _Plan, opts: AnalysisOptions, counts: pd.DataFrame, size_factors: np.ndarray | None
+    plan: Plan, opts: AnalysisOptions, counts: pd.DataFrame, size_factors: np.ndarray | None
 ) -> rbackend.FittedModel:
     aliases = plan.aliases
     return rbackend.fit(
@@ -650,11 +536,8 @@ def _fit(
     )
 
 
-def _test(plan: _Plan, opts: AnalysisOptions, model: rbackend.FittedModel, shrink: str) -> dict[str, pd.DataFrame]:
+def _test(plan: Plan, opts: AnalysisOptions, model: rbackend.FittedModel, shrink: str) -> dict[str, pd.DataFrame]:
     """Result table per output stem, in the model's gene order."""
-    contrasts: list[tuple[str, tuple[str, str, str] | None]] = [
-        (c.stem, (plan.aliases[c.factor], c.numerator, c.denominator)) for c in plan.contrasts
-    ] or [("results_lrt", None)]
     return {
         stem: rbackend.results(
             model,
@@ -665,12 +548,12 @@ def _test(plan: _Plan, opts: AnalysisOptions, model: rbackend.FittedModel, shrin
             cooks_cutoff=opts.cooks_cutoff,
             shrink=shrink,
         )
-        for stem, contrast in contrasts
+        for stem, contrast in plan.tests
     }
 
 
 def _rounding_sensitivity(
-    plan: _Plan, opts: AnalysisOptions, values: pd.DataFrame, results: dict[str, pd.DataFrame]
+    plan: Plan, opts: AnalysisOptions, values: pd.DataFrame, results: dict[str, pd.DataFrame]
 ) -> dict[str, Any]:
     """Rerun DESeq2 on stochastic roundings; add ``rounding_agreement`` to each results table."""
     k = opts.rounding_sensitivity
@@ -715,49 +598,3 @@ def _report_check(checked: CheckResult, method: str) -> None:
     log.warning("!" * 72)
     log.warning("%s", checked.story(method))
     log.warning("!" * 72)
-
-
-def software_versions() -> dict[str, str]:
-    """Versions of this package, Python, numpy, pandas, R, DESeq2 and rpy2."""
-    from deseq2_normalized import __version__
-
-    out = {"deseq2-normalized": __version__, "python": platform.python_version()}
-    out.update({"numpy": np.__version__, "pandas": pd.__version__})
-    out.update(rbackend.versions())
-    return out
-
-
-def _diagnostics(
-    opts: AnalysisOptions,
-    checked: CheckResult,
-    design: Design,
-    summaries: list[dict[str, Any]],
-    source: str,
-    method: str,
-) -> dict[str, Any]:
-    return {
-        "input": {
-            "counts": source,
-            **{k: v for k, v in checked.to_dict().items() if k in ("genes", "samples")},
-            "non_integer_fraction": checked.non_integer_fraction,
-        },
-        "size_factor_check": checked.size_factors.to_dict(),
-        "verdict": checked.story(method),
-        "classification": checked.classification.to_dict() if checked.classification else None,
-        "design": design.text(),
-        "test": opts.test,
-        "options": {
-            "fit_type": opts.fit_type,
-            "alpha": opts.alpha,
-            "lfc_threshold": opts.lfc_threshold,
-            "independent_filtering": opts.independent_filtering,
-            "cooks_cutoff": opts.cooks_cutoff,
-            "shrink": opts.shrink,
-            "transform": opts.transform,
-            "threads": opts.threads,
-            "reference": opts.reference,
-            "strict": opts.strict,
-        },
-        "contrasts": summaries,
-        "versions": software_versions(),
-    }

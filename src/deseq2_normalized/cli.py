@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, NoReturn
 from deseq2_normalized import __version__, interface, rbackend
 from deseq2_normalized.choices import FIT_TYPES, METHODS, PLOT_FORMATS, SHRINK_TYPES, TESTS, TRANSFORMS
 from deseq2_normalized.errors import DESeq2NormalizedError, InputError
+from deseq2_normalized.options import AnalysisOptions, default
 from deseq2_normalized.progress import stage
 
 if TYPE_CHECKING:
@@ -67,7 +68,12 @@ def _fraction(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``deseq2-normalized``."""
+    """The argument parser of ``deseq2-normalized``.
+
+    An option of the analysis has ``dest`` equal to its :class:`AnalysisOptions` field and
+    takes its default from there (help texts show it with ``%(default)s``), so that
+    :meth:`AnalysisOptions.from_namespace` builds the options from the parsed arguments.
+    """
     parser = _Parser(
         prog="deseq2-normalized",
         description="DESeq2 differential expression on a count matrix that is already DESeq2-normalized.",
@@ -109,13 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--sf-tolerance",
         type=_fraction,
-        default=0.1,
+        default=default("sf_tolerance"),
         metavar="TOL",
-        help="size-factor check: relative size factors must lie within a factor 1+TOL of 1 (default 0.1)",
+        help="size-factor check: relative size factors must lie within a factor 1+TOL of 1 (default %(default)g)",
     )
     common.add_argument(
         "--strict",
         action="store_true",
+        default=default("strict"),
         help="stop with exit code 1 when the table has to be rounded and the size-factor check fails",
     )
     common.add_argument(
@@ -175,9 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--contrast",
+        dest="contrasts",
         action="append",
         type=_contrast,
-        default=[],
         metavar="[FACTOR,]NUM,DEN",
         help="contrast to report; repeatable (default: every level of the last design variable against the "
         "reference). Without FACTOR: the factor of interest, --factor's column or else the design's last variable",
@@ -193,48 +200,78 @@ def build_parser() -> argparse.ArgumentParser:
         help="without --reference: take the level named like a control (" + ", ".join(CONTROL_NAMES[:8]) + ", ...) "
         "as the reference and say so; stop when no level is",
     )
-    run.add_argument("--test", choices=TESTS, default="wald", help="Wald test (default) or LRT")
+    run.add_argument("--test", choices=TESTS, default=default("test"), help="Wald test or LRT (default %(default)s)")
     run.add_argument("--reduced", metavar="FORMULA", help="reduced design for --test lrt, e.g. '~ 1' or '~ batch'")
     run.add_argument(
         "--fit-type",
         choices=FIT_TYPES,
-        default="parametric",
-        help="DESeq2 fitType (default parametric). glmGamPoi (needs that R package) was 1.02-1.33x faster at "
+        default=default("fit_type"),
+        help="DESeq2 fitType (default %(default)s). glmGamPoi (needs that R package) was 1.02-1.33x faster at "
         "60,000 genes x 200 samples in four benchmark runs, and its calls differ somewhat from the default fit: "
         "consider it only for large designs where the fit's time matters (benchmarks/RESULTS.md)",
     )
-    run.add_argument("--alpha", type=_fraction, default=0.1, help="adjusted p-value cut-off (default 0.1)")
-    run.add_argument("--lfc-threshold", type=_fraction, default=0.0, help="test |log2 fold change| > this (default 0)")
+    run.add_argument(
+        "--alpha", type=_fraction, default=default("alpha"), help="adjusted p-value cut-off (default %(default)g)"
+    )
+    run.add_argument(
+        "--lfc-threshold",
+        type=_fraction,
+        default=default("lfc_threshold"),
+        help="test |log2 fold change| > this (default %(default)g)",
+    )
     run.add_argument(
         "--no-independent-filtering",
         dest="independent_filtering",
         action="store_false",
+        default=default("independent_filtering"),
         help="turn off independent filtering",
     )
     run.add_argument(
-        "--no-cooks-cutoff", dest="cooks_cutoff", action="store_false", help="turn off Cook's distance outlier flagging"
+        "--no-cooks-cutoff",
+        dest="cooks_cutoff",
+        action="store_false",
+        default=default("cooks_cutoff"),
+        help="turn off Cook's distance outlier flagging",
     )
-    run.add_argument("--shrink", choices=SHRINK_TYPES, default="none", help="log2 fold-change shrinkage")
-    run.add_argument("--transform", choices=TRANSFORMS, default="vst", help="transformed counts to write")
-    run.add_argument("--threads", type=int, default=1, metavar="N", help="BiocParallel workers (default 1)")
+    run.add_argument(
+        "--shrink",
+        choices=SHRINK_TYPES,
+        default=default("shrink"),
+        help="log2 fold-change shrinkage (default %(default)s)",
+    )
+    run.add_argument(
+        "--transform",
+        choices=TRANSFORMS,
+        default=default("transform"),
+        help="transformed counts to write (default %(default)s)",
+    )
+    run.add_argument(
+        "--threads",
+        type=int,
+        default=default("threads"),
+        metavar="N",
+        help="BiocParallel workers (default %(default)s)",
+    )
     run.add_argument(
         "--method",
         choices=METHODS,
-        default="auto",
-        help="how the normalized table becomes counts: auto (default: recover the raw counts when every sample is "
-        "recovered, exactly or with every undetermined count known within a relative 1e-4; standard DESeq2 when the "
-        "table holds raw counts; otherwise round), recover (recover the raw counts, or stop) or round (round, "
-        "size factors 1: the classic workaround)",
+        default=default("method"),
+        help="how the normalized table becomes counts (default %(default)s): auto (recover the raw counts when "
+        "every sample is recovered, exactly or with every undetermined count known within a relative 1e-4; standard "
+        "DESeq2 when the table holds raw counts; otherwise round), recover (recover the raw counts, or stop) or round "
+        "(round, size factors 1: the classic workaround)",
     )
     run.add_argument(
         "--rounding-sensitivity",
         type=int,
-        default=0,
+        default=default("rounding_sensitivity"),
         metavar="K",
         help="rerun DESeq2 on K stochastic roundings of the table and report how stable each "
-        "gene's call is (adds a rounding_agreement column; default 0: off)",
+        "gene's call is (adds a rounding_agreement column; default %(default)s: off)",
     )
-    run.add_argument("--seed", type=int, default=1, help="seed of the stochastic roundings (default 1)")
+    run.add_argument(
+        "--seed", type=int, default=default("seed"), help="seed of the stochastic roundings (default %(default)s)"
+    )
     run.add_argument("--save-rds", action="store_true", help="also save the fitted DESeqDataSet as model.rds")
     run.add_argument(
         "--no-header",
@@ -346,7 +383,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if result.check_failed_for(result.default_method):
         log.warning("size-factor check FAILED for %s", ", ".join(result.size_factors.failing))
         if args.strict:
-            return 1
+            result.stop_if_failed(result.default_method)
     return 0
 
 
@@ -370,34 +407,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
             samples = validate.samples_from_groups(args.group, list(table.file_columns), names["counts"])
         counts = table.values
     # --factor/--blocking become the design (and the LRT's reduced one); NUM,DEN contrasts get their factor.
-    args.design, args.reduced, args.contrast = command_line_design(
+    args.design, args.reduced, args.contrasts = command_line_design(
         [str(c) for c in samples.columns], args.samples, names.get("sample sheet"), factor=args.factor,
-        blocking=args.blocking, design=args.design, reduced=args.reduced, test=args.test, contrasts=args.contrast,
+        blocking=args.blocking, design=args.design, reduced=args.reduced, test=args.test,
+        contrasts=args.contrasts or [],
     )  # fmt: skip
     reference = args.reference
     if args.group and reference is None and len(args.group) > 1:
         reference = args.group[1][0]
     if reference is None and args.pick_reference and not args.group:
         reference = pick_reference(args.design, samples)
-    options = analysis.AnalysisOptions(
-        design=args.design,
-        contrasts=tuple(args.contrast),
+    options = AnalysisOptions.from_namespace(
+        args,
         reference=reference,
-        test=args.test,
-        reduced=args.reduced,
-        fit_type=args.fit_type,
-        alpha=args.alpha,
-        lfc_threshold=args.lfc_threshold,
-        independent_filtering=args.independent_filtering,
-        cooks_cutoff=args.cooks_cutoff,
-        shrink=args.shrink,
-        transform=args.transform,
-        threads=args.threads,
-        sf_tolerance=args.sf_tolerance,
-        strict=args.strict,
-        method=args.method,
-        rounding_sensitivity=args.rounding_sensitivity,
-        seed=args.seed,
         # The rounded-table dispersion fit only feeds a plot: skip it when nothing is drawn.
         compare_rounded=args.report or args.plots != "none",
     )
@@ -493,7 +515,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.version:
-            from deseq2_normalized.analysis import software_versions
+            from deseq2_normalized.diagnostics import software_versions
 
             v = software_versions()
             print(f"deseq2-normalized {__version__} (DESeq2 {v['DESeq2']}, R {v['R']}, rpy2 {v['rpy2']})")

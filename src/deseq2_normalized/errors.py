@@ -21,6 +21,12 @@ class AnalysisError(DESeq2NormalizedError):
     exit_code = 1
 
 
+class OutputError(DESeq2NormalizedError):
+    """Outputs could not be written (disk full, I/O error); nothing was left behind (exit 1)."""
+
+    exit_code = 1
+
+
 class RError(AnalysisError):
     """R (DESeq2) stopped with an error; the message is R's own."""
 

@@ -22,19 +22,14 @@ import pandas as pd
 
 from deseq2_normalized import rbackend
 from deseq2_normalized.choices import PLOT_FORMATS
-from deseq2_normalized.errors import DESeq2NormalizedError, InputError
+from deseq2_normalized.diagnostics import build_diagnostics
+from deseq2_normalized.errors import InputError, OutputError
 from deseq2_normalized.progress import stage
 
 if TYPE_CHECKING:
     from deseq2_normalized.analysis import AnalysisResult
 
 log = logging.getLogger(__name__)
-
-
-class OutputError(DESeq2NormalizedError):
-    """Outputs could not be written (disk full, I/O error); nothing was left behind."""
-
-    exit_code = 1
 
 
 def prepare_out_dir(path: str | Path) -> Path:
@@ -142,17 +137,17 @@ def staged(out_dir: Path) -> Iterator[StagedOutputs]:
         When writing fails (for example a full disk); no output is left behind.
     """
     try:
-        stage = StagedOutputs(out_dir)
+        outputs = StagedOutputs(out_dir)
     except OSError as exc:
         raise OutputError(f"{out_dir}: writing outputs failed ({exc.strerror or exc}); no output was kept") from None
     try:
-        yield stage
-        stage.publish()
+        yield outputs
+        outputs.publish()
     except OSError as exc:
-        stage.discard()
+        outputs.discard()
         raise OutputError(f"{out_dir}: writing outputs failed ({exc.strerror or exc}); no output was kept") from None
     except BaseException:
-        stage.discard()
+        outputs.discard()
         raise
 
 
@@ -204,7 +199,7 @@ def _write_floats(frame: pd.DataFrame, path: Path, index_label: str) -> bool:
             block = values[start : start + _ROWS_PER_BLOCK]
             missing = np.isnan(block).any(axis=1).tolist()
             lines = []
-            for label, row, has_na in zip(labels[start : start + len(block)], block.tolist(), missing):
+            for label, row, has_na in zip(labels[start : start + len(block)], block.tolist(), missing, strict=True):
                 cells = ["NA" if x != x else repr(x) for x in row] if has_na else map(repr, row)
                 lines.append(label + "\t" + "\t".join(cells) + "\n")
             fh.write("".join(lines))
@@ -250,7 +245,7 @@ def _write_counts(frame: pd.DataFrame, path: Path, index_label: str) -> bool:
             ends = np.cumsum(ndigits.sum(axis=1, dtype=np.int64) + cols).tolist()
             out = bytearray()
             begin = 0
-            for label, end in zip(labels[start : start + rows], ends):
+            for label, end in zip(labels[start : start + rows], ends, strict=True):
                 out += label.encode("utf-8") + b"\t"
                 out += text[begin:end]
                 begin = end
@@ -317,7 +312,7 @@ def write_outputs(
         if result.transformed is not None:
             write_table(result.transformed, out.path("transformed_counts.tsv"), "gene_id")
         write_table(result.check.size_factors.table, out.path("size_factors.tsv"), "sample")
-        write_json(result.diagnostics, out.path("diagnostics.json"))
+        write_json(build_diagnostics(result), out.path("diagnostics.json"))
         if save_rds:
             rbackend.save_rds(result.model, str(out.path("model.rds")))
         if plots != "none" or report:
@@ -369,7 +364,7 @@ def _write_plots_and_report(
     with stage(f"drawing {what}"):
         # Imported here, inside the stage whose time it is: matplotlib costs most of a second to
         # import, and only these outputs need it.
-        from deseq2_normalized.plots import draw_run_plots
+        from deseq2_normalized.figures import draw_run_plots
         from deseq2_normalized.report import write_report, write_report_files
 
         # The PNGs are drawn even for --plots pdf or none when the report embeds them; they

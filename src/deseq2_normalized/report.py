@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from deseq2_normalized import interface
-from deseq2_normalized.plots import Plot, contrast_title
+from deseq2_normalized.figures import Plot, contrast_title
 
 if TYPE_CHECKING:
     from deseq2_normalized.analysis import AnalysisResult
+    from deseq2_normalized.contrasts import ResultSummary
 
 #: Genes per contrast in the report's sortable table.
 TOP_GENES = 50
@@ -153,11 +154,11 @@ def build_report(
         _method_section(result),
         _design_section(result),
         _plots_section("Quality control", [p for p in plots if p.contrast is None], figures),
-        *(_contrast_section(result, meta, plots, figures, annotation) for meta in result.contrasts),
+        *(_contrast_section(result, summary, plots, figures, annotation) for summary in result.summaries),
         _versions_section(result),
     ]
     links = [("summary", "Inputs and check"), ("method", "Method"), ("design", "Design"), ("qc", "Quality control")]
-    links += [(meta["file"].removesuffix(".tsv"), contrast_title(meta)) for meta in result.contrasts]
+    links += [(summary.stem, contrast_title(summary)) for summary in result.summaries]
     links.append(("versions", "Versions"))
     # The files form has no <title>: a cleaning server keeps a stripped tag's text, and the
     # heading says the same.
@@ -238,14 +239,14 @@ def write_report_files(
 
 
 def _summary_section(result: AnalysisResult, inputs: dict[str, str]) -> str:
-    diag = result.diagnostics
-    shape = diag["input"]
+    check = result.check
+    genes, samples = check.counts.shape
     v = verdict(result)
-    cls = result.check.classification
-    rows = [(role, Path(name).name) for role, name in inputs.items()] or [("counts", Path(shape["counts"]).name)]
-    rows.append(("shape", f"{shape['genes']:,} genes x {shape['samples']} samples"))
-    rows.append(("non-integer cells", f"{100 * shape['non_integer_fraction']:.1f}%"))
-    rows.extend(("reading", note) for note in shape.get("reading_notes", ()))
+    cls = check.classification
+    rows = [(role, Path(name).name) for role, name in inputs.items()] or [("counts", Path(result.source).name)]
+    rows.append(("shape", f"{genes:,} genes x {samples} samples"))
+    rows.append(("non-integer cells", f"{100 * check.non_integer_fraction:.1f}%"))
+    rows.extend(("reading", note) for note in result.notes)
     kind = ""
     if cls is not None:
         evidence = "".join(f"<li>{esc(interface.translate(e))}</li>" for e in cls.evidence)
@@ -264,31 +265,30 @@ def _summary_section(result: AnalysisResult, inputs: dict[str, str]) -> str:
 
 
 def _method_section(result: AnalysisResult) -> str:
-    method = result.diagnostics["method"]
+    method = result.method
     rows = [
-        ("method", method["name"]),
-        ("requested", interface.option("--method", method["requested"])),
-        ("what it does", method["description"]),
-        ("why", method["why"]),
-        ("size factors", method["size_factors"]["why"]),
+        ("method", method.name),
+        ("requested", interface.option("--method", method.requested)),
+        ("what it does", method.description),
+        ("why", method.why),
+        ("size factors", method.size_factors.why),
     ]
     return f'<section id="method"><h2>Method</h2>{_key_values(rows)}</section>'
 
 
 def _design_section(result: AnalysisResult) -> str:
-    diag = result.diagnostics
-    opts = diag["options"]
+    opts = result.options
     rows = [
-        ("design", diag["design"]),
-        ("test", diag["test"]),
-        ("fit type", opts["fit_type"]),
-        ("alpha (padj cut-off)", f"{opts['alpha']:g}"),
-        ("log2 fold-change threshold", f"{opts['lfc_threshold']:g}"),
-        ("shrinkage", opts["shrink"]),
-        ("transformation", opts["transform"]),
+        ("design", result.design.text()),
+        ("test", opts.test),
+        ("fit type", opts.fit_type),
+        ("alpha (padj cut-off)", f"{opts.alpha:g}"),
+        ("log2 fold-change threshold", f"{opts.lfc_threshold:g}"),
+        ("shrinkage", opts.shrink),
+        ("transformation", opts.transform),
     ]
-    head = ["contrast", "results file", f"up (padj < {opts['alpha']:g})", "down", "tested"]
-    body = [[contrast_title(meta), meta["file"], meta["up"], meta["down"], meta["tested"]] for meta in result.contrasts]
+    head = ["contrast", "results file", f"up (padj < {opts.alpha:g})", "down", "tested"]
+    body = [[contrast_title(s), s.file, s.up, s.down, s.tested] for s in result.summaries]
     return (
         f'<section id="design"><h2>Design and contrasts</h2>{_key_values(rows)}'
         f'<table class="calls">{_header(head, sortable=False)}{_rows(body)}</table></section>'
@@ -300,13 +300,13 @@ _Figures = Callable[[Sequence[Plot]], str]
 
 def _contrast_section(
     result: AnalysisResult,
-    meta: dict[str, Any],
+    summary: ResultSummary,
     plots: Sequence[Plot],
     figures: _Figures,
     annotation: pd.DataFrame | None = None,
 ) -> str:
-    stem = meta["file"].removesuffix(".tsv")
-    alpha = result.diagnostics["options"]["alpha"]
+    stem = summary.stem
+    alpha = result.options.alpha
     top = result.results[stem].dropna(subset=["padj"]).head(TOP_GENES)
     columns = [
         c
@@ -322,9 +322,9 @@ def _contrast_section(
         else "<p>No gene has an adjusted p-value.</p>"
     )
     return (
-        f'<section class="contrast" id="{esc(stem)}"><h2>Contrast: {esc(contrast_title(meta))}</h2>'
-        f'<p><span class="up">{meta["up"]} up</span> and <span class="down">{meta["down"]} down</span> '
-        f"at padj &lt; {alpha:g}, of {meta['tested']} genes tested ({esc(meta['file'])}).</p>"
+        f'<section class="contrast" id="{esc(stem)}"><h2>Contrast: {esc(contrast_title(summary))}</h2>'
+        f'<p><span class="up">{summary.up} up</span> and <span class="down">{summary.down} down</span> '
+        f"at padj &lt; {alpha:g}, of {summary.tested} genes tested ({esc(summary.file)}).</p>"
         f"<h3>Top {len(body)} genes by adjusted p-value</h3>"
         f'<p class="hint">Click a column header to sort.</p><div class="scroll">{table}</div>'
         f"{figures([p for p in plots if p.contrast == stem])}</section>"
@@ -343,7 +343,7 @@ def _plots_section(title: str, plots: Sequence[Plot], figures: _Figures) -> str:
 
 
 def _versions_section(result: AnalysisResult) -> str:
-    rows = list(result.diagnostics["versions"].items())
+    rows = list(result.versions.items())
     cite = (
         "Love MI, Huber W, Anders S (2014). Moderated estimation of fold change and dispersion for RNA-seq "
         "data with DESeq2. Genome Biology 15:550. doi:10.1186/s13059-014-0550-8"
@@ -408,7 +408,7 @@ def _figures(plots: Sequence[Plot], sources: Sequence[str]) -> str:
     out = [
         f'<figure><img src="{esc(src)}" alt="{esc(plot.title)}">'
         f"<figcaption><strong>{esc(plot.title)}.</strong> {esc(plot.caption)}</figcaption></figure>"
-        for plot, src in zip(plots, sources)
+        for plot, src in zip(plots, sources, strict=True)
     ]
     return f'<div class="figures">{"".join(out)}</div>' if out else ""
 

@@ -1,0 +1,65 @@
+"""What each results table tests, the file it is written to, and the genes it calls."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: Stem of the one results table of a likelihood-ratio test.
+LRT_STEM = "results_lrt"
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """One Wald contrast and the file stem its results are written under."""
+
+    factor: str
+    numerator: str
+    denominator: str
+
+    @property
+    def stem(self) -> str:
+        """``results_<factor>_<numerator>_vs_<denominator>`` with file-safe characters."""
+        return "results_" + "_".join(_file_safe(x) for x in (self.factor, self.numerator, "vs", self.denominator))
+
+
+def _file_safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-.") or "x"
+
+
+@dataclass(frozen=True)
+class ResultSummary:
+    """One results table of a run: what it tests and how many genes it calls.
+
+    Attributes
+    ----------
+    contrast
+        The Wald contrast, or None for the likelihood-ratio test.
+    up, down
+        Genes with padj below ``alpha`` and a positive (negative) log2 fold change.
+    tested
+        Genes with an adjusted p-value.
+    reduced
+        The reduced design of the likelihood-ratio test (None for a Wald contrast).
+    """
+
+    contrast: Contrast | None
+    up: int
+    down: int
+    tested: int
+    reduced: str | None = None
+
+    @property
+    def stem(self) -> str:
+        """Key of the table in ``AnalysisResult.results`` and its file name without ``.tsv``."""
+        return self.contrast.stem if self.contrast is not None else LRT_STEM
+
+    @property
+    def file(self) -> str:
+        """The results file's name."""
+        return f"{self.stem}.tsv"
+
+    @property
+    def test(self) -> str:
+        """``"Wald"`` or ``"LRT"``."""
+        return "Wald" if self.contrast is not None else "LRT"

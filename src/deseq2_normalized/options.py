@@ -1,0 +1,158 @@
+"""The options of a run: one typed field per option, each with its one default.
+
+The command line declares its options with these defaults and builds an
+:class:`AnalysisOptions` from its parsed arguments by field name, so adding an option
+means adding a field here, an argument to the parser (``dest`` equal to the field name)
+and the code that uses it. Free of numpy and pandas: the command line imports it before
+R starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import MISSING, dataclass, fields
+from typing import Any
+
+from deseq2_normalized.choices import FitType, Method, ShrinkType, Test, Transform, allowed
+from deseq2_normalized.errors import InputError
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Options of a run; the names and defaults follow DESeq2's and the CLI's.
+
+    Attributes
+    ----------
+    design
+        Design formula over sample-sheet columns; default ``~ condition`` when that
+        column exists, else ``~`` the last column.
+    contrasts
+        ``(factor, numerator, denominator)`` triples; default every level of the last
+        design variable against the reference level.
+    reference
+        Reference level of the last design variable (default: first in sorted order).
+    test
+        ``"wald"`` or ``"lrt"`` (then ``reduced`` is required).
+    reduced
+        Reduced design for the LRT.
+    fit_type
+        DESeq2 ``fitType``.
+    alpha, lfc_threshold, independent_filtering, cooks_cutoff
+        As in DESeq2's ``results``.
+    shrink
+        ``lfcShrink`` type or ``"none"``.
+    transform
+        ``"vst"``, ``"rlog"`` or ``"none"``.
+    threads
+        BiocParallel workers.
+    sf_tolerance
+        Tolerance of the size-factor check.
+    strict
+        Stop before fitting when the size-factor check fails.
+    method
+        How the normalized table becomes counts: ``"auto"`` (default: recover the raw
+        counts when every sample is recovered, exactly or within the stated bound; analyse
+        a table of raw counts with standard DESeq2; round otherwise), ``"recover"``
+        (recover, or fail) or ``"round"`` (round, size factors 1: the workaround).
+    rounding_sensitivity
+        Rerun DESeq2 on this many stochastic roundings of the table and report, per gene,
+        how often the DE call agrees with the main run (0: off).
+    seed
+        Seed of the stochastic roundings.
+    compare_rounded
+        When the counts were recovered, also estimate the dispersions the rounding method
+        would have used (rounded table, size factors 1; ``estimateDispersions`` only), for
+        the report's comparison plot.
+    """
+
+    design: str | None = None
+    contrasts: tuple[tuple[str, str, str], ...] = ()
+    reference: str | None = None
+    test: Test = "wald"
+    reduced: str | None = None
+    fit_type: FitType = "parametric"
+    alpha: float = 0.1
+    lfc_threshold: float = 0.0
+    independent_filtering: bool = True
+    cooks_cutoff: bool = True
+    shrink: ShrinkType = "none"
+    transform: Transform = "vst"
+    threads: int = 1
+    sf_tolerance: float = 0.1
+    strict: bool = False
+    method: Method = "auto"
+    rounding_sensitivity: int = 0
+    seed: int = 1
+    compare_rounded: bool = True
+
+    @classmethod
+    def from_namespace(cls, args: argparse.Namespace, **overrides: Any) -> AnalysisOptions:
+        """The options held by parsed command-line arguments, by field name.
+
+        Parameters
+        ----------
+        args
+            Parsed arguments; every attribute named like a field sets that field (lists,
+            as ``action="append"`` gives them, become tuples). Fields without an argument,
+            or whose argument is None (not given, no default), keep their default.
+        **overrides
+            Fields the command line derives rather than reads, e.g. ``reference``.
+
+        Returns
+        -------
+        AnalysisOptions
+            The options (not yet validated: see :meth:`validate`).
+        """
+        given = {f.name: getattr(args, f.name, None) for f in fields(cls)}
+        given = {name: tuple(v) if isinstance(v, list) else v for name, v in given.items() if v is not None}
+        return cls(**{**given, **overrides})
+
+    def validate(self) -> None:
+        """Check every value before any work is done.
+
+        Raises
+        ------
+        InputError
+            A value outside its choices or range, or options that do not go together;
+            the message names the command-line option.
+        """
+        for f in fields(self):
+            choices = allowed(str(f.type))
+            value = getattr(self, f.name)
+            if choices is not None and value not in choices:
+                raise InputError(f"{flag(f.name)} must be one of {', '.join(choices)}; got '{value}'")
+        if not 0 < self.alpha < 1:
+            raise InputError(f"--alpha must lie between 0 and 1, got {self.alpha}")
+        if self.lfc_threshold < 0:
+            raise InputError(f"--lfc-threshold must not be negative, got {self.lfc_threshold}")
+        if self.rounding_sensitivity < 0:
+            raise InputError(f"--rounding-sensitivity must not be negative, got {self.rounding_sensitivity}")
+        if self.threads < 1:
+            raise InputError(f"--threads must be at least 1, got {self.threads}")
+        if self.test == "lrt" and not self.reduced:
+            raise InputError("--test lrt needs --reduced, for example --reduced '~ 1' or '~ batch'")
+        if self.test == "wald" and self.reduced:
+            raise InputError("--reduced is only used with --test lrt")
+        if self.test == "lrt" and self.shrink != "none":
+            raise InputError("--shrink applies to Wald-test contrasts; it cannot be combined with --test lrt")
+        if self.test == "lrt" and self.contrasts:
+            raise InputError("--contrast applies to Wald tests; an LRT tests the terms dropped in --reduced")
+
+
+def flag(name: str) -> str:
+    """The command-line option of field ``name``: ``fit_type`` is ``--fit-type``."""
+    return "--" + name.replace("_", "-")
+
+
+def default(name: str) -> Any:
+    """The default of field ``name`` of :class:`AnalysisOptions`, e.g. for argparse's ``default=``.
+
+    Raises
+    ------
+    KeyError
+        When there is no such field, or it has no plain default.
+    """
+    for f in fields(AnalysisOptions):
+        if f.name == name and f.default is not MISSING:
+            return f.default
+    raise KeyError(name)

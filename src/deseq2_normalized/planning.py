@@ -1,0 +1,134 @@
+"""Planning a run: design, reduced design, sample table and contrasts, resolved in Python.
+
+Everything here is checked before any data reaches R, so that a wrong level or formula is
+reported as an input error naming the option.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from deseq2_normalized import rbackend
+from deseq2_normalized.contrasts import LRT_STEM, Contrast
+from deseq2_normalized.design import Design, default_design, parse_design, r_aliases
+from deseq2_normalized.errors import InputError
+from deseq2_normalized.options import AnalysisOptions
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything resolved in Python before any data reaches R.
+
+    Attributes
+    ----------
+    design
+        The full design.
+    reduced
+        The LRT's reduced design; None for ``~ 1`` or a Wald test.
+    coldata
+        Samples x design variables (categorical, reference level first).
+    contrasts
+        The Wald contrasts (empty for the LRT).
+    aliases
+        Design variable to its syntactic R name.
+    """
+
+    design: Design
+    reduced: Design | None
+    coldata: pd.DataFrame
+    contrasts: list[Contrast]
+    aliases: dict[str, str]
+
+    @property
+    def reduced_text(self) -> str:
+        """The reduced design as written, ``~ 1`` when it has no variable."""
+        return self.reduced.text() if self.reduced else "~ 1"
+
+    @property
+    def tests(self) -> list[tuple[str, tuple[str, str, str] | None]]:
+        """Per results table, in output order: its stem and the contrast R tests (None: the LRT)."""
+        return [(c.stem, (self.aliases[c.factor], c.numerator, c.denominator)) for c in self.contrasts] or [
+            (LRT_STEM, None)
+        ]
+
+
+def plan_run(opts: AnalysisOptions, samples: pd.DataFrame) -> Plan:
+    """Resolve the design, reduced design, reference level and contrasts of a run.
+
+    Parameters
+    ----------
+    opts
+        Validated options.
+    samples
+        The matched sample table (index sample names, categorical columns).
+
+    Returns
+    -------
+    Plan
+        The run's plan.
+
+    Raises
+    ------
+    InputError
+        A formula, level or contrast that does not fit the sample sheet, or a shrinkage
+        whose R package is missing.
+    """
+    columns = list(samples.columns)
+    design = parse_design(opts.design, columns) if opts.design else default_design(columns)
+    reduced = _parse_reduced(opts.reduced, columns, design) if opts.reduced else None
+    coldata = _prepare_coldata(samples, design, opts.reference)
+    contrasts = [] if opts.test == "lrt" else _resolve_contrasts(opts, design, coldata)
+    if opts.shrink in ("ashr", "apeglm") and not rbackend.has_r_package(opts.shrink):
+        raise InputError(f"--shrink {opts.shrink} needs the R package '{opts.shrink}', which is not installed")
+    return Plan(design, reduced, coldata, contrasts, r_aliases(list(design.variables)))
+
+
+def _parse_reduced(text: str, columns: list[str], full: Design) -> Design | None:
+    """Parse the reduced formula; ``~ 1`` (intercept only) gives ``None``."""
+    if re.fullmatch(r"\s*~\s*1\s*", text):
+        return None
+    reduced = parse_design(text, columns)
+    extra = set(reduced.variables) - set(full.variables)
+    if extra:
+        raise InputError(f"--reduced '{text}': names {', '.join(sorted(extra))}, which the full design does not")
+    return reduced
+
+
+def _resolve_contrasts(opts: AnalysisOptions, design: Design, coldata: pd.DataFrame) -> list[Contrast]:
+    if opts.contrasts:
+        out = []
+        for factor, num, den in opts.contrasts:
+            if factor not in design.variables:
+                raise InputError(f"--contrast {factor},{num},{den}: '{factor}' is not in the design ({design.text()})")
+            levels = list(coldata[factor].cat.categories)
+            for level in (num, den):
+                if level not in levels:
+                    raise InputError(
+                        f"--contrast {factor},{num},{den}: '{level}' is not a level of '{factor}' "
+                        f"(levels: {', '.join(levels)})"
+                    )
+            if num == den:
+                raise InputError(f"--contrast {factor},{num},{den}: numerator and denominator are the same level")
+            out.append(Contrast(factor, num, den))
+        return out
+    factor = design.variables[-1]
+    levels = list(coldata[factor].cat.categories)
+    return [Contrast(factor, level, levels[0]) for level in levels[1:]]
+
+
+def _prepare_coldata(table: pd.DataFrame, design: Design, reference: str | None) -> pd.DataFrame:
+    coldata = table[list(design.variables)].copy()
+    for name in design.variables:
+        levels = list(coldata[name].cat.categories)
+        if len(levels) < 2:
+            raise InputError(f"sample sheet: factor '{name}' has a single level ('{levels[0]}'); it cannot be tested")
+    last = design.variables[-1]
+    if reference is not None:
+        levels = list(coldata[last].cat.categories)
+        if reference not in levels:
+            raise InputError(f"--reference '{reference}' is not a level of '{last}' (levels: {', '.join(levels)})")
+        coldata[last] = coldata[last].cat.reorder_categories([reference] + [x for x in levels if x != reference])
+    return coldata
