@@ -40,7 +40,11 @@ def test_restored_when_the_block_raises():
     assert [g() for g in getters] == before
 
 
-def test_still_importable_from_plots():
-    from deseq2_normalized import plots
+def test_the_run_plots_are_drawn_on_one_thread():
+    """The run's catalogue draws inside one_blas_thread (see its docstring for why)."""
+    import inspect
 
-    assert plots.one_blas_thread is blas.one_blas_thread
+    from deseq2_normalized import figures
+
+    assert figures.one_blas_thread is blas.one_blas_thread
+    assert "with one_blas_thread()" in inspect.getsource(figures.draw_run_plots)

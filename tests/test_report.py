@@ -330,14 +330,15 @@ def fake_result(passed: bool, method: str = "round", unstable: int = 0, approxim
         size_factors=SimpleNamespace(passed=passed),
         classification=classification,
         check_failed_for=lambda used: used == "round" and not passed,
+        story=lambda used: "the check's words",
     )
-    diagnostics: dict = {"method": {"name": method}, "verdict": "the check's words"}
+    sensitivity = None
     if unstable is not None:
-        diagnostics["rounding_sensitivity"] = {
+        sensitivity = {
             "roundings": 3,
             "contrasts": {"r.tsv": {"unstable_calls": unstable, "called_in_any_run": 100, "unstable_fraction": 0.01}},
         }
-    return SimpleNamespace(diagnostics=diagnostics, check=check)
+    return SimpleNamespace(method=SimpleNamespace(name=method), check=check, rounding_sensitivity=sensitivity)
 
 
 @pytest.mark.parametrize(

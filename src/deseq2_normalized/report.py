@@ -77,10 +77,9 @@ def verdict(result: AnalysisResult) -> Verdict:
     under stochastic rounding, a scaled table rounded because recovery was only
     approximate, whole numbers analysed as raw counts); green otherwise.
     """
-    diag = result.diagnostics
     check = result.check
-    method = diag["method"]["name"]
-    story = diag["verdict"]
+    method = result.method.name
+    story = check.story(method)
     if check.check_failed_for(method):
         return Verdict("red", "size-factor check failed", (story,))
     warnings = []
@@ -99,7 +98,7 @@ def verdict(result: AnalysisResult) -> Verdict:
             "estimated). If it is a normalized table you meant to analyse with the rounding workaround, the "
             "estimated size factors are close to 1 and the results are nearly the same."
         )
-    sensitivity = diag.get("rounding_sensitivity")
+    sensitivity = result.rounding_sensitivity
     if sensitivity:
         for name, summary in sensitivity["contrasts"].items():
             if summary["unstable_calls"]:
