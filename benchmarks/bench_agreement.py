@@ -1,6 +1,7 @@
 """Do the tools' results agree? Each tool's results table and normalized counts against the bare R
 script's: the same DESeq2 run must agree to :data:`EXACT_RTOL`, PyDESeq2 (a re-implementation) is
-measured against :data:`PYDESEQ2_RTOL`."""
+measured against :data:`PYDESEQ2_RTOL`.
+"""
 
 from __future__ import annotations
 

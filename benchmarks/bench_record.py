@@ -1,5 +1,6 @@
 """The benchmark's raw record (``benchmarks/results.json``): the runs, the results checks, the
-machine and software they ran on, and how a later run is merged into an earlier record."""
+machine and software they ran on, and how a later run is merged into an earlier record.
+"""
 
 from __future__ import annotations
 

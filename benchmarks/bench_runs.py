@@ -52,7 +52,8 @@ class Run:
 @dataclass(frozen=True)
 class Setup:
     """How the tools are run: their virtualenvs (relative to the repository root, or absolute),
-    the transform all three apply, PyDESeq2's CPUs and the time after which a run is stopped."""
+    the transform all three apply, PyDESeq2's CPUs and the time after which a run is stopped.
+    """
 
     venv: str
     bench_venv: str

@@ -108,7 +108,8 @@ class Plan:
 
 def plan_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Plan:
     """The plan the arguments ask for; a usage error (exit 2) for an unknown extra or a missing
-    PyDESeq2 virtualenv when PyDESeq2 is to run."""
+    PyDESeq2 virtualenv when PyDESeq2 is to run.
+    """
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     reps_list = [int(x) for x in args.reps.split(",")]
     reps = {s: reps_list[i] if i < len(reps_list) else reps_list[-1] for i, s in enumerate(sizes)}

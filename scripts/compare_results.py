@@ -29,7 +29,8 @@ log = logging.getLogger("compare")
 
 def compare_table(a: Path, b: Path, rtol: float, atol: float) -> tuple[list[str], float]:
     """Return the differences between two tab-separated tables (empty when they agree) and the
-    largest absolute difference of a numeric cell."""
+    largest absolute difference of a numeric cell.
+    """
     left = pd.read_csv(a, sep="\t", dtype=str, keep_default_na=False)
     right = pd.read_csv(b, sep="\t", dtype=str, keep_default_na=False)
     if list(left.columns) != list(right.columns):

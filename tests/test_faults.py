@@ -114,7 +114,8 @@ def test_r_error_after_the_fit_leaves_nothing(tmp_path, cli, inputs, monkeypatch
 
 def test_real_r_error_after_the_fit(tmp_path, cli):
     """A real late failure: DESeq() fits a design with an interaction, then lfcShrink(type="normal")
-    refuses it (R's own message)."""
+    refuses it (R's own message).
+    """
     names = ["a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4"]
     rng = np.random.default_rng(11)
     mean = np.exp(rng.uniform(1, 7, 300))
@@ -135,7 +136,8 @@ def test_real_r_error_after_the_fit(tmp_path, cli):
 
 def test_vst_falls_back_on_tables_with_few_expressed_genes(tmp_path, cli):
     """vst() stops when fewer than 1,000 genes have a mean count above 5; the full
-    varianceStabilizingTransformation runs instead, as DESeq2 recommends."""
+    varianceStabilizingTransformation runs instead, as DESeq2 recommends.
+    """
     rng = np.random.default_rng(3)
     n = 1100
     mean = np.where(np.arange(n) < 60, 200.0, 0.8)

@@ -163,6 +163,6 @@ def test_no_leaves_no_order():
 
 
 def test_the_maths_needs_no_matplotlib():
-    """samplespace computes; drawing (and matplotlib) stays in plots."""
+    """Samplespace computes; drawing (and matplotlib) stays in plots."""
     code = "import sys, deseq2_normalized.samplespace; sys.exit('matplotlib' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
