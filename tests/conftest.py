@@ -1,13 +1,21 @@
-"""Shared fixtures: test-data paths and an in-process CLI runner."""
+"""Shared fixtures: test-data paths, an in-process CLI runner, and the check of the markers.
+
+Markers (registered in pyproject.toml): ``r`` for tests that use R (in this process or through
+``Rscript``), ``chromium`` for tests that open a page in headless Chromium, ``galaxy`` for tests
+that need a running Galaxy. A test that uses R without the ``r`` marker fails here, so that
+``pytest -m "not r"`` stays free of R.
+"""
 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from deseq2_normalized import rsession
 from deseq2_normalized.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +60,12 @@ def samples_path() -> Path:
     return TEST_DATA / "pasilla_samples.tsv"
 
 
+#: R used by the running test: filled by the R session and by ``Rscript`` calls (see _markers_hold).
+_R_USED: list[str] = []
+
+
 def _rscript(script: str, *args: str | Path) -> None:
+    _R_USED.append(f"Rscript {script}")
     proc = subprocess.run(["Rscript", str(R_SCRIPTS / script), *map(str, args)], capture_output=True, text=True)
     if proc.returncode != 0:
         pytest.fail(f"Rscript {script} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -62,3 +75,21 @@ def _rscript(script: str, *args: str | Path) -> None:
 def rscript():
     """Run one of the tests' R scripts (``tests/r/``); fail the test with R's output if it fails."""
     return _rscript
+
+
+@pytest.fixture(autouse=True)
+def _markers_hold(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail a test that uses R without the ``r`` marker (the R calls themselves run as usual)."""
+    helpers = rsession.helpers
+
+    def noted() -> object:
+        _R_USED.append("the R session")
+        return helpers()
+
+    monkeypatch.setattr(rsession, "helpers", noted)
+    _R_USED.clear()
+    yield
+    used, marked = sorted(set(_R_USED)), request.node.get_closest_marker("r") is not None
+    _R_USED.clear()
+    if used and not marked:
+        pytest.fail(f"uses R ({', '.join(used)}) but is not marked 'r'", pytrace=False)
