@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 
-.PHONY: help demo test system-deps venv lint unit
+.PHONY: help demo test system-deps venv lint unit unit-fast
 
 help: ## list the targets and what each does
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{ printf "  %-20s %s\n", $$1, $$2 }'
@@ -34,14 +34,20 @@ demo: venv ## run the tool on the bundled pasilla example (outputs in demo-outpu
 	@echo "Outputs of the example run are in $(DEMO_OUT)/:"
 	@ls -1 $(DEMO_OUT)
 
-lint: venv ## ruff and mypy
-	$(VENV)/bin/ruff check src tests
+PY_FOLDERS := src tests galaxy benchmarks scripts
+
+lint: venv ## ruff (with docstring rules), ruff format --check and mypy on every Python folder
+	$(VENV)/bin/ruff check $(PY_FOLDERS)
+	$(VENV)/bin/ruff format --check $(PY_FOLDERS)
 	$(VENV)/bin/mypy
 
 # tests/galaxy needs a running Galaxy and selenium (in Galaxy's virtualenv): galaxy-test runs it.
 # The report tests open report.html in Debian's chromium: galaxy-system-deps installs it.
 unit: venv galaxy-system-deps ## the pytest suite (without the live-Galaxy tests)
 	$(PY) -m pytest -q --ignore=tests/galaxy
+
+unit-fast: venv ## the tests that need neither R nor chromium (about a minute)
+	$(PY) -m pytest -q --ignore=tests/galaxy -m "not r and not chromium"
 
 -include mk/*.mk
 

@@ -39,6 +39,7 @@ def demo_run(tmp_path_factory, normalized_path, samples_path):
     return out
 
 
+@pytest.mark.r
 def test_run_writes_every_output(demo_run):
     names = sorted(p.name for p in demo_run.iterdir())
     assert names == [
@@ -47,6 +48,7 @@ def test_run_writes_every_output(demo_run):
     ]
 
 
+@pytest.mark.r
 def test_results_table(demo_run):
     res = pd.read_csv(demo_run / "results_condition_treated_vs_untreated.tsv", sep="\t", keep_default_na=False)
     assert list(res.columns) == RESULT_COLUMNS
@@ -59,12 +61,14 @@ def test_results_table(demo_run):
     assert res.loc[0, "gene_id"] == "FBgn0261552" or "FBgn0261552" in set(res.loc[:20, "gene_id"])
 
 
+@pytest.mark.r
 def test_normalized_counts_are_the_input_after_recovery(demo_run, normalized_path):
     # The default (auto) recovers the raw counts: DESeq2's normalized counts are then the table given.
     written = pd.read_csv(demo_run / "normalized_counts.tsv", sep="\t", index_col=0)
     np.testing.assert_allclose(written.to_numpy(), read_counts(normalized_path).to_numpy(), rtol=1e-12)
 
 
+@pytest.mark.r
 def test_rounding_method_writes_the_rounded_input(tmp_path, small, cli):
     counts, samples = small
     run = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path, "--transform", "none",
@@ -78,6 +82,7 @@ def test_rounding_method_writes_the_rounded_input(tmp_path, small, cli):
     assert set(method["size_factors"]["values"].values()) == {1.0}
 
 
+@pytest.mark.r
 def test_size_factors_and_diagnostics(demo_run, raw_path):
     sf = pd.read_csv(demo_run / "size_factors.tsv", sep="\t")
     assert list(sf.columns) == [
@@ -100,12 +105,14 @@ def test_size_factors_and_diagnostics(demo_run, raw_path):
     assert diag["versions"]["DESeq2"] == "1.38.3" and "rpy2" in diag["versions"]
 
 
+@pytest.mark.r
 def test_transformed_counts_are_vst(demo_run):
     tr = pd.read_csv(demo_run / "transformed_counts.tsv", sep="\t", index_col=0)
     assert tr.shape == (14599, 7)
     assert 3 < tr.to_numpy().min() < tr.to_numpy().max() < 25
 
 
+@pytest.mark.r
 def test_group_mode_equals_sample_sheet_mode(tmp_path, small, cli):
     counts, samples = small
     a = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path / "a", "--reference", "untreated",
@@ -118,6 +125,7 @@ def test_group_mode_equals_sample_sheet_mode(tmp_path, small, cli):
                                   pd.read_csv(tmp_path / "b" / name, sep="\t"))
 
 
+@pytest.mark.r
 def test_progress_on_stderr_and_clean_stdout(tmp_path, small, cli):
     counts, samples = small
     run = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path, "--transform", "none")
@@ -158,6 +166,7 @@ def test_strict_run_stops_before_fitting(tmp_path, raw_path, samples_path, cli):
     assert list((tmp_path / "o").iterdir()) == []
 
 
+@pytest.mark.r
 def test_rounding_raw_counts_on_request_warns_loudly_but_runs(tmp_path, raw_path, samples_path, cli):
     run = cli("run", "--counts", raw_path, "--samples", samples_path, "--out-dir", tmp_path, "--transform", "none",
               "--method", "round")
@@ -165,6 +174,7 @@ def test_rounding_raw_counts_on_request_warns_loudly_but_runs(tmp_path, raw_path
     assert "size-factor check FAILED" in run.err and "looks like raw counts" in run.err
 
 
+@pytest.mark.r
 def test_raw_counts_get_standard_deseq2_by_default(tmp_path, raw_path, samples_path, cli):
     run = cli("run", "--counts", raw_path, "--samples", samples_path, "--out-dir", tmp_path, "--transform", "none",
               "--strict")
@@ -178,6 +188,7 @@ def test_raw_counts_get_standard_deseq2_by_default(tmp_path, raw_path, samples_p
     np.testing.assert_allclose(used[expected.index], expected, rtol=1e-9)
 
 
+@pytest.mark.r
 def test_version(cli):
     run = cli("--version")
     assert run.code == 0
@@ -231,6 +242,7 @@ GOOD_SHEET = "sample\tcondition\na1\tA\na2\tA\nb1\tB\nb2\tB\n"
          "DESeq2 failed in R: The design matrix has the same number of samples and coefficients"),
     ],
 )
+@pytest.mark.r
 def test_bad_input(tmp_path, cli, counts, sheet, extra, code, message):
     out = tmp_path / "out"
     run = cli("run", "--counts", write(tmp_path, "c.tsv", counts), "--samples", write(tmp_path, "s.tsv", sheet),
@@ -243,6 +255,7 @@ def test_bad_input(tmp_path, cli, counts, sheet, extra, code, message):
     assert not out.exists() or list(out.iterdir()) == []
 
 
+@pytest.mark.r
 def test_design_with_r_code_is_not_executed(tmp_path, cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
     sheet = 'sample\tcondition\tx"); system("touch pwned\n' + "".join(
@@ -256,6 +269,7 @@ def test_design_with_r_code_is_not_executed(tmp_path, cli, monkeypatch):
     assert (tmp_path / "out" / "results_condition_B_vs_A.tsv").exists()
 
 
+@pytest.mark.r
 def test_r_warnings_reach_the_log(tmp_path, small, cli):
     counts, samples = small
     run = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path, "--transform", "none",
@@ -265,6 +279,7 @@ def test_r_warnings_reach_the_log(tmp_path, small, cli):
     assert "R warning: glmGamPoi dispersion estimator should be used in combination with a LRT" in run.err
 
 
+@pytest.mark.r
 def test_threads_change_nothing(tmp_path, small, cli):
     counts, samples = small
     one = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path / "one", "--transform", "none")

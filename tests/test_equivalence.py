@@ -11,6 +11,8 @@ import pytest
 from deseq2_normalized import run_analysis
 from deseq2_normalized.reader import read_counts, read_samples
 
+pytestmark = pytest.mark.r
+
 RTOL = 1e-8
 
 

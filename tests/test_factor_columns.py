@@ -242,6 +242,7 @@ def _table(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, sep="\t", index_col=0, keep_default_na=False, na_values=["NA"])
 
 
+@pytest.mark.r
 def test_factor_columns_give_the_results_of_the_equivalent_design(tmp_path, cli):
     name = "results_treatment-group_treated_vs_untreated.tsv"
     by_columns = _run(cli, tmp_path / "columns", "--factor", "2", "--blocking", "library type",
@@ -256,6 +257,7 @@ def test_factor_columns_give_the_results_of_the_equivalent_design(tmp_path, cli)
     assert "Traceback" not in by_columns.err
 
 
+@pytest.mark.r
 def test_factor_columns_lrt_drops_the_factor(tmp_path, cli):
     _run(cli, tmp_path / "lrt", "--factor", "treatment group", "--blocking", "3", "--test", "lrt")
     diagnostics = json.loads((tmp_path / "lrt" / "diagnostics.json").read_text())

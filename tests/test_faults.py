@@ -89,6 +89,7 @@ def everything_in(folder: Path) -> list[str]:
 # --- R failing late -----------------------------------------------------------------------------
 
 
+@pytest.mark.r
 def test_r_error_after_the_fit_leaves_nothing(tmp_path, cli, inputs, monkeypatch):
     """DESeq() ran; then an R call fails (injected): exit 1, R's message, no output."""
     fitted = []
@@ -112,6 +113,7 @@ def test_r_error_after_the_fit_leaves_nothing(tmp_path, cli, inputs, monkeypatch
     assert everything_in(out) == []
 
 
+@pytest.mark.r
 def test_real_r_error_after_the_fit(tmp_path, cli):
     """A real late failure: DESeq() fits a design with an interaction, then lfcShrink(type="normal")
     refuses it (R's own message).
@@ -134,6 +136,7 @@ def test_real_r_error_after_the_fit(tmp_path, cli):
     assert everything_in(out) == []
 
 
+@pytest.mark.r
 def test_vst_falls_back_on_tables_with_few_expressed_genes(tmp_path, cli):
     """vst() stops when fewer than 1,000 genes have a mean count above 5; the full
     varianceStabilizingTransformation runs instead, as DESeq2 recommends.
@@ -190,6 +193,7 @@ def test_output_folder_is_a_file(tmp_path, cli, inputs):
 # --- writing ------------------------------------------------------------------------------------
 
 
+@pytest.mark.r
 def test_cached_result_writes_every_output(tmp_path, cli, inputs, no_fit):
     """The control of the fault tests below: without a fault the same run writes all outputs."""
     out = tmp_path / "out"
@@ -199,6 +203,7 @@ def test_cached_result_writes_every_output(tmp_path, cli, inputs, no_fit):
     assert not [name for name in everything_in(out) if name.startswith(".")]
 
 
+@pytest.mark.r
 def test_disk_full_mid_write(tmp_path, cli, inputs, no_fit, monkeypatch):
     written: list[str] = []
     real_write_table = outputs.write_table
@@ -221,6 +226,7 @@ def test_disk_full_mid_write(tmp_path, cli, inputs, no_fit, monkeypatch):
     assert everything_in(out) == []
 
 
+@pytest.mark.r
 def test_publish_failing_halfway_keeps_earlier_outputs(tmp_path, cli, inputs, no_fit, monkeypatch):
     """Files of an earlier run in the folder survive a publish that fails after moving some files."""
     out = tmp_path / "out"
@@ -247,6 +253,7 @@ def test_publish_failing_halfway_keeps_earlier_outputs(tmp_path, cli, inputs, no
     assert {name: (out / name).read_text() for name in earlier} == earlier
 
 
+@pytest.mark.r
 def test_interrupt_while_writing(tmp_path, cli, inputs, no_fit, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

@@ -82,6 +82,7 @@ def test_decimal_commas_read_exactly(tmp_path, pasilla, sep):
     assert any("decimal commas" in note for note in table.notes)
 
 
+@pytest.mark.r
 def test_r_write_csv2_reads_as_r_write_csv(tmp_path, normalized_path):
     """R's own write.csv2 and write.csv of one table give the same doubles (R writes 15 digits to both)."""
     script = (
@@ -381,6 +382,7 @@ def run_results(cli, counts: Path, samples_path: Path, out: Path, *extra: str) -
     return pd.read_csv(out / RESULTS, sep="\t", index_col=0, keep_default_na=False, na_values=["NA"]), res.err
 
 
+@pytest.mark.r
 def test_run_on_write_csv2_equals_the_tsv(tmp_path, cli, small, samples_path, baseline):
     path = tmp_path / "counts.csv"
     small.to_csv(path, sep=";", decimal=",")
@@ -389,6 +391,7 @@ def test_run_on_write_csv2_equals_the_tsv(tmp_path, cli, small, samples_path, ba
     assert "decimal commas" in err
 
 
+@pytest.mark.r
 def test_run_on_xlsx_dataset_equals_the_tsv(tmp_path, cli, small, samples_path, baseline):
     book = tmp_path / "dataset_7.dat"
     small.to_excel(book, sheet_name="counts", engine="openpyxl")
@@ -397,6 +400,7 @@ def test_run_on_xlsx_dataset_equals_the_tsv(tmp_path, cli, small, samples_path, 
     assert "read sheet 'counts' of the Excel workbook" in err
 
 
+@pytest.mark.r
 def test_run_on_a_supplementary_table(tmp_path, cli, small, samples_path, baseline):
     """Annotation and statistics beside the counts: statistics left out, annotation in every output table."""
     path = tmp_path / "supplementary.tsv"
@@ -424,6 +428,7 @@ def test_run_on_a_supplementary_table(tmp_path, cli, small, samples_path, baseli
     assert "<th>reading</th><td>" in report and "kept 3 text column(s) as gene annotation: &#x27;symbol&#x27;" in report
 
 
+@pytest.mark.r
 def test_run_with_groups_counts_annotation_columns(tmp_path, cli, small, baseline):
     path = tmp_path / "geo.tsv"
     annotated(small).to_csv(path, sep="\t")

@@ -106,6 +106,7 @@ def galaxy_run(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.r
 def test_results_without_header_are_one_gene_per_line(galaxy_run: Path) -> None:
     lines = (galaxy_run / f"{STEM}.tsv").read_text().splitlines()
     assert len(lines) == 2439
@@ -114,6 +115,7 @@ def test_results_without_header_are_one_gene_per_line(galaxy_run: Path) -> None:
     assert top[0] == "FBgn0003360" and float(top[2]) < -3  # the picked reference: treated vs untreated
 
 
+@pytest.mark.r
 def test_report_files_are_flat_and_every_plot_is_referenced(galaxy_run: Path) -> None:
     folder = galaxy_run / "report"
     assert not (galaxy_run / "report.html").exists()
@@ -131,6 +133,7 @@ def test_report_files_are_flat_and_every_plot_is_referenced(galaxy_run: Path) ->
     assert not [p for p in folder.iterdir() if p.is_dir()]
 
 
+@pytest.mark.r
 def test_report_names_the_form_fields(galaxy_run: Path) -> None:
     page = (galaxy_run / "report" / "report.html").read_text()
     assert "&#x27;How the normalized table becomes counts&#x27; = " in page

@@ -323,6 +323,7 @@ def test_check_refuses(tmp_path, cli, name):
     assert not (tmp_path / "check.json").exists()
 
 
+@pytest.mark.r
 @pytest.mark.parametrize("name", sorted(R_CASES))
 def test_r_refuses(tmp_path, cli, name):
     case = R_CASES[name]
@@ -346,6 +347,7 @@ def test_r_refuses(tmp_path, cli, name):
     assert files_in(out) == []
 
 
+@pytest.mark.r
 def test_extra_samples_in_the_sheet_are_a_warning(tmp_path, cli):
     case = Case(GOOD_COUNTS, sheet(extra="c1\tB\nc2\tA\n"), 0, ())
     counts_path, sheet_path = materialize(tmp_path, case)

@@ -92,6 +92,7 @@ def error_lines(err: str) -> list[str]:
     return [line for line in err.splitlines() if "error:" in line]
 
 
+@pytest.mark.r
 def test_the_payloads_are_live(tmp_path):
     """Proof that the sentinel works: run by a shell or by R, the payloads do create it."""
     sentinel = tmp_path / "PWNED"
@@ -103,6 +104,7 @@ def test_the_payloads_are_live(tmp_path):
     assert sentinel.exists()
 
 
+@pytest.mark.r
 def test_hostile_names_in_a_real_analysis(tmp_path, hostile, cli):
     """Explicit design over backtick-quoted hostile columns, hostile --contrast and --reference."""
     out = tmp_path / "out"
@@ -139,6 +141,7 @@ def test_hostile_names_in_a_real_analysis(tmp_path, hostile, cli):
     assert all(line.startswith("deseq2-normalized: ") for line in run.err.splitlines())
 
 
+@pytest.mark.r
 def test_hostile_names_through_the_installed_command(tmp_path, hostile):
     """A real process; the default design is the last column, whose name holds backticks."""
     out = tmp_path / "out"

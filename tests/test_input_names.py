@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 SAMPLES = ["a1", "a2", "b1", "b2"]
 
@@ -58,6 +59,7 @@ def test_sample_sheet_errors_name_the_dataset(tmp_path, cli):
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 
+@pytest.mark.r
 def test_report_and_diagnostics_use_the_names(tmp_path, cli):
     counts = write_table(tmp_path / "dataset_1.dat", values())
     sheet = tmp_path / "dataset_2.dat"

@@ -59,6 +59,7 @@ def _helper_calls() -> list[ast.Call]:
     ]
 
 
+@pytest.mark.r
 def test_the_file_sources_in_a_fresh_r_and_only_defines_functions(sourced, signatures):
     assert set(signatures) == {
         "capture_warnings",
@@ -84,6 +85,7 @@ def test_the_package_finds_the_file_it_ships():
     assert rsession._helpers_file().read_text(encoding="utf-8") == (ROOT / HELPERS_R).read_text(encoding="utf-8")
 
 
+@pytest.mark.r
 def test_every_helper_call_passes_exactly_the_names_the_helper_declares(signatures):
     calls = _helper_calls()
     called = set()
@@ -100,11 +102,13 @@ def test_every_helper_call_passes_exactly_the_names_the_helper_declares(signatur
     assert called == set(signatures) - R_ONLY
 
 
+@pytest.mark.r
 def test_the_warning_capture_takes_the_helper_by_a_name_no_helper_uses(signatures):
     assert signatures["capture_warnings"] == ["helper", "..."]
     assert not any("helper" in formals for name, formals in signatures.items() if name != "capture_warnings")
 
 
+@pytest.mark.r
 def test_a_misnamed_argument_is_an_r_error_with_rs_message():
     import rpy2.robjects as ro
 
@@ -112,6 +116,7 @@ def test_a_misnamed_argument_is_an_r_error_with_rs_message():
         rbackend._call("transformed_counts", dds=ro.NULL, kinds=ro.StrVector(["vst"]))
 
 
+@pytest.mark.r
 def test_r_console_and_warnings_go_to_the_r_console_logger():
     import rpy2.robjects as ro
 

@@ -13,11 +13,14 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 
 def run_python(code: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.r
 def test_first_call_into_r_waits_for_the_background_load_and_uses_it():
     proc = run_python(
         """
@@ -44,6 +47,7 @@ def test_first_call_into_r_waits_for_the_background_load_and_uses_it():
     assert lines[4] == "started again: False"
 
 
+@pytest.mark.r
 def test_load_failure_reaches_the_first_call_as_the_packages_error(tmp_path):
     # R evaluates the load in the loader thread: its errors must surface in the caller.
     broken = tmp_path / "broken_helpers.R"
@@ -66,6 +70,7 @@ def test_load_failure_reaches_the_first_call_as_the_packages_error(tmp_path):
     assert proc.stdout.strip() == "RError: helper source broken"
 
 
+@pytest.mark.r
 def test_unfinished_load_is_interrupted_when_the_process_exits():
     # An input error ends the process while DESeq2 still loads: R is interrupted and
     # waited for before rpy2 ends it, so the exit is clean and the exit code kept.
@@ -85,6 +90,7 @@ def test_unfinished_load_is_interrupted_when_the_process_exits():
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.r
 def test_exit_ends_r_as_rscript_does_without_a_last_garbage_collection():
     # rpy2's own exit handler runs a full garbage collection first (a second or more with
     # DESeq2 loaded); R's exit finalizers and the removal of its temporary folder remain.
@@ -113,6 +119,7 @@ def test_exit_ends_r_as_rscript_does_without_a_last_garbage_collection():
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.r
 def test_command_in_a_fresh_process_with_the_background_load(tmp_path, normalized_path, samples_path):
     # The installed command: DESeq2 loads while the input is read, the exit skips the
     # interpreter's teardown but keeps the exit handlers (R's temporary folder is removed).
@@ -156,6 +163,7 @@ def test_command_flushes_its_data_on_stdout_before_the_quick_exit(normalized_pat
     assert lines[-1].strip() != ""
 
 
+@pytest.mark.r
 def test_run_starts_r_before_numpy_and_pandas_are_imported(tmp_path, normalized_path, samples_path):
     # The DESeq2 load is the longest fixed cost of a run: `run` starts it first, and the
     # numpy/pandas imports overlap with it.
@@ -205,6 +213,7 @@ def test_usage_errors_and_the_package_import_need_neither_r_nor_pandas():
     assert "the following arguments are required" in proc.stderr
 
 
+@pytest.mark.r
 def test_r_library_path_read_from_ldpaths_equals_the_one_rscript_reports(tmp_path):
     # rpy2 learns what R's front end adds to LD_LIBRARY_PATH by running Rscript; the package
     # reads the same value from R_HOME/etc/ldpaths, with and without a path set already.

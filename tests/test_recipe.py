@@ -142,6 +142,7 @@ def test_entry_point_matches_pyproject(meta: dict[str, Any]) -> None:
         assert declared.get(name) == target
 
 
+@pytest.mark.r
 def test_requirements(meta: dict[str, Any]) -> None:
     host, run = meta["requirements"]["host"], meta["requirements"]["run"]
     assert {"python", "pip"} <= set(_names(host))  # noarch python: python and pip in host

@@ -32,6 +32,7 @@ def size_factors(tables: Path, prefix: str) -> pd.Series:
     return pd.read_csv(tables / f"{prefix}_size_factors.tsv", sep="\t", index_col=0)["size_factor"]
 
 
+@pytest.mark.r
 @pytest.mark.parametrize("prefix", ["pasilla", "sim"])
 @pytest.mark.parametrize("kind", RECOVERABLE)
 def test_exact_recovery_of_every_count_and_size_factor(tables, prefix, kind):
@@ -43,12 +44,14 @@ def test_exact_recovery_of_every_count_and_size_factor(tables, prefix, kind):
     np.testing.assert_allclose(result.scales, size_factors(tables, prefix), rtol=1e-12)
 
 
+@pytest.mark.r
 def test_simulation_spans_the_size_factor_range(tables):
     sf = size_factors(tables, "sim")
     assert sf.min() < 0.25 and sf.max() > 4.5 and len(sf) == 12
     assert (load(tables, "sim_raw") == 0).to_numpy().mean() > 0.1  # many zeros
 
 
+@pytest.mark.r
 @pytest.mark.parametrize("prefix", ["pasilla", "sim"])
 def test_six_significant_digits(tables, prefix):
     """Counts with more digits than were written are not fixed by them: bounded, never a wrong exact."""
@@ -71,6 +74,7 @@ def test_six_significant_digits(tables, prefix):
     np.testing.assert_allclose(result.scales, size_factors(tables, prefix), rtol=1e-9)
 
 
+@pytest.mark.r
 def test_a_tighter_bound_turns_bounded_samples_approximate(tables):
     table = load(tables, "pasilla_sig6")
     loose = recover_counts(table)
@@ -80,6 +84,7 @@ def test_a_tighter_bound_turns_bounded_samples_approximate(tables):
     assert not tight.usable and "bound 1e-08" in tight.summary()
 
 
+@pytest.mark.r
 @pytest.mark.parametrize("prefix", ["pasilla", "sim"])
 def test_gene_filtered_after_normalization(tables, prefix):
     filtered = load(tables, f"{prefix}_filtered")
@@ -93,6 +98,7 @@ def test_gene_filtered_after_normalization(tables, prefix):
         assert "no common factor" in record.basis and f"smallest count {record.smallest_count}" in record.basis
 
 
+@pytest.mark.r
 @pytest.mark.parametrize("prefix", ["pasilla", "sim"])
 def test_cpm_recovers_counts_and_library_sizes(tables, prefix):
     raw = load(tables, f"{prefix}_raw")
@@ -102,6 +108,7 @@ def test_cpm_recovers_counts_and_library_sizes(tables, prefix):
     np.testing.assert_allclose(result.scales, raw.sum() / 1e6, rtol=1e-12)
 
 
+@pytest.mark.r
 @pytest.mark.parametrize("prefix", ["pasilla", "sim"])
 @pytest.mark.parametrize("kind", NOT_COUNTS)
 def test_tables_that_are_not_counts_are_never_called_exact(tables, prefix, kind):
@@ -142,6 +149,7 @@ def test_classification_of_raw_counts(raw_path):
     assert result.kind == "raw_counts" and "standard DESeq2" in result.recommendation
 
 
+@pytest.mark.r
 def test_recover_method_equals_deseq2_on_the_raw_counts(tmp_path, raw_path, samples_path, normalized_path, rscript):
     reference = tmp_path / "raw.tsv"
     rscript("raw_deseq2.R", raw_path, samples_path, reference)
@@ -159,6 +167,7 @@ def test_recover_method_equals_deseq2_on_the_raw_counts(tmp_path, raw_path, samp
     assert {s["verdict"] for s in samples.values()} == {"exact"}
 
 
+@pytest.mark.r
 def test_method_choice(tmp_path, cli, normalized_path, samples_path, raw_path):
     # At 4 significant digits more than 1% of the counts are not fixed by the digits: not recoverable.
     six = tmp_path / "sig4.tsv"

@@ -80,12 +80,14 @@ def hostile_run(tmp_path_factory, hostile) -> Path:
 # --- files --------------------------------------------------------------------------------
 
 
+@pytest.mark.r
 def test_default_run_writes_report_pdf_and_pngs(full_run):
     assert (full_run / "report.html").is_file()
     assert sorted(p.name for p in (full_run / "plots").iterdir()) == sorted(QC_PLOTS + CONTRAST_PLOTS)
     assert not [p for p in full_run.iterdir() if p.name.startswith(".")], "staging folder left behind"
 
 
+@pytest.mark.r
 @pytest.mark.parametrize("name", QC_PLOTS + CONTRAST_PLOTS)
 def test_png_is_a_real_image(full_run, name):
     data = (full_run / "plots" / name).read_bytes()
@@ -95,6 +97,7 @@ def test_png_is_a_real_image(full_run, name):
     assert width >= 600 and height >= 450
 
 
+@pytest.mark.r
 def test_pdf_has_one_page_per_plot(full_run):
     pdf = full_run / "plots.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
@@ -109,6 +112,7 @@ def report(full_run) -> str:
     return (full_run / "report.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.r
 def test_report_sections_and_inputs(report):
     for heading in SECTIONS:
         assert f"<h2>{heading}</h2>" in report
@@ -123,11 +127,13 @@ def test_report_sections_and_inputs(report):
         assert f"<th>{tool}</th>" in report
 
 
+@pytest.mark.r
 def test_report_verdict_is_green_on_the_example(report):
     assert '<span class="badge green">raw counts recovered</span>' in report
     assert "badge amber" not in report and "badge red" not in report
 
 
+@pytest.mark.r
 def test_report_counts_equal_diagnostics(full_run, report):
     contrast = json.loads((full_run / "diagnostics.json").read_text())["contrasts"][0]
     assert contrast["up"] > 0 and contrast["down"] > 0
@@ -136,6 +142,7 @@ def test_report_counts_equal_diagnostics(full_run, report):
     assert f"of {contrast['tested']} genes tested" in report
 
 
+@pytest.mark.r
 def test_report_embeds_every_plot_file(full_run, report):
     images = embedded_images(report)
     assert len(images) == 8
@@ -143,6 +150,7 @@ def test_report_embeds_every_plot_file(full_run, report):
     assert set(images) == on_disk
 
 
+@pytest.mark.r
 def test_report_top_genes_table(full_run, report):
     results = pd.read_csv(full_run / f"{STEM}.tsv", sep="\t", index_col=0)
     table = re.search(r'<table class="sortable genes">(.*?)</table>', report, re.S)
@@ -153,6 +161,7 @@ def test_report_top_genes_table(full_run, report):
     assert first and float(first.group(1)) == pytest.approx(results["baseMean"].iloc[0], rel=1e-12)
 
 
+@pytest.mark.r
 def test_report_is_self_contained(report):
     assert "http://" not in report and "https://" not in report
     references = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]*)""", report)
@@ -164,6 +173,7 @@ def test_report_is_self_contained(report):
 # --- hostile text, --transform none, --plots none -------------------------------------------
 
 
+@pytest.mark.r
 def test_hostile_text_is_escaped(hostile_run):
     html = (hostile_run / "report.html").read_text(encoding="utf-8")
     assert HOSTILE_GENE not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -174,6 +184,7 @@ def test_hostile_text_is_escaped(hostile_run):
     assert html.count("<img ") == len(embedded_images(html)) == 8
 
 
+@pytest.mark.r
 def test_plots_none_publishes_no_plot_file_but_the_report_has_them(hostile_run):
     assert not (hostile_run / "plots").exists() and not (hostile_run / "plots.pdf").exists()
     assert sorted(p.name for p in hostile_run.iterdir() if p.name.endswith((".html", ".pdf"))) == ["report.html"]
@@ -191,6 +202,7 @@ def test_plots_none_publishes_no_plot_file_but_the_report_has_them(hostile_run):
         (["--plots", "pdf"], True, False, True),
     ],
 )
+@pytest.mark.r
 def test_report_and_plot_flags(tmp_path, hostile, flags, report, pngs, pdf):
     counts, sheet = hostile
     run_cli("run", "--counts", counts, "--samples", sheet, "--out-dir", tmp_path, "--transform", "none", *flags)
@@ -204,6 +216,7 @@ def test_report_and_plot_flags(tmp_path, hostile, flags, report, pngs, pdf):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging folder left behind"
 
 
+@pytest.mark.r
 def test_failed_plot_leaves_no_output(tmp_path, hostile, monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise RuntimeError("plotting broke")
@@ -227,6 +240,7 @@ def recovered_run(tmp_path_factory, hostile) -> Path:
     return run_two_factor(*hostile, tmp_path_factory.mktemp("recovered"), "--method", "recover")
 
 
+@pytest.mark.r
 def test_recovered_run_compares_dispersions(recovered_run):
     png = recovered_run / "plots" / "dispersion_rounded_vs_recovered.png"
     assert png.read_bytes().startswith(PNG_SIGNATURE)
@@ -237,6 +251,7 @@ def test_recovered_run_compares_dispersions(recovered_run):
     assert '<span class="badge green">' in html and "every sample recovered exactly" in html
 
 
+@pytest.mark.r
 def test_rounded_dispersions_are_those_of_the_rounding_method(hostile):
     """The dispersion-only fit on the rounded table equals the dispersions of a --method round run."""
     counts, sheet = read_counts(hostile[0]), read_samples(hostile[1])
@@ -279,6 +294,8 @@ def console_errors(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if ":CONSOLE" in line and ("Uncaught" in line or "rror" in line)]
 
 
+@pytest.mark.r
+@pytest.mark.chromium
 def test_report_renders_in_a_browser(full_run, tmp_path):
     report = full_run / "report.html"
     proc = chromium(tmp_path, "--dump-dom", report.as_uri())
@@ -292,6 +309,7 @@ def test_report_renders_in_a_browser(full_run, tmp_path):
     assert shot.read_bytes().startswith(PNG_SIGNATURE) and shot.stat().st_size > 50_000
 
 
+@pytest.mark.chromium
 def test_console_errors_are_seen(tmp_path):
     """The check above can fail: a script error on a page shows in chromium's log."""
     page = tmp_path / "broken.html"
@@ -300,6 +318,8 @@ def test_console_errors_are_seen(tmp_path):
     assert len(errors) == 1 and "notDefinedAnywhere is not defined" in errors[0]
 
 
+@pytest.mark.r
+@pytest.mark.chromium
 def test_clicking_a_header_sorts_the_table(full_run, tmp_path):
     html = (full_run / "report.html").read_text(encoding="utf-8")
     # Click the baseMean header once the report's own script has run.

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from deseq2_normalized import rounding
 
@@ -40,6 +41,7 @@ def test_calls_agreement_and_summary():
     assert lrt.tolist() == [1, 1]
 
 
+@pytest.mark.r
 def test_run_reports_rounding_sensitivity(tmp_path, normalized_path, samples_path, cli):
     from deseq2_normalized.reader import read_counts
 

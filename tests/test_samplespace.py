@@ -27,6 +27,7 @@ def random_values(genes: int, samples: int, seed: int) -> pd.DataFrame:
 # --- PCA ------------------------------------------------------------------------------------
 
 
+@pytest.mark.r
 def test_pca_matches_r_prcomp(normalized_path, tmp_path):
     """Top 500 genes by variance, centred prcomp, % variance: as DESeq2's plotPCA.
 

@@ -17,6 +17,8 @@ from deseq2_normalized.reader import read_counts, read_samples
 from deseq2_normalized.recovery import recover_counts
 from deseq2_normalized.sizefactors import median_of_ratios
 
+pytestmark = pytest.mark.r
+
 STEM = "results_condition_treated_vs_untreated"
 ALPHA = 0.1
 

@@ -13,6 +13,7 @@ from deseq2_normalized.reader import read_counts
 from deseq2_normalized.sizefactors import check_size_factors, median_of_ratios
 
 
+@pytest.mark.r
 def test_median_of_ratios_equals_deseq2(tmp_path, raw_path):
     """Same numbers as DESeq2::estimateSizeFactorsForMatrix on the pasilla counts."""
     out = tmp_path / "sf.txt"

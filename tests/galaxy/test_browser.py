@@ -16,7 +16,11 @@ import pytest
 
 pytest.importorskip("selenium")
 URL = os.environ.get("DESEQ2N_GALAXY_URL")
-pytestmark = pytest.mark.skipif(not URL, reason="needs a running Galaxy: make galaxy-test")
+pytestmark = [
+    pytest.mark.galaxy,
+    pytest.mark.chromium,
+    pytest.mark.skipif(not URL, reason="needs a running Galaxy: make galaxy-test"),
+]
 
 from browser_steps import Page, new_driver  # noqa: E402
 

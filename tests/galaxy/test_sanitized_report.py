@@ -18,9 +18,13 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("selenium")
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("DESEQ2N_GALAXY_URL"), reason="runs with the Galaxy tests: make galaxy-test"
-)
+pytestmark = [
+    pytest.mark.galaxy,
+    pytest.mark.chromium,
+    pytest.mark.skipif(
+        not os.environ.get("DESEQ2N_GALAXY_URL"), reason="runs with the Galaxy tests: make galaxy-test"
+    ),
+]
 
 from browser_steps import Page, new_driver  # noqa: E402
 from galaxy.util.sanitize_html import sanitize_html  # noqa: E402
