@@ -1,6 +1,8 @@
-"""Do the tools' results agree? Each tool's results table and normalized counts against the bare R
-script's: the same DESeq2 run must agree to :data:`EXACT_RTOL`, PyDESeq2 (a re-implementation) is
-measured against :data:`PYDESEQ2_RTOL`.
+"""Whether the tools' results agree with those of the bare R script.
+
+Each tool's results table and normalized counts are compared with the bare R script's: the same
+DESeq2 run must agree to :data:`EXACT_RTOL`, PyDESeq2 (a re-implementation) is measured against
+:data:`PYDESEQ2_RTOL`.
 """
 
 from __future__ import annotations

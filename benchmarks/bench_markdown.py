@@ -1,6 +1,8 @@
-"""RESULTS.md from the benchmark's record: the timings table, whether the results agree, the
-extras, the targets with their measured figures and how the comparison is set up. A hand-written
-``## Notes on this run`` section at the end of the file is kept.
+"""RESULTS.md from the benchmark's record.
+
+The page gives the timings table, whether the results agree, the extras, the targets with their
+measured figures and how the comparison is set up. A hand-written ``## Notes on this run`` section
+at the end of the file is kept.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""The benchmark's raw record (``benchmarks/results.json``): the runs, the results checks, the
-machine and software they ran on, and how a later run is merged into an earlier record.
+"""The benchmark's raw record (``benchmarks/results.json``).
+
+The record holds the runs, the results checks and the machine and software they ran on; this
+module also says how a later run is merged into an earlier record.
 """
 
 from __future__ import annotations

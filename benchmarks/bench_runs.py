@@ -51,8 +51,10 @@ class Run:
 
 @dataclass(frozen=True)
 class Setup:
-    """How the tools are run: their virtualenvs (relative to the repository root, or absolute),
-    the transform all three apply, PyDESeq2's CPUs and the time after which a run is stopped.
+    """How the tools are run.
+
+    Their virtualenvs (relative to the repository root, or absolute), the transform all three
+    apply, PyDESeq2's CPUs and the time after which a run is stopped.
     """
 
     venv: str
@@ -63,7 +65,7 @@ class Setup:
 
     @property
     def tool(self) -> str:
-        """This tool's console script."""
+        """The console script of deseq2-normalized (this tool)."""
         return str(ROOT / self.venv / "bin" / "deseq2-normalized")
 
     @property

@@ -107,8 +107,10 @@ class Plan:
 
 
 def plan_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Plan:
-    """The plan the arguments ask for; a usage error (exit 2) for an unknown extra or a missing
-    PyDESeq2 virtualenv when PyDESeq2 is to run.
+    """The plan the arguments ask for.
+
+    A usage error (exit 2) for an unknown extra, or for a missing PyDESeq2 virtualenv when
+    PyDESeq2 is to run.
     """
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     reps_list = [int(x) for x in args.reps.split(",")]

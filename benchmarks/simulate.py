@@ -82,7 +82,7 @@ def median_of_ratios(counts: np.ndarray) -> np.ndarray:
 
 
 def write_r_table(path: Path, values: np.ndarray, genes: list[str], samples: list[str]) -> None:
-    """Write like R's ``write.table(x, sep="\\t", quote=FALSE, col.names=NA)``: 15 significant digits."""
+    r"""Write like R's ``write.table(x, sep="\t", quote=FALSE, col.names=NA)``: 15 significant digits."""
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write("\t".join(["", *samples]) + "\n")
         fmt = "\t".join(["%s"] + ["%.15g"] * len(samples)) + "\n"

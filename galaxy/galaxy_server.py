@@ -37,6 +37,7 @@ def galaxy_home() -> Path:
 
 
 def galaxy_venv() -> Path:
+    """The Galaxy virtualenv, ``venv`` in :func:`galaxy_home`."""
     return galaxy_home() / "venv"
 
 
@@ -60,6 +61,7 @@ class State:
     slurm_conf: str = ""
 
     def save(self) -> None:
+        """Write the state to ``state.json`` (owner-only) and the server's id to ``galaxy.pid`` in the run folder."""
         path = Path(self.run_dir) / "state.json"
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
         path.chmod(0o600)
@@ -67,6 +69,7 @@ class State:
 
     @classmethod
     def load(cls, run_dir: Path) -> State | None:
+        """The state saved in ``run_dir``'s ``state.json``, or None when there is none."""
         path = run_dir / "state.json"
         if not path.exists():
             return None
@@ -74,6 +77,7 @@ class State:
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now (the system picks it)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -135,6 +139,7 @@ def _alive(pid: int) -> bool:
 
 
 def log_tail(run_dir: Path, lines: int = 60) -> str:
+    """The last ``lines`` lines of ``run_dir``'s galaxy.log, or ``(no galaxy.log)`` when it is missing."""
     path = run_dir / "galaxy.log"
     if not path.exists():
         return "(no galaxy.log)"

@@ -65,6 +65,7 @@ def _state(run_dir: Path) -> State:
 
 
 def lint() -> int:
+    """Run planemo lint on the tool XML, warnings counted as failures; return planemo's exit code."""
     command = [
         str(galaxy_venv() / "bin" / "planemo"),
         "lint",
@@ -140,6 +141,11 @@ def _summary(report: Path) -> tuple[int, int]:
 
 
 def browser_test(run_dir: Path) -> int:
+    """Run the browser tests (tests/galaxy, headless Chromium) against the started Galaxy in ``run_dir``.
+
+    pytest runs in the Galaxy virtualenv and finds the server and its user through the
+    ``DESEQ2N_GALAXY_*`` environment variables. Returns pytest's exit code.
+    """
     state = _state(run_dir)
     env = dict(os.environ)
     env.update(
@@ -261,6 +267,18 @@ def serve(run_dir: Path, port: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one harness command (see the module docstring).
+
+    Parameters
+    ----------
+    argv
+        The command-line arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The command's exit code (0 when it succeeded).
+    """
     logging.basicConfig(level=logging.INFO, format="harness: %(message)s", stream=sys.stderr)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(

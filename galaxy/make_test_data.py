@@ -50,6 +50,13 @@ def _not_normalized(rows: list[list[str]]) -> list[list[str]]:
 
 
 def main() -> None:
+    """Write the galaxy_* files into test-data/ from the pasilla tables.
+
+    A gene subset of the normalized matrix (as TSV and CSV) and of the raw counts; a
+    not-normalized copy of the normalized subset (noisy, treated2 doubled); the sample sheet as
+    CSV; and a sample sheet (TSV) with a three-level ``dose`` factor (treated samples split into
+    high and low, untreated ones ``none``).
+    """
     normalized = _subset(_read("pasilla_normalized.tsv"))
     _write("galaxy_normalized.tsv", normalized)
     _write("galaxy_normalized.csv", normalized, delimiter=",")

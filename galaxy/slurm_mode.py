@@ -64,6 +64,7 @@ class JobProof:
     problems: list[str]
 
     def line(self) -> str:
+        """One log line for the job: its Slurm job id (``?`` when none), test, state and slots."""
         return f"slurm job {self.slurm_job_id or '?'}: {self.test} {self.state} slots={self.slots}"
 
 

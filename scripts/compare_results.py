@@ -28,8 +28,13 @@ log = logging.getLogger("compare")
 
 
 def compare_table(a: Path, b: Path, rtol: float, atol: float) -> tuple[list[str], float]:
-    """Return the differences between two tab-separated tables (empty when they agree) and the
-    largest absolute difference of a numeric cell.
+    """Compare two tab-separated tables, rows matched by the first column's names.
+
+    Returns
+    -------
+    tuple[list[str], float]
+        The differences (empty when the tables agree) and the largest absolute difference of a
+        numeric cell.
     """
     left = pd.read_csv(a, sep="\t", dtype=str, keep_default_na=False)
     right = pd.read_csv(b, sep="\t", dtype=str, keep_default_na=False)
@@ -68,6 +73,18 @@ def compare_table(a: Path, b: Path, rtol: float, atol: float) -> tuple[list[str]
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Compare the results_*.tsv and size_factors.tsv tables of two output folders.
+
+    Parameters
+    ----------
+    argv
+        The command-line arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 when every table agrees, 1 when the folders hold different tables or any table differs.
+    """
     logging.basicConfig(level=logging.INFO, format="compare: %(message)s", stream=sys.stderr)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("a", type=Path)

@@ -88,11 +88,27 @@ def simulate(genes: int, samples: int, seed: int) -> np.ndarray:
 
 
 def written(values: np.ndarray, fmt) -> np.ndarray:
+    """The values as read back after writing each one as text with ``fmt`` (a number to a string)."""
     text = np.vectorize(fmt, otypes=[str])(values)
     return text.astype(np.float64)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Print the recovery-rate table (Markdown) to stdout; progress, one line per table form, to stderr.
+
+    For each table form, ``--reps`` simulated tables (seeds 100, 101, ...) are written, read back
+    and recovered with :func:`~deseq2_normalized.recovery.recover_counts`.
+
+    Parameters
+    ----------
+    argv
+        The command-line arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Always 0.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--genes", type=int, default=20000)

@@ -1,4 +1,4 @@
-"""This tool's results equal the recipe applied directly in R (round, size factors 1, DESeq)."""
+"""The tool's results equal the recipe applied directly in R (round, size factors 1, DESeq)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Faults: R failing late, an output folder that cannot be written, a full disk, a publish that
+"""Faults: R failing late, unwritable or full output, a publish failing halfway, an interrupt.
+
+The faults: R failing late, an output folder that cannot be written, a full disk, a publish that
 fails halfway, an interrupt while writing. Each ends with a clear one-line error and its exit
 code, and leaves no output file, no staging folder, and no earlier output lost.
 
@@ -115,8 +117,9 @@ def test_r_error_after_the_fit_leaves_nothing(tmp_path, cli, inputs, monkeypatch
 
 @pytest.mark.r
 def test_real_r_error_after_the_fit(tmp_path, cli):
-    """A real late failure: DESeq() fits a design with an interaction, then lfcShrink(type="normal")
-    refuses it (R's own message).
+    """A real late failure, with R's own message.
+
+    DESeq() fits a design with an interaction, then lfcShrink(type="normal") refuses it.
     """
     names = ["a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4"]
     rng = np.random.default_rng(11)
@@ -138,8 +141,9 @@ def test_real_r_error_after_the_fit(tmp_path, cli):
 
 @pytest.mark.r
 def test_vst_falls_back_on_tables_with_few_expressed_genes(tmp_path, cli):
-    """vst() stops when fewer than 1,000 genes have a mean count above 5; the full
-    varianceStabilizingTransformation runs instead, as DESeq2 recommends.
+    """The full varianceStabilizingTransformation runs where vst() stops, as DESeq2 recommends.
+
+    vst() stops when fewer than 1,000 genes have a mean count above 5.
     """
     rng = np.random.default_rng(3)
     n = 1100

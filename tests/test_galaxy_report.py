@@ -1,5 +1,7 @@
-"""What the Galaxy tool asks of the command line: form labels in messages, the report as files,
-results without a header, the reference level picked by name.
+"""What the Galaxy tool asks of the command line.
+
+Form labels in messages, the report as files, results without a header, the reference level
+picked by name.
 """
 
 from __future__ import annotations

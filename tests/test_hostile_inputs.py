@@ -1,5 +1,7 @@
-"""A catalogue of bad inputs: each ends with exit code 2 (input) or 1 (analysis), exactly one
-``error:`` line on stderr that names the problem and where it is, no traceback, no output left.
+"""A catalogue of bad inputs, each refused cleanly.
+
+Each ends with exit code 2 (input) or 1 (analysis), exactly one ``error:`` line on stderr that
+names the problem and where it is, no traceback, no output left.
 
 Every file is generated here, in ``tmp_path``. Cases that stop before R run through both
 ``run`` and ``check``; the few that reach R run once.

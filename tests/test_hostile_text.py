@@ -1,7 +1,9 @@
-"""Hostile text is data: gene IDs, sample names, column names, levels and option values that
-carry R or shell code (``system("...")``, backticks, ``;``, ``$(...)``, quotes, line breaks)
-either come back verbatim in the outputs or are refused with one input-error line, and the
-code they carry is never run (a sentinel file would appear).
+"""Hostile text is data: the R or shell code it carries is never run.
+
+Gene IDs, sample names, column names, levels and option values that carry R or shell code
+(``system("...")``, backticks, ``;``, ``$(...)``, quotes, line breaks) either come back verbatim
+in the outputs or are refused with one input-error line, and the code they carry is never run
+(a sentinel file would appear).
 
 R fits cost seconds, so many hostile names share one run: one in-process run with an explicit
 design, contrast and reference, one real process of the installed command with the default

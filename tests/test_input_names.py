@@ -1,5 +1,6 @@
-"""``--counts-name`` / ``--samples-name``: what messages, the report and diagnostics call the inputs
-(a Galaxy job sees ``dataset_123.dat`` files; its users know the dataset names).
+"""``--counts-name`` / ``--samples-name``: what messages, the report and diagnostics call the inputs.
+
+A Galaxy job sees ``dataset_123.dat`` files; its users know the dataset names.
 """
 
 from __future__ import annotations

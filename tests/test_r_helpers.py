@@ -1,6 +1,7 @@
-"""The R helpers file (``src/deseq2_normalized/R/deseq2_helpers.R``): plain R that a fresh R
-can source on its own, called from :mod:`deseq2_normalized.rbackend` by name with exactly
-the argument names each helper declares.
+"""The R helpers file (``src/deseq2_normalized/R/deseq2_helpers.R``).
+
+Plain R that a fresh R can source on its own, called from :mod:`deseq2_normalized.rbackend` by
+name with exactly the argument names each helper declares.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""R's start and end in a process: DESeq2 loading in a background thread while numpy and
-pandas are imported and the input is read and checked, and R ending at exit as under ``Rscript``.
+"""R's start and end in a process.
+
+DESeq2 loads in a background thread while numpy and pandas are imported and the input is read
+and checked, and R ends at exit as under ``Rscript``.
 
 Each test runs a fresh Python process: in this one, R and DESeq2 are already loaded by
 other tests, and R starts and ends once per process.

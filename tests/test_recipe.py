@@ -1,5 +1,7 @@
-"""The bioconda recipe (meta.yaml): renders offline, passes bioconda's offline lint rules, and
-its version agrees with pyproject.toml, the package and the Galaxy tool's macros.xml.
+"""The bioconda recipe (meta.yaml).
+
+It renders offline, passes bioconda's offline lint rules, and its version agrees with
+pyproject.toml, the package and the Galaxy tool's macros.xml.
 """
 
 from __future__ import annotations

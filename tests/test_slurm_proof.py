@@ -1,5 +1,7 @@
-"""The Slurm proof of ``make galaxy-slurm-test`` (galaxy/slurm_mode.py) rejects jobs that did not run
-through Slurm with 2 slots: Galaxy's API answers are replayed from fixed records, no Galaxy needed.
+"""The Slurm proof of ``make galaxy-slurm-test`` (galaxy/slurm_mode.py) rejects jobs not run through Slurm.
+
+A job must have run through Slurm with 2 slots. Galaxy's API answers are replayed from fixed
+records, no Galaxy needed.
 """
 
 from __future__ import annotations

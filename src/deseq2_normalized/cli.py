@@ -548,7 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def one_line(text: str) -> str:
-    """``text`` with line breaks and other control characters escaped (``\\n``), so it prints as one line."""
+    r"""``text`` with line breaks and other control characters escaped (``\n``), so it prints as one line."""
     return "".join(
         ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
         for ch in text

@@ -1,4 +1,4 @@
-"""How much does rounding the normalized table move the DE calls?
+"""How much rounding the normalized table moves the DE calls.
 
 Pure numpy: stochastic roundings of the table and the agreement of DE calls between
 the main run and reruns on those roundings. DESeq2 reruns are driven by

@@ -1,4 +1,4 @@
-"""The size-factor check: is this table really DESeq2-normalized?
+"""The size-factor check: whether this table is really DESeq2-normalized.
 
 If a matrix holds ``counts(dds, normalized=TRUE)``, DESeq2's median-of-ratios size factors
 estimated on it are all close to 1 (up to one common factor). The estimate here follows
