@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compare two deseq2-normalized output folders table by table, numerically.
 
-    compare_results.py DIR_A DIR_B [--rtol 1e-6]
+    compare_results.py DIR_A DIR_B [--rtol 1e-5]
 
 Every results_*.tsv and size_factors.tsv must exist in both folders with the same columns and the
 same row names (first column: gene or sample); rows are matched by name, because a results table

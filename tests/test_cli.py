@@ -31,8 +31,19 @@ def demo_run(tmp_path_factory, normalized_path, samples_path):
     out = tmp_path_factory.mktemp("run")
     code = main(
         [
-            "run", "--counts", str(normalized_path), "--samples", str(samples_path), "--out-dir", str(out),
-            "--design", "~ type + condition", "--reference", "untreated", "--save-rds", "--quiet",
+            "run",
+            "--counts",
+            str(normalized_path),
+            "--samples",
+            str(samples_path),
+            "--out-dir",
+            str(out),
+            "--design",
+            "~ type + condition",
+            "--reference",
+            "untreated",
+            "--save-rds",
+            "--quiet",
         ]
     )
     assert code == 0
@@ -43,8 +54,15 @@ def demo_run(tmp_path_factory, normalized_path, samples_path):
 def test_run_writes_every_output(demo_run):
     names = sorted(p.name for p in demo_run.iterdir())
     assert names == [
-        "diagnostics.json", "model.rds", "normalized_counts.tsv", "plots", "plots.pdf", "report.html",
-        "results_condition_treated_vs_untreated.tsv", "size_factors.tsv", "transformed_counts.tsv",
+        "diagnostics.json",
+        "model.rds",
+        "normalized_counts.tsv",
+        "plots",
+        "plots.pdf",
+        "report.html",
+        "results_condition_treated_vs_untreated.tsv",
+        "size_factors.tsv",
+        "transformed_counts.tsv",
     ]
 
 
@@ -71,8 +89,22 @@ def test_normalized_counts_are_the_input_after_recovery(demo_run, normalized_pat
 @pytest.mark.r
 def test_rounding_method_writes_the_rounded_input(tmp_path, small, cli):
     counts, samples = small
-    run = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path, "--transform", "none",
-              "--method", "round", "--no-report", "--plots", "none")
+    run = cli(
+        "run",
+        "--counts",
+        counts,
+        "--samples",
+        samples,
+        "--out-dir",
+        tmp_path,
+        "--transform",
+        "none",
+        "--method",
+        "round",
+        "--no-report",
+        "--plots",
+        "none",
+    )
     assert run.code == 0 and "method: round (requested" in run.err
     written = pd.read_csv(tmp_path / "normalized_counts.tsv", sep="\t", index_col=0)
     np.testing.assert_array_equal(written.to_numpy(), np.rint(read_counts(counts).to_numpy()))
@@ -86,7 +118,11 @@ def test_rounding_method_writes_the_rounded_input(tmp_path, small, cli):
 def test_size_factors_and_diagnostics(demo_run, raw_path):
     sf = pd.read_csv(demo_run / "size_factors.tsv", sep="\t")
     assert list(sf.columns) == [
-        "sample", "size_factor", "relative_size_factor", "within_tolerance", "recovered_size_factor"
+        "sample",
+        "size_factor",
+        "relative_size_factor",
+        "within_tolerance",
+        "recovered_size_factor",
     ]
     assert sf["within_tolerance"].all()
     np.testing.assert_allclose(np.exp(np.log(sf["relative_size_factor"]).mean()), 1.0)
@@ -115,14 +151,37 @@ def test_transformed_counts_are_vst(demo_run):
 @pytest.mark.r
 def test_group_mode_equals_sample_sheet_mode(tmp_path, small, cli):
     counts, samples = small
-    a = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path / "a", "--reference", "untreated",
-            "--transform", "none")
-    b = cli("run", "--counts", counts, "--group", "treated=6,7,8", "--group", "untreated=2,3,4,5",
-            "--out-dir", tmp_path / "b", "--transform", "none")
+    a = cli(
+        "run",
+        "--counts",
+        counts,
+        "--samples",
+        samples,
+        "--out-dir",
+        tmp_path / "a",
+        "--reference",
+        "untreated",
+        "--transform",
+        "none",
+    )
+    b = cli(
+        "run",
+        "--counts",
+        counts,
+        "--group",
+        "treated=6,7,8",
+        "--group",
+        "untreated=2,3,4,5",
+        "--out-dir",
+        tmp_path / "b",
+        "--transform",
+        "none",
+    )
     assert a.code == b.code == 0
     name = "results_condition_treated_vs_untreated.tsv"
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a" / name, sep="\t"),
-                                  pd.read_csv(tmp_path / "b" / name, sep="\t"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "a" / name, sep="\t"), pd.read_csv(tmp_path / "b" / name, sep="\t")
+    )
 
 
 @pytest.mark.r
@@ -149,7 +208,7 @@ def test_check_command(tmp_path, normalized_path, raw_path, samples_path, cli):
 def test_check_strict_fails_when_the_table_would_be_rounded(tmp_path, normalized_path, cli):
     # Noise on one sample: neither recoverable nor raw, so it would be rounded, and the check fails.
     values = read_counts(normalized_path)
-    values["treated1"] = (values["treated1"] * 1.6 * np.exp(np.random.default_rng(1).normal(0, 0.05, len(values))))
+    values["treated1"] = values["treated1"] * 1.6 * np.exp(np.random.default_rng(1).normal(0, 0.05, len(values)))
     path = tmp_path / "noisy.tsv"
     values.to_csv(path, sep="\t")
     loose = cli("check", "--counts", path)
@@ -158,8 +217,18 @@ def test_check_strict_fails_when_the_table_would_be_rounded(tmp_path, normalized
 
 
 def test_strict_run_stops_before_fitting(tmp_path, raw_path, samples_path, cli):
-    run = cli("run", "--counts", raw_path, "--samples", samples_path, "--out-dir", tmp_path / "o", "--strict",
-              "--method", "round")
+    run = cli(
+        "run",
+        "--counts",
+        raw_path,
+        "--samples",
+        samples_path,
+        "--out-dir",
+        tmp_path / "o",
+        "--strict",
+        "--method",
+        "round",
+    )
     assert run.code == 1
     assert "size-factor check FAILED" in run.err
     assert "fitting" not in run.err
@@ -168,16 +237,28 @@ def test_strict_run_stops_before_fitting(tmp_path, raw_path, samples_path, cli):
 
 @pytest.mark.r
 def test_rounding_raw_counts_on_request_warns_loudly_but_runs(tmp_path, raw_path, samples_path, cli):
-    run = cli("run", "--counts", raw_path, "--samples", samples_path, "--out-dir", tmp_path, "--transform", "none",
-              "--method", "round")
+    run = cli(
+        "run",
+        "--counts",
+        raw_path,
+        "--samples",
+        samples_path,
+        "--out-dir",
+        tmp_path,
+        "--transform",
+        "none",
+        "--method",
+        "round",
+    )
     assert run.code == 0
     assert "size-factor check FAILED" in run.err and "looks like raw counts" in run.err
 
 
 @pytest.mark.r
 def test_raw_counts_get_standard_deseq2_by_default(tmp_path, raw_path, samples_path, cli):
-    run = cli("run", "--counts", raw_path, "--samples", samples_path, "--out-dir", tmp_path, "--transform", "none",
-              "--strict")
+    run = cli(
+        "run", "--counts", raw_path, "--samples", samples_path, "--out-dir", tmp_path, "--transform", "none", "--strict"
+    )
     assert run.code == 0, run.err
     assert "method: raw counts (auto:" in run.err and "size factors estimated by DESeq2" in run.err
     assert "FAILED" not in run.err
@@ -218,16 +299,20 @@ GOOD_SHEET = "sample\tcondition\na1\tA\na2\tA\nb1\tB\nb2\tB\n"
 @pytest.mark.parametrize(
     ("counts", "sheet", "extra", "code", "message"),
     [
-        (GOOD_COUNTS.replace("\t3\t", "\tthree\t", 1), GOOD_SHEET, [], 2,
-         "row 1 (gene 'g0'), column 'b1': 'three' is not a number"),
+        (
+            GOOD_COUNTS.replace("\t3\t", "\tthree\t", 1),
+            GOOD_SHEET,
+            [],
+            2,
+            "row 1 (gene 'g0'), column 'b1': 'three' is not a number",
+        ),
         (GOOD_COUNTS.replace("\t3\t", "\t-3\t", 1), GOOD_SHEET, [], 2, "column 'b1': negative value -3"),
         (GOOD_COUNTS.replace("\t3\t", "\tNA\t", 1), GOOD_SHEET, [], 2, "column 'b1': missing value"),
         (GOOD_COUNTS.replace("g1\t", "g0\t", 1), GOOD_SHEET, [], 2, "row 2: gene ID 'g0' is duplicated"),
         (GOOD_COUNTS.replace("b2", "b1", 1), GOOD_SHEET, [], 2, "sample name 'b1' is duplicated"),
         (GOOD_COUNTS, "sample\tcondition\nb2\tB\n", [], 2, "1 sample column(s); DESeq2 needs at least two samples"),
         (GOOD_COUNTS, GOOD_SHEET, ["--design", "~ genotype"], 2, "'genotype' is not a sample-sheet column"),
-        (GOOD_COUNTS, GOOD_SHEET, ["--design", '~ condition + system("touch pwned")'], 2,
-         "unexpected character '('"),
+        (GOOD_COUNTS, GOOD_SHEET, ["--design", '~ condition + system("touch pwned")'], 2, "unexpected character '('"),
         (GOOD_COUNTS, GOOD_SHEET.replace("\tB\n", "\tA\n"), [], 2, "factor 'condition' has a single level ('A')"),
         ("", GOOD_SHEET, [], 2, "file is empty"),
         (GOOD_COUNTS, GOOD_SHEET, ["--contrast", "condition,B,C"], 2, "'C' is not a level of 'condition'"),
@@ -236,17 +321,37 @@ GOOD_SHEET = "sample\tcondition\na1\tA\na2\tA\nb1\tB\nb2\tB\n"
         (GOOD_COUNTS, GOOD_SHEET, ["--shrink", "apeglm"], 2, "needs the R package 'apeglm'"),
         (GOOD_COUNTS, GOOD_SHEET, ["--alpha", "2"], 2, "--alpha must lie between 0 and 1"),
         (GOOD_COUNTS, GOOD_SHEET, ["--fit-type", "magic"], 2, "invalid choice: 'magic'"),
-        (GOOD_COUNTS, "sample\tcondition\textra\na1\tA\tx\na2\tA\tx\nb1\tB\ty\nb2\tB\ty\n",
-         ["--design", "~ extra + condition"], 1, "DESeq2 failed in R: the model matrix is not full rank"),
-        (GOOD_COUNTS, "sample\tcondition\na1\tA\na2\tB\nb1\tC\nb2\tD\n", [], 1,
-         "DESeq2 failed in R: The design matrix has the same number of samples and coefficients"),
+        (
+            GOOD_COUNTS,
+            "sample\tcondition\textra\na1\tA\tx\na2\tA\tx\nb1\tB\ty\nb2\tB\ty\n",
+            ["--design", "~ extra + condition"],
+            1,
+            "DESeq2 failed in R: the model matrix is not full rank",
+        ),
+        (
+            GOOD_COUNTS,
+            "sample\tcondition\na1\tA\na2\tB\nb1\tC\nb2\tD\n",
+            [],
+            1,
+            "DESeq2 failed in R: The design matrix has the same number of samples and coefficients",
+        ),
     ],
 )
 @pytest.mark.r
 def test_bad_input(tmp_path, cli, counts, sheet, extra, code, message):
     out = tmp_path / "out"
-    run = cli("run", "--counts", write(tmp_path, "c.tsv", counts), "--samples", write(tmp_path, "s.tsv", sheet),
-              "--out-dir", out, "--transform", "none", *extra)
+    run = cli(
+        "run",
+        "--counts",
+        write(tmp_path, "c.tsv", counts),
+        "--samples",
+        write(tmp_path, "s.tsv", sheet),
+        "--out-dir",
+        out,
+        "--transform",
+        "none",
+        *extra,
+    )
     assert run.code == code, run.err
     errors = [line for line in run.err.splitlines() if "error:" in line]
     assert len(errors) == 1, run.err
@@ -261,9 +366,19 @@ def test_design_with_r_code_is_not_executed(tmp_path, cli, monkeypatch):
     sheet = 'sample\tcondition\tx"); system("touch pwned\n' + "".join(
         f"{s}\t{c}\t{b}\n" for s, c, b in [("a1", "A", "1"), ("a2", "A", "2"), ("b1", "B", "1"), ("b2", "B", "2")]
     )
-    run = cli("run", "--counts", write(tmp_path, "c.tsv", GOOD_COUNTS), "--samples", write(tmp_path, "s.tsv", sheet),
-              "--out-dir", tmp_path / "out", "--transform", "none",
-              "--design", '~ `x"); system("touch pwned` + condition')
+    run = cli(
+        "run",
+        "--counts",
+        write(tmp_path, "c.tsv", GOOD_COUNTS),
+        "--samples",
+        write(tmp_path, "s.tsv", sheet),
+        "--out-dir",
+        tmp_path / "out",
+        "--transform",
+        "none",
+        "--design",
+        '~ `x"); system("touch pwned` + condition',
+    )
     assert run.code == 0, run.err
     assert not (tmp_path / "pwned").exists()
     assert (tmp_path / "out" / "results_condition_B_vs_A.tsv").exists()
@@ -272,8 +387,19 @@ def test_design_with_r_code_is_not_executed(tmp_path, cli, monkeypatch):
 @pytest.mark.r
 def test_r_warnings_reach_the_log(tmp_path, small, cli):
     counts, samples = small
-    run = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path, "--transform", "none",
-              "--fit-type", "glmGamPoi")
+    run = cli(
+        "run",
+        "--counts",
+        counts,
+        "--samples",
+        samples,
+        "--out-dir",
+        tmp_path,
+        "--transform",
+        "none",
+        "--fit-type",
+        "glmGamPoi",
+    )
     assert run.code == 0
     # DESeq2 warns that glmGamPoi goes with the LRT; the warning is logged, not lost or printed raw.
     assert "R warning: glmGamPoi dispersion estimator should be used in combination with a LRT" in run.err
@@ -283,12 +409,24 @@ def test_r_warnings_reach_the_log(tmp_path, small, cli):
 def test_threads_change_nothing(tmp_path, small, cli):
     counts, samples = small
     one = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path / "one", "--transform", "none")
-    two = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path / "two", "--transform", "none",
-              "--threads", "2")
+    two = cli(
+        "run",
+        "--counts",
+        counts,
+        "--samples",
+        samples,
+        "--out-dir",
+        tmp_path / "two",
+        "--transform",
+        "none",
+        "--threads",
+        "2",
+    )
     assert one.code == two.code == 0
     name = "results_condition_untreated_vs_treated.tsv"
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "one" / name, sep="\t"),
-                                  pd.read_csv(tmp_path / "two" / name, sep="\t"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "one" / name, sep="\t"), pd.read_csv(tmp_path / "two" / name, sep="\t")
+    )
 
 
 def test_check_names_the_kind_of_table(tmp_path, normalized_path, cli):

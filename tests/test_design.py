@@ -59,7 +59,7 @@ def test_r_formula_uses_only_safe_aliases():
     aliases = r_aliases(columns)
     assert aliases["condition"] == "condition"
     assert len(set(aliases.values())) == len(columns)
-    design = parse_design("~ `cell type` + `x\"); system(\"id` + `if` + condition", columns)
+    design = parse_design('~ `cell type` + `x"); system("id` + `if` + condition', columns)
     formula = design.r_formula(aliases)
     assert "system" not in formula and '"' not in formula and "cell type" not in formula
     assert formula.count("+") == 3

@@ -49,9 +49,7 @@ def assert_same(ours: pd.DataFrame, reference_file: Path) -> None:
 
 
 def test_one_factor(counts, samples, reference):
-    res = run_analysis(
-        counts, samples[["condition", "type"]], reference="untreated", transform="none", method="round"
-    )
+    res = run_analysis(counts, samples[["condition", "type"]], reference="untreated", transform="none", method="round")
     assert list(res.results) == ["results_condition_treated_vs_untreated"]
     assert_same(res.results["results_condition_treated_vs_untreated"], reference / "one_factor.tsv")
 
@@ -77,8 +75,14 @@ def test_several_contrasts(counts, samples, reference):
 
 def test_lrt(counts, samples, reference):
     res = run_analysis(
-        counts, samples, design="~ type + condition", test="lrt", reduced="~ type", reference="untreated",
-        transform="none", method="round",
+        counts,
+        samples,
+        design="~ type + condition",
+        test="lrt",
+        reduced="~ type",
+        reference="untreated",
+        transform="none",
+        method="round",
     )
     assert list(res.results) == ["results_lrt"]
     assert_same(res.results["results_lrt"], reference / "lrt.tsv")

@@ -32,7 +32,7 @@ def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
         # R write.csv: quoted names, empty first header cell
         ("write_csv.csv", '"","s1","s2"\n"g1",1.5,2\n"g2",0,3.125\n"g3",12.25,7\n'),
         # R write.table: header one field shorter than the rows
-        ("write_table.txt", '"s1" "s2"\n'.replace(" ", "\t") + 'g1\t1.5\t2\ng2\t0\t3.125\ng3\t12.25\t7\n'),
+        ("write_table.txt", '"s1" "s2"\n'.replace(" ", "\t") + "g1\t1.5\t2\ng2\t0\t3.125\ng3\t12.25\t7\n"),
         ("crlf.tsv", "gene\ts1\ts2\r\ng1\t1.5\t2\r\ng2\t0\t3.125\r\ng3\t12.25\t7\r\n"),
         ("bom.tsv", "\ufeffgene\ts1\ts2\ng1\t1.5\t2\ng2\t0\t3.125\ng3\t12.25\t7\n"),
         ("blank_lines.tsv", "gene\ts1\ts2\n\ng1\t1.5\t2\ng2\t0\t3.125\ng3\t12.25\t7\n\n"),

@@ -153,8 +153,14 @@ def test_classification_of_raw_counts(raw_path):
 def test_recover_method_equals_deseq2_on_the_raw_counts(tmp_path, raw_path, samples_path, normalized_path, rscript):
     reference = tmp_path / "raw.tsv"
     rscript("raw_deseq2.R", raw_path, samples_path, reference)
-    result = run_analysis(read_counts(normalized_path), read_samples(samples_path), method="recover",
-                          design="~ type + condition", reference="untreated", transform="none")
+    result = run_analysis(
+        read_counts(normalized_path),
+        read_samples(samples_path),
+        method="recover",
+        design="~ type + condition",
+        reference="untreated",
+        transform="none",
+    )
     assert result.diagnostics["method"]["name"] == "recover"
     ours = result.results["results_condition_treated_vs_untreated"]
     ref = pd.read_csv(reference, sep="\t", index_col=0)

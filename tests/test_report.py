@@ -20,7 +20,11 @@ from deseq2_normalized.reader import read_counts, read_samples
 STEM = "results_condition_treated_vs_untreated"
 # The default (auto) recovers the example's raw counts: the rounded-vs-recovered dispersion plot is drawn too.
 QC_PLOTS = [
-    "size_factors.png", "dispersion.png", "dispersion_rounded_vs_recovered.png", "pca.png", "sample_distances.png"
+    "size_factors.png",
+    "dispersion.png",
+    "dispersion_rounded_vs_recovered.png",
+    "pca.png",
+    "sample_distances.png",
 ]
 CONTRAST_PLOTS = [f"{STEM}_ma.png", f"{STEM}_volcano.png", f"{STEM}_pvalue_histogram.png"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

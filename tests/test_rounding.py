@@ -17,8 +17,10 @@ def test_stochastic_roundings_are_unbiased_and_seeded():
     assert draws.dtype == np.int64
     assert ((draws == np.floor(values)) | (draws == np.ceil(values))).all()
     np.testing.assert_allclose(draws.mean(axis=0), values, atol=0.03)
-    np.testing.assert_array_equal(draws[:, values == np.round(values)], np.broadcast_to(
-        values[values == np.round(values)], draws[:, values == np.round(values)].shape))
+    np.testing.assert_array_equal(
+        draws[:, values == np.round(values)],
+        np.broadcast_to(values[values == np.round(values)], draws[:, values == np.round(values)].shape),
+    )
     again = np.stack(list(rounding.stochastic_roundings(values, 4000, seed=3)))
     np.testing.assert_array_equal(draws, again)
     other = np.stack(list(rounding.stochastic_roundings(values, 4000, seed=4)))
@@ -47,8 +49,23 @@ def test_run_reports_rounding_sensitivity(tmp_path, normalized_path, samples_pat
 
     counts = tmp_path / "c.tsv"
     read_counts(normalized_path).iloc[:2500].to_csv(counts, sep="\t")
-    run = cli("run", "--counts", counts, "--samples", samples_path, "--out-dir", tmp_path / "o",
-              "--transform", "none", "--rounding-sensitivity", "3", "--seed", "5", "--method", "round")
+    run = cli(
+        "run",
+        "--counts",
+        counts,
+        "--samples",
+        samples_path,
+        "--out-dir",
+        tmp_path / "o",
+        "--transform",
+        "none",
+        "--rounding-sensitivity",
+        "3",
+        "--seed",
+        "5",
+        "--method",
+        "round",
+    )
     assert run.code == 0, run.err
     assert "changed their call in at least one of 3 stochastic roundings" in run.err
     table = pd.read_csv(tmp_path / "o" / "results_condition_untreated_vs_treated.tsv", sep="\t")

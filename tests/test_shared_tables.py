@@ -149,8 +149,9 @@ def test_tables_of_expressed_genes_recover_the_original_analysis(
     assert_equal_results(result.results[STEM], truth, rtol=1e-4, atol=1e-8)
 
 
-def test_a_subset_of_samples_keeps_the_original_size_factors(tmp_path, rscript, raw, sheet, original_sf,
-                                                             normalized_path):
+def test_a_subset_of_samples_keeps_the_original_size_factors(
+    tmp_path, rscript, raw, sheet, original_sf, normalized_path
+):
     keep = ["untreated1", "untreated3", "untreated4", "treated1", "treated2", "treated3"]
     table = write(read_counts(normalized_path)[keep], tmp_path / "subset.tsv", ".15g")
     result = run(table, sheet)
@@ -260,4 +261,3 @@ def consistent_counts(raw: pd.DataFrame, sf: np.ndarray, fmt: str) -> tuple[np.n
                 else:
                     step //= 2
     return low, high
-

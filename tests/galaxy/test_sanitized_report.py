@@ -21,9 +21,7 @@ pytest.importorskip("selenium")
 pytestmark = [
     pytest.mark.galaxy,
     pytest.mark.chromium,
-    pytest.mark.skipif(
-        not os.environ.get("DESEQ2N_GALAXY_URL"), reason="runs with the Galaxy tests: make galaxy-test"
-    ),
+    pytest.mark.skipif(not os.environ.get("DESEQ2N_GALAXY_URL"), reason="runs with the Galaxy tests: make galaxy-test"),
 ]
 
 from browser_steps import Page, new_driver  # noqa: E402
