@@ -156,7 +156,9 @@ def test_requirements(meta: dict[str, Any]) -> None:
     assert not any("compiler" in r for r in host + run)  # noarch: no compilers
     assert "build" not in meta["requirements"]  # nothing to compile
     assert re.search(r"rpy2 >=3\.5", " ".join(run))
-    assert "python >=3.9" in run
+    # The same oldest Python as pyproject.toml's requires-python.
+    requires = re.search(r'^requires-python = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE)
+    assert requires and f"python {requires.group(1)}" in run
 
 
 def test_constraints_are_well_formed(meta: dict[str, Any]) -> None:
