@@ -14,14 +14,15 @@ import logging
 import os
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from deseq2_normalized import __version__, interface, rbackend
-from deseq2_normalized.choices import FIT_TYPES, METHODS, PLOT_FORMATS, SHRINK_TYPES, TESTS, TRANSFORMS
+from deseq2_normalized.choices import PLOT_FORMATS, allowed
 from deseq2_normalized.errors import DESeq2NormalizedError, InputError
-from deseq2_normalized.options import AnalysisOptions, default
+from deseq2_normalized.options import AnalysisOptions, default, flag
 from deseq2_normalized.progress import stage
 
 if TYPE_CHECKING:
@@ -67,12 +68,50 @@ def _fraction(text: str) -> float:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
 
 
+#: The type of each :class:`AnalysisOptions` field, as its annotation's text (``"float"``, ``"FitType"``).
+_FIELD_TYPES = {f.name: str(f.type) for f in fields(AnalysisOptions)}
+#: How the command line parses a number field of :class:`AnalysisOptions`, by the field's type.
+_NUMBER_TYPES: dict[str, Callable[[str], Any]] = {"float": _fraction, "int": int}
+
+
+def _analysis_option(parser: argparse.ArgumentParser, name: str, text: str, metavar: str | None = None) -> None:
+    """Declare the option of :class:`AnalysisOptions` field ``name``, everything but its help read from the field.
+
+    ``dest`` is the field and the default is the field's. The flag is the field's name with
+    dashes; a switch that is on by default is turned off by ``--no-`` and the name. The field's
+    type gives the rest: the choices of a ``Literal`` type, the number parser of a ``float``
+    or ``int``, ``store_true`` or ``store_false`` for a ``bool``.
+
+    Parameters
+    ----------
+    parser
+        The parser (or argument group) to add the option to.
+    name
+        The field.
+    text
+        The help text.
+    metavar
+        The value's name in the help (default: argparse's); not for a switch.
+    """
+    value = default(name)
+    kind = _FIELD_TYPES[name]
+    extra: dict[str, Any] = {} if metavar is None else {"metavar": metavar}
+    if kind == "bool":
+        extra["action"] = "store_false" if value else "store_true"
+    elif kind in _NUMBER_TYPES:
+        extra["type"] = _NUMBER_TYPES[kind]
+    elif allowed(kind) is not None:
+        extra["choices"] = allowed(kind)
+    option = "--no-" + flag(name).removeprefix("--") if value is True else flag(name)
+    parser.add_argument(option, dest=name, default=value, help=text, **extra)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``deseq2-normalized``.
 
-    An option of the analysis has ``dest`` equal to its :class:`AnalysisOptions` field and
-    takes its default from there (help texts show it with ``%(default)s``), so that
-    :meth:`AnalysisOptions.from_namespace` builds the options from the parsed arguments.
+    An option of the analysis is declared by :func:`_analysis_option` from its
+    :class:`AnalysisOptions` field (help texts show the field's default with ``%(default)s``),
+    so that :meth:`AnalysisOptions.from_namespace` builds the options from the parsed arguments.
     """
     parser = _Parser(
         prog="deseq2-normalized",
@@ -112,18 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="what messages and the report call the sample sheet (default: its path)",
     )
-    common.add_argument(
-        "--sf-tolerance",
-        type=_fraction,
-        default=default("sf_tolerance"),
+    _analysis_option(
+        common,
+        "sf_tolerance",
+        "size-factor check: relative size factors must lie within a factor 1+TOL of 1 (default %(default)g)",
         metavar="TOL",
-        help="size-factor check: relative size factors must lie within a factor 1+TOL of 1 (default %(default)g)",
     )
-    common.add_argument(
-        "--strict",
-        action="store_true",
-        default=default("strict"),
-        help="stop with exit code 1 when the table has to be rounded and the size-factor check fails",
+    _analysis_option(
+        common, "strict", "stop with exit code 1 when the table has to be rounded and the size-factor check fails"
     )
     common.add_argument(
         "--interface",
@@ -159,11 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
         "given is the numerator",
     )
     run.add_argument("--out-dir", required=True, type=Path, metavar="DIR", help="folder for the outputs")
-    run.add_argument(
-        "--design",
-        metavar="FORMULA",
-        help="design formula over sample-sheet columns, e.g. '~ batch + condition' "
+    _analysis_option(
+        run,
+        "design",
+        "design formula over sample-sheet columns, e.g. '~ batch + condition' "
         "(default '~ condition' or '~ <last column>')",
+        metavar="FORMULA",
     )
     run.add_argument(
         "--factor",
@@ -189,10 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="contrast to report; repeatable (default: every level of the last design variable against the "
         "reference). Without FACTOR: the factor of interest, --factor's column or else the design's last variable",
     )
-    run.add_argument(
-        "--reference",
+    _analysis_option(
+        run,
+        "reference",
+        "reference level of the last design variable (default: first in sorted order, or see --pick-reference)",
         metavar="LEVEL",
-        help="reference level of the last design variable (default: first in sorted order, or see --pick-reference)",
     )
     run.add_argument(
         "--pick-reference",
@@ -200,78 +237,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="without --reference: take the level named like a control (" + ", ".join(CONTROL_NAMES[:8]) + ", ...) "
         "as the reference and say so; stop when no level is",
     )
-    run.add_argument("--test", choices=TESTS, default=default("test"), help="Wald test or LRT (default %(default)s)")
-    run.add_argument("--reduced", metavar="FORMULA", help="reduced design for --test lrt, e.g. '~ 1' or '~ batch'")
-    run.add_argument(
-        "--fit-type",
-        choices=FIT_TYPES,
-        default=default("fit_type"),
-        help="DESeq2 fitType (default %(default)s). glmGamPoi (needs that R package) was 1.02-1.33x faster at "
-        "60,000 genes x 200 samples in four benchmark runs, and its calls differ somewhat from the default fit: "
-        "consider it only for large designs where the fit's time matters (benchmarks/RESULTS.md)",
-    )
-    run.add_argument(
-        "--alpha", type=_fraction, default=default("alpha"), help="adjusted p-value cut-off (default %(default)g)"
-    )
-    run.add_argument(
-        "--lfc-threshold",
-        type=_fraction,
-        default=default("lfc_threshold"),
-        help="test |log2 fold change| > this (default %(default)g)",
-    )
-    run.add_argument(
-        "--no-independent-filtering",
-        dest="independent_filtering",
-        action="store_false",
-        default=default("independent_filtering"),
-        help="turn off independent filtering",
-    )
-    run.add_argument(
-        "--no-cooks-cutoff",
-        dest="cooks_cutoff",
-        action="store_false",
-        default=default("cooks_cutoff"),
-        help="turn off Cook's distance outlier flagging",
-    )
-    run.add_argument(
-        "--shrink",
-        choices=SHRINK_TYPES,
-        default=default("shrink"),
-        help="log2 fold-change shrinkage (default %(default)s)",
-    )
-    run.add_argument(
-        "--transform",
-        choices=TRANSFORMS,
-        default=default("transform"),
-        help="transformed counts to write (default %(default)s)",
-    )
-    run.add_argument(
-        "--threads",
-        type=int,
-        default=default("threads"),
-        metavar="N",
-        help="BiocParallel workers (default %(default)s)",
-    )
-    run.add_argument(
-        "--method",
-        choices=METHODS,
-        default=default("method"),
-        help="how the normalized table becomes counts (default %(default)s): auto (recover the raw counts when "
-        "every sample is recovered, exactly or with every undetermined count known within a relative 1e-4; standard "
-        "DESeq2 when the table holds raw counts; otherwise round), recover (recover the raw counts, or stop) or round "
-        "(round, size factors 1: the classic workaround)",
-    )
-    run.add_argument(
-        "--rounding-sensitivity",
-        type=int,
-        default=default("rounding_sensitivity"),
-        metavar="K",
-        help="rerun DESeq2 on K stochastic roundings of the table and report how stable each "
-        "gene's call is (adds a rounding_agreement column; default %(default)s: off)",
-    )
-    run.add_argument(
-        "--seed", type=int, default=default("seed"), help="seed of the stochastic roundings (default %(default)s)"
-    )
+    # The analysis options proper, in the order --help lists them: field, help text, metavar.
+    for name, text, metavar in (
+        ("test", "Wald test or LRT (default %(default)s)", None),
+        ("reduced", "reduced design for --test lrt, e.g. '~ 1' or '~ batch'", "FORMULA"),
+        (
+            "fit_type",
+            "DESeq2 fitType (default %(default)s). glmGamPoi (needs that R package) was 1.02-1.33x faster at "
+            "60,000 genes x 200 samples in four benchmark runs, and its calls differ somewhat from the default fit: "
+            "consider it only for large designs where the fit's time matters (benchmarks/RESULTS.md)",
+            None,
+        ),
+        ("alpha", "adjusted p-value cut-off (default %(default)g)", None),
+        ("lfc_threshold", "test |log2 fold change| > this (default %(default)g)", None),
+        ("independent_filtering", "turn off independent filtering", None),
+        ("cooks_cutoff", "turn off Cook's distance outlier flagging", None),
+        ("shrink", "log2 fold-change shrinkage (default %(default)s)", None),
+        ("transform", "transformed counts to write (default %(default)s)", None),
+        ("threads", "BiocParallel workers (default %(default)s)", "N"),
+        (
+            "method",
+            "how the normalized table becomes counts (default %(default)s): auto (recover the raw counts when "
+            "every sample is recovered, exactly or with every undetermined count known within a relative 1e-4; "
+            "standard DESeq2 when the table holds raw counts; otherwise round), recover (recover the raw counts, or "
+            "stop) or round (round, size factors 1: the classic workaround)",
+            None,
+        ),
+        (
+            "rounding_sensitivity",
+            "rerun DESeq2 on K stochastic roundings of the table and report how stable each "
+            "gene's call is (adds a rounding_agreement column; default %(default)s: off)",
+            "K",
+        ),
+        ("seed", "seed of the stochastic roundings (default %(default)s)", None),
+    ):
+        _analysis_option(run, name, text, metavar)
     run.add_argument("--save-rds", action="store_true", help="also save the fitted DESeqDataSet as model.rds")
     run.add_argument(
         "--no-header",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -130,27 +131,30 @@ def _draw(result: AnalysisResult, folder: Path, pdf: PdfPages | None) -> Iterato
     for summary in result.summaries:
         stem = summary.stem
         table, title = result.results[stem], contrast_title(summary)
-        yield Plot(
-            f"{stem}_ma.png",
-            "MA plot",
-            f"Log2 fold change against mean of normalized counts; red: padj < {alpha:g}.",
-            plots.ma_plot(table, alpha, folder / f"{stem}_ma.png", title=title, pdf=pdf),
-            stem,
-        )
-        yield Plot(
-            f"{stem}_volcano.png",
-            "Volcano plot",
-            f"Red: padj < {alpha:g}; the 10 genes with the smallest padj are named.",
-            plots.volcano_plot(table, alpha, folder / f"{stem}_volcano.png", title=title, pdf=pdf),
-            stem,
-        )
-        yield Plot(
-            f"{stem}_pvalue_histogram.png",
-            "p-value histogram",
-            "A peak near 0 over a flat background is expected; grey: genes removed by independent filtering.",
-            plots.pvalue_histogram(table, folder / f"{stem}_pvalue_histogram.png", title=title, pdf=pdf),
-            stem,
-        )
+        # Per contrast, in this order: file suffix, title, caption and the drawing function with
+        # its data; each draws to the path it is given, with the contrast's title.
+        for suffix, heading, caption, draw in (
+            (
+                "ma",
+                "MA plot",
+                f"Log2 fold change against mean of normalized counts; red: padj < {alpha:g}.",
+                partial(plots.ma_plot, table, alpha),
+            ),
+            (
+                "volcano",
+                "Volcano plot",
+                f"Red: padj < {alpha:g}; the 10 genes with the smallest padj are named.",
+                partial(plots.volcano_plot, table, alpha),
+            ),
+            (
+                "pvalue_histogram",
+                "p-value histogram",
+                "A peak near 0 over a flat background is expected; grey: genes removed by independent filtering.",
+                partial(plots.pvalue_histogram, table),
+            ),
+        ):
+            name = f"{stem}_{suffix}.png"
+            yield Plot(name, heading, caption, draw(folder / name, title=title, pdf=pdf), stem)
 
 
 def _sample_values(result: AnalysisResult) -> tuple[pd.DataFrame, str]:

@@ -1,10 +1,9 @@
 """The options of a run: one typed field per option, each with its one default.
 
-The command line declares its options with these defaults and builds an
-:class:`AnalysisOptions` from its parsed arguments by field name, so adding an option
-means adding a field here, an argument to the parser (``dest`` equal to the field name)
-and the code that uses it. Free of numpy and pandas: the command line imports it before
-R starts.
+The command line declares its options from these fields (flag, default, type and choices)
+and builds an :class:`AnalysisOptions` from its parsed arguments by field name, so adding an
+option means adding a field here, its help text to the parser and the code that uses it.
+Free of numpy and pandas: the command line imports it before R starts.
 """
 
 from __future__ import annotations

@@ -1,7 +1,19 @@
 """Diagnostic and result plots of a run, drawn with matplotlib (Agg backend, never shown).
 
-Each ``*_plot`` function takes data (pandas/numpy) and a PNG path, saves the figure there,
-optionally adds it as a page to an open multi-page PDF, closes it and returns the path.
+Each drawing function (the ``*_plot`` functions and :func:`pvalue_histogram`) takes its data
+(pandas/numpy) first, then these parameters, documented here once for all of them:
+
+path
+    PNG to write.
+title
+    Keyword, in the plots of one transformation (PCA, sample distances) or one contrast
+    (MA, volcano, p-value histogram): the title, naming that transformation or contrast;
+    the per-contrast plots put their kind before it (``MA plot: ...``).
+pdf
+    Keyword: an open multi-page PDF to add the figure to as one page (default: none).
+
+It saves the figure to ``path``, adds it to ``pdf`` when given, closes it and returns
+``path`` (a :class:`pathlib.Path`).
 :func:`deseq2_normalized.figures.draw_run_plots` draws every plot of a run with them.
 """
 
@@ -137,15 +149,8 @@ def size_factor_plot(table: pd.DataFrame, tolerance: float, path: Path, *, pdf: 
         The check's table: index samples, column ``relative_size_factor``.
     tolerance
         The band is ``1/(1+tolerance)`` to ``1+tolerance``.
-    path
-        PNG to write.
-    pdf
-        Open PDF to add the figure to as one page.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
+    path, pdf
+        As for every drawing function: see the module docstring.
     """
     rel = table["relative_size_factor"].to_numpy(dtype=float)
     n = len(rel)
@@ -193,15 +198,8 @@ def dispersion_plot(dispersions: pd.DataFrame, path: Path, *, pdf: PdfPages | No
     dispersions
         Per gene: ``baseMean``, ``dispGeneEst`` (gene-wise), ``dispFit`` (fitted trend),
         ``dispersion`` (final, maximum a posteriori) and optionally ``dispOutlier``.
-    path
-        PNG to write.
-    pdf
-        Open PDF to add the figure to as one page.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
+    path, pdf
+        As for every drawing function: see the module docstring.
     """
     d = dispersions[(dispersions["baseMean"] > 0) & np.isfinite(dispersions["dispersion"])]
     fig, ax = _figure()
@@ -262,15 +260,8 @@ def dispersion_comparison_plot(
         Per gene, final dispersions of the fit on the recovered counts.
     rounded
         Per gene, final dispersions of a fit on the rounded table with size factors 1.
-    path
-        PNG to write.
-    pdf
-        Open PDF to add the figure to as one page.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
+    path, pdf
+        As for every drawing function: see the module docstring.
     """
     both = pd.concat({"recovered": recovered, "rounded": rounded}, axis=1).dropna()
     both = both[(both > 0).all(axis=1)]
@@ -315,17 +306,8 @@ def pca_plot(
     groups
         Samples x design variables (categorical). Colour shows the last variable; marker
         shape the others (their combination, when there are several).
-    path
-        PNG to write.
-    title
-        Plot title (names the transformation).
-    pdf
-        Open PDF to add the figure to as one page.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
+    path, title, pdf
+        As for every drawing function: see the module docstring.
     """
     scores, explained = pca(values)
     fig, ax = _figure(6.8, 5.2)
@@ -372,17 +354,8 @@ def sample_distance_plot(values: pd.DataFrame, path: Path, *, title: str, pdf: P
     ----------
     values
         Genes x samples (transformed counts).
-    path
-        PNG to write.
-    title
-        Plot title (names the transformation).
-    pdf
-        Open PDF to add the figure to as one page.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
+    path, title, pdf
+        As for every drawing function: see the module docstring.
     """
     dist = sample_distances(values)
     n = len(dist)
@@ -437,17 +410,8 @@ def ma_plot(table: pd.DataFrame, alpha: float, path: Path, *, title: str, pdf: P
         A results table (``baseMean``, ``log2FoldChange``, ``padj``).
     alpha
         Adjusted p-value cut-off.
-    path
-        PNG to write.
-    title
-        Plot title (names the contrast).
-    pdf
-        Open PDF to add the figure to as one page.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
+    path, title, pdf
+        As for every drawing function: see the module docstring.
     """
     t = table[(table["baseMean"] > 0) & table["log2FoldChange"].notna()]
     fig, ax = _figure()
@@ -472,19 +436,10 @@ def volcano_plot(
         A results table (index gene IDs; ``log2FoldChange``, ``pvalue``, ``padj``).
     alpha
         Adjusted p-value cut-off for the colour.
-    path
-        PNG to write.
-    title
-        Plot title (names the contrast).
     labels
         How many genes (smallest padj) to label with their IDs.
-    pdf
-        Open PDF to add the figure to as one page.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
+    path, title, pdf
+        As for every drawing function: see the module docstring.
     """
     t = table[table["pvalue"].notna() & table["log2FoldChange"].notna()]
     # p-values of exactly 0 (underflow) are drawn at the smallest positive one, not at infinity.
@@ -523,17 +478,8 @@ def pvalue_histogram(table: pd.DataFrame, path: Path, *, title: str, pdf: PdfPag
     ----------
     table
         A results table (``pvalue``, ``padj``).
-    path
-        PNG to write.
-    title
-        Plot title (names the contrast).
-    pdf
-        Open PDF to add the figure to as one page.
-
-    Returns
-    -------
-    pathlib.Path
-        ``path``.
+    path, title, pdf
+        As for every drawing function: see the module docstring.
     """
     t = table[table["pvalue"].notna()]
     kept = t["padj"].notna()

@@ -15,7 +15,7 @@ and the DESeq2 load (:func:`start_in_background`) before it imports them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from deseq2_normalized import rsession
 from deseq2_normalized.rsession import start_in_background
@@ -159,13 +159,9 @@ def fit(
     """
     from rpy2.robjects.vectors import FloatVector, StrVector
 
-    data = _r_data(counts, coldata, aliases)
     dds = _call(
         "fit",
-        counts=data.counts,
-        genes=data.genes,
-        samples=data.samples,
-        coldata=data.coldata,
+        **_r_data(counts, coldata, aliases),
         design=StrVector([design]),
         reduced=StrVector([reduced or ""]),
         size_factors=FloatVector([] if size_factors is None else list(size_factors)),
@@ -176,17 +172,12 @@ def fit(
     return FittedModel(dds=dds, genes=counts.index, samples=counts.columns, threads=threads)
 
 
-class _RData(NamedTuple):
-    """The data of a fit as R objects."""
+def _r_data(counts: pd.DataFrame, coldata: pd.DataFrame, aliases: dict[str, str]) -> dict[str, Any]:
+    """The data of a fit as R objects, named as the R helpers that fit take them.
 
-    counts: Any
-    genes: Any
-    samples: Any
-    coldata: Any
-
-
-def _r_data(counts: pd.DataFrame, coldata: pd.DataFrame, aliases: dict[str, str]) -> _RData:
-    """Count matrix, gene names, sample names and colData as R objects."""
+    ``counts`` (the count matrix), ``genes``, ``samples`` (its row and column names) and
+    ``coldata``: passed on with ``**`` to :func:`_call`.
+    """
     import numpy as np
     import rpy2.robjects as ro
     from rpy2.rinterface import IntSexpVector
@@ -205,7 +196,7 @@ def _r_data(counts: pd.DataFrame, coldata: pd.DataFrame, aliases: dict[str, str]
     )
     genes = StrVector([str(g) for g in counts.index])
     samples = StrVector([str(s) for s in counts.columns])
-    return _RData(counts=r_matrix, genes=genes, samples=samples, coldata=r_coldata)
+    return {"counts": r_matrix, "genes": genes, "samples": samples, "coldata": r_coldata}
 
 
 @rsession.uses_r
@@ -239,13 +230,9 @@ def rounded_dispersions(
     """
     from rpy2.robjects.vectors import StrVector
 
-    data = _r_data(counts, coldata, aliases)
     out = _call(
         "rounded_dispersions",
-        counts=data.counts,
-        genes=data.genes,
-        samples=data.samples,
-        coldata=data.coldata,
+        **_r_data(counts, coldata, aliases),
         design=StrVector([design]),
         fit_type=StrVector([fit_type]),
     )

@@ -2,6 +2,11 @@
 
 Pure pandas/numpy (and openpyxl for ``.xlsx``): nothing here touches R. Every problem raises :class:`InputError`
 with a one-line message naming the file and, where it can, the row and column.
+
+The reading functions (:func:`read_bytes`, :func:`read_count_table`, :func:`read_counts`,
+:func:`sample_sheet_header`, :func:`read_samples`) take the file as ``path`` and, optionally,
+its ``name``: what messages call the file (default: its path), e.g. a Galaxy dataset name.
+Their docstrings document only the parameters that are their own.
 """
 
 from __future__ import annotations
@@ -40,13 +45,6 @@ _EXACT_FLOATS: dict[str, Any] = {} if int(pd.__version__.split(".")[0]) >= 3 els
 
 def read_bytes(path: str | Path, name: str | None = None) -> bytes:
     """Return the decoded-to-bytes content of a plain or gzip-compressed text file.
-
-    Parameters
-    ----------
-    path
-        File to read.
-    name
-        What messages call the file (default: its path), e.g. a Galaxy dataset name.
 
     Returns
     -------
@@ -272,10 +270,6 @@ def read_count_table(
 
     Parameters
     ----------
-    path
-        The counts file.
-    name
-        What messages call the file (default: its path), e.g. a Galaxy dataset name.
     samples
         The sample names of a sample sheet: only these columns are samples; other numeric
         columns (results statistics, samples not in the sheet) are left out, with a note,
@@ -371,13 +365,6 @@ def read_counts(path: str | Path, name: str | None = None) -> pd.DataFrame:
     The sample values of :func:`read_count_table` (every form it reads; annotation columns
     right after the gene IDs are dropped). Values are parsed exactly as written.
 
-    Parameters
-    ----------
-    path
-        The counts file.
-    name
-        What messages call the file (default: its path), e.g. a Galaxy dataset name.
-
     Returns
     -------
     pandas.DataFrame
@@ -386,7 +373,7 @@ def read_counts(path: str | Path, name: str | None = None) -> pd.DataFrame:
     Raises
     ------
     InputError
-        For any problem with the file's layout or values, naming file, row and column.
+        As :func:`read_count_table` raises it.
     """
     return read_count_table(path, name).values
 
@@ -414,26 +401,18 @@ def _parse_counts(where: str, raw: bytes, decimal: str = ".") -> tuple[pd.DataFr
         )
     check_names(header[1:], f"{where}: header", "sample name")
     names = [_GENE_COLUMN, *header[1:]]
-    try:
-        frame = pd.read_csv(
-            body,
-            sep=sep,
-            header=None,
-            names=names,
-            index_col=0,
-            dtype={_GENE_COLUMN: str},
-            **_EXACT_FLOATS,
-            decimal=decimal,
-            engine="c",
-            quotechar='"',
-            skip_blank_lines=True,
-            low_memory=False,
-        )
-    except pd.errors.ParserError as exc:
-        detail = _misfit_row(raw, sep, len(names)) or _parser_detail(exc)
-        raise InputError(f"{where}: rows do not line up with the header ({detail})") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{where}: cannot be parsed as a {_SEP_NAMES[sep]}-separated table ({exc})") from None
+    frame = _read_rows(
+        where,
+        raw,
+        sep,
+        body,
+        names,
+        index_col=0,
+        dtype={_GENE_COLUMN: str},
+        **_EXACT_FLOATS,
+        decimal=decimal,
+        low_memory=False,
+    )
     if frame.index.nlevels != 1 or _GENE_COLUMN in frame.columns:
         # Every row has more fields than the header: pandas would silently shift the columns.
         detail = _misfit_row(raw, sep, len(names)) or "every row has more fields than the header"
@@ -442,6 +421,34 @@ def _parse_counts(where: str, raw: bytes, decimal: str = ".") -> tuple[pd.DataFr
         raise InputError(f"{where}: has a header but no gene rows")
     frame.index = frame.index.fillna("")
     return frame, sep
+
+
+def _read_rows(
+    where: str, raw: bytes, sep: str, body: io.BytesIO, names: list[str], **read_options: Any
+) -> pd.DataFrame:
+    """The rows after the header (``body``, from :func:`_header_layout`) as a DataFrame with ``names`` as columns.
+
+    Read by pandas' C parser with ``"`` quotes, blank lines skipped; ``read_options`` (index,
+    types, decimal mark) go to ``pandas.read_csv``. Rows that do not line up with the header,
+    or a table that cannot be parsed, raise :class:`InputError` naming the file (and the
+    first row with too many fields, found in ``raw``).
+    """
+    try:
+        return pd.read_csv(
+            body,
+            sep=sep,
+            header=None,
+            names=names,
+            engine="c",
+            quotechar='"',
+            skip_blank_lines=True,
+            **read_options,
+        )
+    except pd.errors.ParserError as exc:
+        detail = _misfit_row(raw, sep, len(names)) or _parser_detail(exc)
+        raise InputError(f"{where}: rows do not line up with the header ({detail})") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{where}: cannot be parsed as a {_SEP_NAMES[sep]}-separated table ({exc})") from None
 
 
 def _is_text_column(values: pd.Series) -> bool:
@@ -831,13 +838,6 @@ def sample_sheet_header(path: str | Path, name: str | None = None) -> list[str]:
     it, R's header without a field for the row names), so that a column number means the same
     column here as there.
 
-    Parameters
-    ----------
-    path
-        The sample sheet.
-    name
-        What messages call it (default: the path).
-
     Returns
     -------
     list of str
@@ -852,13 +852,6 @@ def read_samples(path: str | Path, name: str | None = None) -> pd.DataFrame:
 
     The sample names are taken from a column named ``sample`` (any letter case), else the
     first column. Values are kept as text; numeric design columns are recognised later.
-
-    Parameters
-    ----------
-    path
-        The sample sheet.
-    name
-        What messages call the file (default: its path), e.g. a Galaxy dataset name.
 
     Returns
     -------
@@ -884,22 +877,7 @@ def read_samples(path: str | Path, name: str | None = None) -> pd.DataFrame:
     misfit = _misfit_row(raw, sep, len(names))
     if misfit:
         raise InputError(f"{where}: rows do not line up with the header ({misfit})")
-    try:
-        frame = pd.read_csv(
-            body,
-            sep=sep,
-            header=None,
-            names=names,
-            dtype=str,
-            keep_default_na=False,
-            engine="c",
-            quotechar='"',
-            skip_blank_lines=True,
-        )
-    except pd.errors.ParserError as exc:
-        raise InputError(f"{where}: rows do not line up with the header ({_parser_detail(exc)})") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{where}: cannot be parsed as a {_SEP_NAMES[sep]}-separated table ({exc})") from None
+    frame = _read_rows(where, raw, sep, body, names, dtype=str, keep_default_na=False)
     if frame.shape[0] == 0:
         raise InputError(f"{where}: has a header but no sample rows")
     frame = frame.apply(lambda c: c.str.strip())

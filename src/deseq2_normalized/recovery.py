@@ -49,8 +49,6 @@ MAX_RELATIVE_UNCERTAINTY = 1e-4
 #: A sample with more ambiguous cells than this, some beyond the relative bound, is not recoverable.
 MAX_AMBIGUOUS_FRACTION = 0.01
 _EPS = np.finfo(np.float64).eps
-_PRECISION_SAMPLE = 20_000
-_FULL = 99
 
 
 @dataclass(frozen=True)
@@ -92,6 +90,12 @@ class Precision:
                 exponent = np.floor(np.log10(np.abs(values), where=values > 0, out=np.zeros_like(values)))
             out = np.maximum(out, half * 10.0 ** (exponent - self.significant + 1))
         return out
+
+
+#: Values of a column read for its precision: a larger column is read at even steps.
+_PRECISION_SAMPLE = 20_000
+#: The decimals recorded for a value that 22 decimals do not write exactly: full precision.
+_FULL = 99
 
 
 def written_precision(values: np.ndarray) -> Precision:
@@ -577,10 +581,6 @@ def recover_counts(
     )
 
 
-#: Recovered scales whose geometric mean lies within this factor of 1 are on DESeq2's scale.
-_DESEQ2_CENTRE = 2.0
-
-
 @dataclass(frozen=True)
 class SizeFactorChoice:
     """The size factors DESeq2 gets for recovered counts, and why.
@@ -599,6 +599,10 @@ class SizeFactorChoice:
     source: str
     why: str
     values: np.ndarray | None
+
+
+#: Recovered scales whose geometric mean lies within this factor of 1 are on DESeq2's scale.
+_DESEQ2_CENTRE = 2.0
 
 
 def choose_size_factors(recovery: RecoveryResult) -> SizeFactorChoice:
