@@ -198,9 +198,8 @@ def classify_table(values: pd.DataFrame) -> Classification:
                 "each sample share no common factor, the only such counts that give these values"
             )
         if recovery.usable:
-            advice = (
-                "the default --method auto (or --method recover) runs DESeq2 on the recovered raw counts"
-                + ("" if recovery.all_exact else " (" + recovery.summary() + ")")
+            advice = "the default --method auto (or --method recover) runs DESeq2 on the recovered raw counts" + (
+                "" if recovery.all_exact else " (" + recovery.summary() + ")"
             )
         else:
             advice = (

@@ -126,4 +126,3 @@ def check_size_factors(rounded: pd.DataFrame, tolerance: float = 0.1) -> SizeFac
         index=pd.Index(rounded.columns, name="sample"),
     )
     return SizeFactorCheck(table=table, tolerance=tolerance, genes_used=int((values > 0).all(axis=1).sum()))
-
