@@ -45,18 +45,7 @@ def run_measured(cmd: list[str]) -> tuple[int, float, float, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Simulate the matrix, time ``deseq2-normalized check`` on it and log the figures.
-
-    Parameters
-    ----------
-    argv
-        The command-line arguments (default: ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        The exit code of ``deseq2-normalized check``.
-    """
+    """Simulate the matrix, time ``deseq2-normalized check`` on it, log the figures; its exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--genes", type=int, default=60_000)
     parser.add_argument("--samples", type=int, default=500)

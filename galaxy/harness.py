@@ -267,18 +267,7 @@ def serve(run_dir: Path, port: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one harness command (see the module docstring).
-
-    Parameters
-    ----------
-    argv
-        The command-line arguments (default: ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        The command's exit code (0 when it succeeded).
-    """
+    """Run one harness command (see the module docstring) and return its exit code (0: it succeeded)."""
     logging.basicConfig(level=logging.INFO, format="harness: %(message)s", stream=sys.stderr)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(

@@ -75,15 +75,8 @@ def compare_table(a: Path, b: Path, rtol: float, atol: float) -> tuple[list[str]
 def main(argv: list[str] | None = None) -> int:
     """Compare the results_*.tsv and size_factors.tsv tables of two output folders.
 
-    Parameters
-    ----------
-    argv
-        The command-line arguments (default: ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        0 when every table agrees, 1 when the folders hold different tables or any table differs.
+    Exit code 0 when every table agrees, 1 when the folders hold different tables or any
+    table differs.
     """
     logging.basicConfig(level=logging.INFO, format="compare: %(message)s", stream=sys.stderr)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -97,17 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     """Print the recovery-rate table (Markdown) to stdout; progress, one line per table form, to stderr.
 
     For each table form, ``--reps`` simulated tables (seeds 100, 101, ...) are written, read back
-    and recovered with :func:`~deseq2_normalized.recovery.recover_counts`.
-
-    Parameters
-    ----------
-    argv
-        The command-line arguments (default: ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        Always 0.
+    and recovered with :func:`~deseq2_normalized.recovery.recover_counts`. The exit code is
+    always 0.
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=3)

@@ -89,22 +89,8 @@ def test_normalized_counts_are_the_input_after_recovery(demo_run, normalized_pat
 @pytest.mark.r
 def test_rounding_method_writes_the_rounded_input(tmp_path, small, cli):
     counts, samples = small
-    run = cli(
-        "run",
-        "--counts",
-        counts,
-        "--samples",
-        samples,
-        "--out-dir",
-        tmp_path,
-        "--transform",
-        "none",
-        "--method",
-        "round",
-        "--no-report",
-        "--plots",
-        "none",
-    )
+    run = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path, "--transform", "none",
+              "--method", "round", "--no-report", "--plots", "none")  # fmt: skip
     assert run.code == 0 and "method: round (requested" in run.err
     written = pd.read_csv(tmp_path / "normalized_counts.tsv", sep="\t", index_col=0)
     np.testing.assert_array_equal(written.to_numpy(), np.rint(read_counts(counts).to_numpy()))
@@ -151,32 +137,10 @@ def test_transformed_counts_are_vst(demo_run):
 @pytest.mark.r
 def test_group_mode_equals_sample_sheet_mode(tmp_path, small, cli):
     counts, samples = small
-    a = cli(
-        "run",
-        "--counts",
-        counts,
-        "--samples",
-        samples,
-        "--out-dir",
-        tmp_path / "a",
-        "--reference",
-        "untreated",
-        "--transform",
-        "none",
-    )
-    b = cli(
-        "run",
-        "--counts",
-        counts,
-        "--group",
-        "treated=6,7,8",
-        "--group",
-        "untreated=2,3,4,5",
-        "--out-dir",
-        tmp_path / "b",
-        "--transform",
-        "none",
-    )
+    a = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path / "a", "--reference", "untreated",
+            "--transform", "none")  # fmt: skip
+    b = cli("run", "--counts", counts, "--group", "treated=6,7,8", "--group", "untreated=2,3,4,5", "--out-dir",
+            tmp_path / "b", "--transform", "none")  # fmt: skip
     assert a.code == b.code == 0
     name = "results_condition_treated_vs_untreated.tsv"
     pd.testing.assert_frame_equal(
@@ -217,18 +181,8 @@ def test_check_strict_fails_when_the_table_would_be_rounded(tmp_path, normalized
 
 
 def test_strict_run_stops_before_fitting(tmp_path, raw_path, samples_path, cli):
-    run = cli(
-        "run",
-        "--counts",
-        raw_path,
-        "--samples",
-        samples_path,
-        "--out-dir",
-        tmp_path / "o",
-        "--strict",
-        "--method",
-        "round",
-    )
+    run = cli("run", "--counts", raw_path, "--samples", samples_path, "--out-dir", tmp_path / "o", "--strict",
+              "--method", "round")  # fmt: skip
     assert run.code == 1
     assert "size-factor check FAILED" in run.err
     assert "fitting" not in run.err
@@ -237,19 +191,8 @@ def test_strict_run_stops_before_fitting(tmp_path, raw_path, samples_path, cli):
 
 @pytest.mark.r
 def test_rounding_raw_counts_on_request_warns_loudly_but_runs(tmp_path, raw_path, samples_path, cli):
-    run = cli(
-        "run",
-        "--counts",
-        raw_path,
-        "--samples",
-        samples_path,
-        "--out-dir",
-        tmp_path,
-        "--transform",
-        "none",
-        "--method",
-        "round",
-    )
+    run = cli("run", "--counts", raw_path, "--samples", samples_path, "--out-dir", tmp_path, "--transform", "none",
+              "--method", "round")  # fmt: skip
     assert run.code == 0
     assert "size-factor check FAILED" in run.err and "looks like raw counts" in run.err
 
@@ -340,18 +283,8 @@ GOOD_SHEET = "sample\tcondition\na1\tA\na2\tA\nb1\tB\nb2\tB\n"
 @pytest.mark.r
 def test_bad_input(tmp_path, cli, counts, sheet, extra, code, message):
     out = tmp_path / "out"
-    run = cli(
-        "run",
-        "--counts",
-        write(tmp_path, "c.tsv", counts),
-        "--samples",
-        write(tmp_path, "s.tsv", sheet),
-        "--out-dir",
-        out,
-        "--transform",
-        "none",
-        *extra,
-    )
+    run = cli("run", "--counts", write(tmp_path, "c.tsv", counts), "--samples", write(tmp_path, "s.tsv", sheet),
+              "--out-dir", out, "--transform", "none", *extra)  # fmt: skip
     assert run.code == code, run.err
     errors = [line for line in run.err.splitlines() if "error:" in line]
     assert len(errors) == 1, run.err
@@ -366,19 +299,9 @@ def test_design_with_r_code_is_not_executed(tmp_path, cli, monkeypatch):
     sheet = 'sample\tcondition\tx"); system("touch pwned\n' + "".join(
         f"{s}\t{c}\t{b}\n" for s, c, b in [("a1", "A", "1"), ("a2", "A", "2"), ("b1", "B", "1"), ("b2", "B", "2")]
     )
-    run = cli(
-        "run",
-        "--counts",
-        write(tmp_path, "c.tsv", GOOD_COUNTS),
-        "--samples",
-        write(tmp_path, "s.tsv", sheet),
-        "--out-dir",
-        tmp_path / "out",
-        "--transform",
-        "none",
-        "--design",
-        '~ `x"); system("touch pwned` + condition',
-    )
+    run = cli("run", "--counts", write(tmp_path, "c.tsv", GOOD_COUNTS), "--samples", write(tmp_path, "s.tsv", sheet),
+              "--out-dir", tmp_path / "out", "--transform", "none", "--design",
+              '~ `x"); system("touch pwned` + condition')  # fmt: skip
     assert run.code == 0, run.err
     assert not (tmp_path / "pwned").exists()
     assert (tmp_path / "out" / "results_condition_B_vs_A.tsv").exists()
@@ -387,19 +310,8 @@ def test_design_with_r_code_is_not_executed(tmp_path, cli, monkeypatch):
 @pytest.mark.r
 def test_r_warnings_reach_the_log(tmp_path, small, cli):
     counts, samples = small
-    run = cli(
-        "run",
-        "--counts",
-        counts,
-        "--samples",
-        samples,
-        "--out-dir",
-        tmp_path,
-        "--transform",
-        "none",
-        "--fit-type",
-        "glmGamPoi",
-    )
+    run = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path, "--transform", "none",
+              "--fit-type", "glmGamPoi")  # fmt: skip
     assert run.code == 0
     # DESeq2 warns that glmGamPoi goes with the LRT; the warning is logged, not lost or printed raw.
     assert "R warning: glmGamPoi dispersion estimator should be used in combination with a LRT" in run.err
@@ -409,19 +321,8 @@ def test_r_warnings_reach_the_log(tmp_path, small, cli):
 def test_threads_change_nothing(tmp_path, small, cli):
     counts, samples = small
     one = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path / "one", "--transform", "none")
-    two = cli(
-        "run",
-        "--counts",
-        counts,
-        "--samples",
-        samples,
-        "--out-dir",
-        tmp_path / "two",
-        "--transform",
-        "none",
-        "--threads",
-        "2",
-    )
+    two = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path / "two", "--transform", "none",
+              "--threads", "2")  # fmt: skip
     assert one.code == two.code == 0
     name = "results_condition_untreated_vs_treated.tsv"
     pd.testing.assert_frame_equal(

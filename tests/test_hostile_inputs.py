@@ -331,19 +331,8 @@ def test_r_refuses(tmp_path, cli, name):
     case = R_CASES[name]
     counts_path, sheet_path = materialize(tmp_path, case)
     out = tmp_path / "out"
-    run = cli(
-        "run",
-        "--counts",
-        counts_path,
-        "--samples",
-        sheet_path,
-        "--out-dir",
-        out,
-        "--transform",
-        "none",
-        "--quiet",
-        *case.args,
-    )
+    run = cli("run", "--counts", counts_path, "--samples", sheet_path, "--out-dir", out, "--transform", "none",
+              "--quiet", *case.args)  # fmt: skip
     assert run.code == case.code, run.err
     assert_one_error_line(run.err, case.expect)
     assert files_in(out) == []

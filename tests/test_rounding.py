@@ -49,23 +49,8 @@ def test_run_reports_rounding_sensitivity(tmp_path, normalized_path, samples_pat
 
     counts = tmp_path / "c.tsv"
     read_counts(normalized_path).iloc[:2500].to_csv(counts, sep="\t")
-    run = cli(
-        "run",
-        "--counts",
-        counts,
-        "--samples",
-        samples_path,
-        "--out-dir",
-        tmp_path / "o",
-        "--transform",
-        "none",
-        "--rounding-sensitivity",
-        "3",
-        "--seed",
-        "5",
-        "--method",
-        "round",
-    )
+    run = cli("run", "--counts", counts, "--samples", samples_path, "--out-dir", tmp_path / "o", "--transform", "none",
+              "--rounding-sensitivity", "3", "--seed", "5", "--method", "round")  # fmt: skip
     assert run.code == 0, run.err
     assert "changed their call in at least one of 3 stochastic roundings" in run.err
     table = pd.read_csv(tmp_path / "o" / "results_condition_untreated_vs_treated.tsv", sep="\t")
