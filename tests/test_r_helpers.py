@@ -66,6 +66,7 @@ def test_the_file_sources_in_a_fresh_r_and_only_defines_functions(sourced, signa
         "capture_warnings",
         "coef_name",
         "coldata",
+        "dataset",
         "dispersion_table",
         "fit",
         "has_r_package",

@@ -161,8 +161,7 @@ def fit(
 
     dds = _call(
         "fit",
-        **_r_data(counts, coldata, aliases),
-        design=StrVector([design]),
+        dds=_dataset(counts, coldata, aliases, design),
         reduced=StrVector([reduced or ""]),
         size_factors=FloatVector([] if size_factors is None else list(size_factors)),
         test=StrVector(["LRT" if test == "lrt" else "Wald"]),
@@ -172,12 +171,8 @@ def fit(
     return FittedModel(dds=dds, genes=counts.index, samples=counts.columns, threads=threads)
 
 
-def _r_data(counts: pd.DataFrame, coldata: pd.DataFrame, aliases: dict[str, str]) -> dict[str, Any]:
-    """The data of a fit as R objects, named as the R helpers that fit take them.
-
-    ``counts`` (the count matrix), ``genes``, ``samples`` (its row and column names) and
-    ``coldata``: passed on with ``**`` to :func:`_call`.
-    """
+def _dataset(counts: pd.DataFrame, coldata: pd.DataFrame, aliases: dict[str, str], design: str) -> Any:
+    """The DESeqDataSet of ``counts`` (an R object): the count matrix, its names and colData in R."""
     import numpy as np
     import rpy2.robjects as ro
     from rpy2.rinterface import IntSexpVector
@@ -194,9 +189,14 @@ def _r_data(counts: pd.DataFrame, coldata: pd.DataFrame, aliases: dict[str, str]
         columns=StrVector([aliases[c] for c in cols]),
         samples=StrVector([str(s) for s in coldata.index]),
     )
-    genes = StrVector([str(g) for g in counts.index])
-    samples = StrVector([str(s) for s in counts.columns])
-    return {"counts": r_matrix, "genes": genes, "samples": samples, "coldata": r_coldata}
+    return _call(
+        "dataset",
+        counts=r_matrix,
+        genes=StrVector([str(g) for g in counts.index]),
+        samples=StrVector([str(s) for s in counts.columns]),
+        coldata=r_coldata,
+        design=StrVector([design]),
+    )
 
 
 @rsession.uses_r
@@ -232,8 +232,7 @@ def rounded_dispersions(
 
     out = _call(
         "rounded_dispersions",
-        **_r_data(counts, coldata, aliases),
-        design=StrVector([design]),
+        dds=_dataset(counts, coldata, aliases, design),
         fit_type=StrVector([fit_type]),
     )
     return _columns(out, out.names, counts.index)

@@ -39,12 +39,15 @@ parallel_param <- function(workers) {
   if (workers > 1) BiocParallel::MulticoreParam(workers = workers) else BiocParallel::SerialParam()
 }
 
-# DESeqDataSet with the given size factors (estimated when there are none), then DESeq().
-fit <- function(counts, genes, samples, coldata, design, reduced, size_factors,
-                test, fit_type, workers) {
+# The DESeqDataSet of a count matrix (genes and samples as its dimnames) and its colData.
+dataset <- function(counts, genes, samples, coldata, design) {
   dimnames(counts) <- list(genes, samples)
-  dds <- DESeq2::DESeqDataSetFromMatrix(countData = counts, colData = coldata,
-                                        design = stats::as.formula(design))
+  DESeq2::DESeqDataSetFromMatrix(countData = counts, colData = coldata,
+                                 design = stats::as.formula(design))
+}
+
+# The given size factors (estimated when there are none), then DESeq().
+fit <- function(dds, reduced, size_factors, test, fit_type, workers) {
   if (length(size_factors)) {
     DESeq2::sizeFactors(dds) <- size_factors
   } else {
@@ -125,11 +128,8 @@ dispersion_table <- function(dds) {
   out
 }
 
-rounded_dispersions <- function(counts, genes, samples, coldata, design, fit_type) {
+rounded_dispersions <- function(dds, fit_type) {
   # Dispersions the rounding method would use: the rounded table, every size factor 1.
-  dimnames(counts) <- list(genes, samples)
-  dds <- DESeq2::DESeqDataSetFromMatrix(countData = counts, colData = coldata,
-                                        design = stats::as.formula(design))
   DESeq2::sizeFactors(dds) <- rep(1, ncol(dds))
   dds <- DESeq2::estimateDispersions(dds, fitType = fit_type, quiet = TRUE)
   dispersion_table(dds)
