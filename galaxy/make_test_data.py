@@ -34,16 +34,21 @@ def _subset(rows: list[list[str]]) -> list[list[str]]:
 def _not_normalized(rows: list[list[str]]) -> list[list[str]]:
     """A table that is neither DESeq2-normalized, nor raw counts, nor recoverable.
 
-    Each cell gets up to 2% multiplicative noise (so no exact raw counts can be recovered)
-    and sample treated2 is then doubled (so its size factor is about 2 and the check fails).
+    Each cell gets up to 2% multiplicative noise (so no exact raw counts can be recovered),
+    and the values of sample treated2 below its 90th percentile are tripled: its size factor
+    (a median) moves by about 3 and the check fails, while its column sum (dominated by the
+    largest values) hardly moves, so the table is not estimated counts of unequal depth either.
     """
     noise = random.Random(16)
     out = [rows[0]]
-    doubled = rows[0].index("treated2")
+    tripled = rows[0].index("treated2")
+    column = sorted(float(row[tripled]) for row in rows[1:])
+    high = column[int(0.9 * len(column))]
     for row in rows[1:]:
         cells = [row[0]]
         for j, cell in enumerate(row[1:], start=1):
-            value = float(cell) * (1 + noise.uniform(-0.02, 0.02)) * (2 if j == doubled else 1)
+            value = float(cell) * (1 + noise.uniform(-0.02, 0.02))
+            value *= 3 if j == tripled and float(cell) < high else 1
             cells.append(f"{value:.3f}")
         out.append(cells)
     return out
@@ -53,7 +58,7 @@ def main() -> None:
     """Write the galaxy_* files into test-data/ from the pasilla tables.
 
     A gene subset of the normalized matrix (as TSV and CSV) and of the raw counts; a
-    not-normalized copy of the normalized subset (noisy, treated2 doubled); the sample sheet as
+    not-normalized copy of the normalized subset (noisy, treated2's lower 90% tripled); the sample sheet as
     CSV; and a sample sheet (TSV) with a three-level ``dose`` factor (treated samples split into
     high and low, untreated ones ``none``).
     """

@@ -169,14 +169,28 @@ def test_check_command(tmp_path, normalized_path, raw_path, samples_path, cli):
     assert "size-factor check failed" in raw.out
 
 
-def test_check_strict_fails_when_the_table_would_be_rounded(tmp_path, normalized_path, cli):
-    # Noise on one sample: neither recoverable nor raw, so it would be rounded, and the check fails.
+def unexplained_table(normalized_path, path):
+    """A normalized table whose sample treated1 had its lower 90% of values tripled, with noise.
+
+    Not recoverable, not raw counts; its size factor moves (the median) while its column sum
+    hardly does, so it is not estimated counts either: nothing explains it.
+    """
     values = read_counts(normalized_path)
-    values["treated1"] = values["treated1"] * 1.6 * np.exp(np.random.default_rng(1).normal(0, 0.05, len(values)))
-    path = tmp_path / "noisy.tsv"
+    column = values["treated1"]
+    low = column < column.quantile(0.9)
+    noise = np.exp(np.random.default_rng(1).normal(0, 0.05, len(values)))
+    values["treated1"] = column * np.where(low, 3.0, 1.0) * noise
     values.to_csv(path, sep="\t")
-    loose = cli("check", "--counts", path)
+    return path
+
+
+def test_check_strict_fails_when_the_table_would_be_rounded(tmp_path, normalized_path, cli):
+    path = unexplained_table(normalized_path, tmp_path / "noisy.tsv")
+    loose = cli("check", "--counts", path, "--json", tmp_path / "c.json")
     assert loose.code == 0 and loose.out.startswith("size-factor check FAILED") and "treated1" in loose.out
+    assert "run stops here (exit 1)" in loose.out and "Nothing explains the table" in loose.out
+    record = json.loads((tmp_path / "c.json").read_text())
+    assert record["default_method"] == "stop" and record["classification"]["kind"] == "not_recoverable"
     assert cli("check", "--counts", path, "--strict").code == 1
 
 
@@ -341,5 +355,5 @@ def test_check_names_the_kind_of_table(tmp_path, normalized_path, cli):
     centred.to_csv(path, sep="\t")
     bad = cli("check", "--counts", path)
     assert bad.code == 2
-    assert "table kind: not recoverable (values below zero)" in bad.out
+    assert "table kind: not counts (values below zero)" in bad.out
     assert "values below zero; this is not a table of counts" in bad.err

@@ -14,13 +14,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from deseq2_normalized import rbackend, rounding
-from deseq2_normalized.classify import Classification, classify_table
+from deseq2_normalized.classify import Classification, approximation_note, classify_table
 from deseq2_normalized.contrasts import LRT_STEM, Contrast, ResultSummary
 from deseq2_normalized.design import Design
 from deseq2_normalized.diagnostics import build_diagnostics, software_versions
@@ -46,8 +46,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Table kinds ``run`` refuses: they are not counts, and rounding them would be meaningless.
-_NOT_COUNTS = ("log-scale values", "VST/rlog-like")
+#: What the default ``--method auto`` does with a table: a method that fits, or ``"refuse"``
+#: (exit 2: not counts) or ``"stop"`` (exit 1: it would be rounded over a failed size-factor check).
+DefaultMethod = Literal["recover", "raw", "estimated", "round", "refuse", "stop"]
 
 
 @dataclass
@@ -57,9 +58,9 @@ class CheckResult:
     Attributes
     ----------
     counts
-        The validated table (float64).
+        The validated table (float64), less its pseudocount when one was found.
     rounded
-        The table rounded to integers (half to even, as R's ``round``).
+        ``counts`` rounded to integers (half to even, as R's ``round``).
     non_integer_fraction
         Fraction of cells that are not whole numbers.
     size_factors
@@ -85,24 +86,25 @@ class CheckResult:
         return self.classification.explain_failed_check()
 
     @property
-    def default_method(self) -> str:
-        """What ``--method auto`` does with this table: ``recover``, ``raw`` or ``round``."""
+    def default_method(self) -> DefaultMethod:
+        """What ``--method auto`` does with this table (see :data:`DefaultMethod`)."""
         cls = self.classification
-        if cls is not None and cls.recoverable:
-            return "recover"
-        if cls is not None and cls.kind == "raw_counts":
-            return "raw"
-        return "round"
+        if cls is None:
+            return "stop" if not self.size_factors.passed else "round"
+        if cls.action == "round" and not self.size_factors.passed:
+            return "stop"
+        return cls.action
 
     def check_failed_for(self, method: str) -> bool:
         """Whether the size-factor check failed where it matters: only the rounding method relies on it."""
-        return method == "round" and not self.size_factors.passed
+        return method in ("round", "stop") and not self.size_factors.passed
 
     def story(self, method: str) -> str:
         """One verdict on the table for ``method``: the classification and the size-factor check together.
 
-        Recovered raw counts outrank the size-factor heuristic (it only guards the rounding
-        workaround); a table of raw counts is analysed as such.
+        ``method`` is what ran (or, for ``check``, what ``run --method auto`` would do): the
+        verdict, the kind and the method always agree. Recovered raw counts outrank the
+        size-factor heuristic (it only guards the rounding workaround).
         """
         sf = self.size_factors
         band = f"a factor {1 + sf.tolerance:g} of 1 (largest deviation {sf.max_deviation:.3f})"
@@ -112,13 +114,19 @@ class CheckResult:
             else f"size-factor check failed: relative size factors of {', '.join(sf.failing)} lie outside {band}"
         )
         cls = self.classification
+        offset = f"a pseudocount of {cls.offset:g} removed from every value; " if cls and cls.pseudocount else ""
+        if method == "refuse" and cls is not None:
+            return f"the table is {cls.detail}, not counts to analyse: run refuses it; {cls.recommendation}"
         if method == "recover" and cls is not None and cls.recovery is not None:
             recovered = "exactly" if cls.recovery.all_exact else "within the stated bound"
-            text = f"raw counts recovered {recovered} from the table ({cls.detail}); {check}"
-            if cls.detail == "DESeq2 median-of-ratios":
+            text = f"{offset}raw counts recovered {recovered} from the table ({cls.detail}); {check}"
+            if cls.recovery.scaling == "DESeq2 median-of-ratios":
                 return text + ", as expected for a DESeq2-normalized table"
-            if sf.passed and cls.detail in ("CPM", "upper quartile"):
-                return f"{text}, yet the table is {cls.detail}-scaled, not DESeq2-normalized: recovered counts decide"
+            if sf.passed and cls.recovery.scaling in ("CPM", "upper quartile"):
+                return (
+                    f"{text}, yet the table is {cls.recovery.scaling}-scaled, not DESeq2-normalized: recovered counts "
+                    "decide"
+                )
             if sf.passed:
                 return f"{text}, consistent with DESeq2 normalization on a larger gene or sample set"
             return (
@@ -126,21 +134,35 @@ class CheckResult:
                 "the recovered counts outrank the check"
             )
         if method == "raw":
+            if cls is not None and cls.detail.startswith("whole numbers, size factors close to 1"):
+                return (
+                    f"{offset}the table holds whole numbers whose size factors are close to 1: raw counts of samples "
+                    "of about the same depth, or a normalized table rounded before sharing (the digits cannot tell "
+                    "which); analysed with standard DESeq2, size factors estimated by DESeq2. If it was rounded "
+                    f"before sharing, results approximate the original analysis; {check}"
+                )
             return (
-                f"the table holds whole numbers: raw counts, analysed with standard DESeq2 (size factors "
+                f"{offset}the table holds whole numbers: raw counts, analysed with standard DESeq2 (size factors "
                 f"estimated by DESeq2); {check}"
+            )
+        if method == "estimated":
+            what = cls.detail if cls is not None else "estimated counts"
+            return (
+                f"{offset}the table holds {what}: rounded to integers, and DESeq2 estimates the size factors, as "
+                f"DESeq2's documentation does for estimated counts without their quantification files; {check}"
             )
         if sf.passed:
             looks = "the table looks DESeq2-normalized"
             if cls is not None and cls.kind == "scaled_counts" and cls.detail in ("CPM", "upper quartile"):
-                looks = f"but the table is {cls.detail}-scaled, not DESeq2-normalized: results are approximate"
-            elif cls is not None and cls.kind == "raw_counts":
-                looks = "the table holds whole numbers (raw counts, or normalized counts written as whole numbers)"
-            return f"{check}; {looks}"
+                looks = f"but the table is {cls.detail}-scaled, not DESeq2-normalized"
+            elif cls is not None and cls.kind in ("normalized_unrecoverable", "depth_normalized", "scaled_counts"):
+                looks = f"the table is {cls.detail}"
+            return f"{offset}{check}; {looks}; rounded, every size factor set to 1: results are approximate"
+        stops = " run stops here (exit 1) unless --no-strict or --method round is given." if method == "stop" else ""
         return (
-            f"size-factor check FAILED: relative size factors of {', '.join(sf.failing)} lie outside {band}; "
-            "the table is probably not DESeq2-normalized and results from rounding it cannot be trusted. "
-            + self.explanation
+            f"{offset}size-factor check FAILED: relative size factors of {', '.join(sf.failing)} lie outside {band}; "
+            "the table is not DESeq2-normalized and results from rounding it with size factors 1 cannot be trusted."
+            f"{stops} " + self.explanation
         )
 
     @property
@@ -149,7 +171,7 @@ class CheckResult:
         return self.story(self.default_method)
 
     def stop_if_failed(self, method: str) -> None:
-        """``--strict``: stop when the size-factor check failed where it matters for ``method``.
+        """Stop when the size-factor check failed where it matters for ``method``.
 
         Raises
         ------
@@ -157,7 +179,7 @@ class CheckResult:
             When :meth:`check_failed_for` ``method``; the message is the verdict.
         """
         if self.check_failed_for(method):
-            raise AnalysisError(f"--strict: {self.story(method)}")
+            raise AnalysisError(self.story("stop"))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary."""
@@ -179,9 +201,10 @@ class MethodUsed:
     Attributes
     ----------
     name
-        ``"round"``, ``"recover"`` or ``"raw"`` (standard DESeq2 on a table of raw counts).
+        ``"round"``, ``"recover"``, ``"estimated"`` (estimated counts rounded, size factors
+        estimated) or ``"raw"`` (standard DESeq2 on a table of raw counts).
     requested
-        The ``method`` option: ``"auto"``, ``"round"`` or ``"recover"``.
+        The ``method`` option: ``"auto"``, ``"round"``, ``"recover"`` or ``"estimated"``.
     why
         Plain words on the choice.
     recovery
@@ -204,6 +227,7 @@ class MethodUsed:
         """What the method does, in a line."""
         return {
             "round": "normalized table rounded to integers; every DESeq2 size factor set to 1",
+            "estimated": "estimated counts rounded to integers; size factors estimated by DESeq2",
             "recover": "raw integer counts recovered from the normalized table; DESeq2 on them",
             "raw": "the table holds raw counts: standard DESeq2, size factors estimated by DESeq2",
         }[self.name]
@@ -313,16 +337,23 @@ def check_table(
         raise InputError(f"--sf-tolerance must be positive, got {sf_tolerance}")
     values = validate_counts(counts, source)
     matched = match_samples(samples, list(values.columns)).table if samples is not None else None
+    classification = classify_table(values, sf_tolerance)
+    if classification.pseudocount is not None:
+        # Everything after this (rounding, the check, the fit) sees the table less its constant.
+        shifted = values - classification.offset
+        values = shifted.where(shifted.abs() > 1e-9 * classification.offset, 0.0)
     rounded = pd.DataFrame(np.rint(values.to_numpy()), index=values.index, columns=values.columns)
     non_integer = float(np.mean(values.to_numpy() != rounded.to_numpy()))
-    try:
-        sf = check_size_factors(rounded, sf_tolerance)
-    except ValueError:
-        raise InputError(
-            f"{source}: every gene is zero in at least one sample, so size factors cannot be estimated "
-            "and the size-factor check cannot be run"
-        ) from None
-    return CheckResult(values, rounded, non_integer, sf, matched, classify_table(values))
+    sf = classification.size_factors
+    if sf is None:
+        try:
+            sf = check_size_factors(rounded, sf_tolerance)
+        except ValueError:
+            raise InputError(
+                f"{source}: every gene is zero in at least one sample, so size factors cannot be estimated "
+                "and the size-factor check cannot be run"
+            ) from None
+    return CheckResult(values, rounded, non_integer, sf, matched, classification)
 
 
 def _sorted_results(table: pd.DataFrame) -> pd.DataFrame:
@@ -410,8 +441,9 @@ def run_analysis(
     method, why, recovery = _choose_method(opts.method, checked, source)
     _report_check(checked, method)
     log.info("method: %s (%s)", _METHOD_NAMES[method], why)
-    if opts.strict:
-        checked.stop_if_failed(method)
+    _stop_or_warn(checked, method, opts, source)
+    if method == "round":
+        log.warning("%s", approximation_note(opts.method))
 
     choice = _size_factor_choice(method, recovery)
     log.info("size factors: %s", choice.why)
@@ -468,42 +500,67 @@ def run_analysis(
 
 
 #: How the stderr line and the report name each method.
-_METHOD_NAMES = {"round": "round", "recover": "recover", "raw": "raw counts"}
+_METHOD_NAMES = {"round": "round", "recover": "recover", "raw": "raw counts", "estimated": "estimated counts"}
 
 
 def _choose_method(requested: str, checked: CheckResult, source: str) -> tuple[str, str, RecoveryResult | None]:
-    """Pick round, recover or raw (standard DESeq2), refusing tables that are not counts at all."""
+    """Pick round, recover, estimated or raw (standard DESeq2), refusing tables that are not counts at all."""
     cls = checked.classification
     assert cls is not None
-    if cls.kind == "log_counts" or cls.detail in _NOT_COUNTS:
-        raise InputError(
-            f"{source}: this table is {cls.detail}, not counts; {cls.recommendation} "
-            "(run 'deseq2-normalized check' for the evidence)"
-        )
+    evidence = "(run 'deseq2-normalized check' for the evidence)"
+    if cls.kind in ("log_counts", "not_counts"):
+        raise InputError(f"{source}: this table is {cls.detail}, not counts; {cls.recommendation} {evidence}")
     recovery = cls.recovery
+    if cls.kind == "depth_normalized":
+        if requested not in ("round", "estimated"):
+            raise InputError(f"{source}: this table is {cls.detail}, not counts; {cls.recommendation} {evidence}")
+        log.warning("%s: the table is %s, not counts: --method %s forced, results cannot be trusted", source,
+                    cls.detail, requested)  # fmt: skip
     if requested == "round":
         return "round", "requested: rounded table, size factors 1", None
+    if requested == "estimated":
+        return "estimated", "requested: table rounded, size factors estimated by DESeq2", None
     if requested == "recover":
         if cls.kind == "raw_counts":
             raise InputError(
                 f"{source}: --method recover: every value is a whole number, nothing to recover; "
                 "the default --method auto analyses such a table with standard DESeq2"
             )
-        if recovery is None or not recovery.usable:
-            detail = recovery.summary() if recovery is not None else cls.detail
+        if recovery is None or not recovery.usable or cls.kind != "scaled_counts":
+            detail = recovery.summary() if recovery is not None and cls.kind == "scaled_counts" else cls.detail
             raise InputError(f"{source}: --method recover: raw counts cannot be recovered: {detail}")
         return "recover", f"every sample recovered: {recovery.summary()}", recovery
-    if cls.recoverable and recovery is not None:
+    if cls.action == "recover" and recovery is not None:
         return "recover", f"auto: {recovery.summary()}", recovery
-    if cls.kind == "raw_counts":
+    if cls.action == "raw":
         return (
             "raw",
             "auto: every value is a whole number, so the table holds raw counts (or counts written as whole "
             "numbers): standard DESeq2 on them, size factors estimated by DESeq2",
             None,
         )
-    reason = recovery.summary() if recovery is not None else cls.detail
-    return "round", f"auto: raw counts cannot be recovered ({reason}), so the table was rounded", None
+    if cls.action == "estimated":
+        return (
+            "estimated",
+            "auto: the table holds estimated counts that were never normalized: rounded, size factors estimated "
+            "by DESeq2 (DESeqDataSetFromMatrix(round(x)))",
+            None,
+        )
+    return "round", f"auto: raw counts cannot be recovered ({cls.detail}), so the table was rounded", None
+
+
+def _stop_or_warn(checked: CheckResult, method: str, opts: AnalysisOptions, source: str) -> None:
+    """Stop (exit 1) where the rounding workaround would run over a failed size-factor check, unless told to go on.
+
+    ``strict=None`` stops when auto fell back to rounding and goes on when ``--method round``
+    asked for it; ``True`` always stops, ``False`` never does.
+    """
+    if not checked.check_failed_for(method):
+        return
+    stop = opts.strict if opts.strict is not None else opts.method == "auto"
+    if stop:
+        raise AnalysisError(f"{source}: {checked.story('stop')}")
+    log.warning("%s: going on with the rounding workaround although the size-factor check failed", source)
 
 
 def _size_factor_choice(method: str, recovery: RecoveryResult | None) -> SizeFactorChoice:
@@ -513,6 +570,13 @@ def _size_factor_choice(method: str, recovery: RecoveryResult | None) -> SizeFac
     if method == "raw":
         return SizeFactorChoice(
             "estimated", "estimated by DESeq2 (median-of-ratios) on the raw counts: standard DESeq2", None
+        )
+    if method == "estimated":
+        return SizeFactorChoice(
+            "estimated",
+            "estimated by DESeq2 (median-of-ratios) on the rounded estimated counts, as for any table of counts "
+            "that was never normalized",
+            None,
         )
     return SizeFactorChoice(
         "fixed at 1", "every size factor set to 1: the table is already normalized (the rounding workaround)", None

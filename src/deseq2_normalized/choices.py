@@ -14,7 +14,7 @@ Test = Literal["wald", "lrt"]
 FitType = Literal["parametric", "local", "mean", "glmGamPoi"]
 ShrinkType = Literal["none", "normal", "ashr", "apeglm"]
 Transform = Literal["vst", "rlog", "none"]
-Method = Literal["round", "recover", "auto"]
+Method = Literal["round", "recover", "estimated", "auto"]
 #: Which plot files to publish.
 PlotFormat = Literal["png", "pdf", "both", "none"]
 

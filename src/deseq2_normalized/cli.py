@@ -157,8 +157,23 @@ def build_parser() -> argparse.ArgumentParser:
         "size-factor check: relative size factors must lie within a factor 1+TOL of 1 (default %(default)g)",
         metavar="TOL",
     )
-    _analysis_option(
-        common, "strict", "stop with exit code 1 when the table has to be rounded and the size-factor check fails"
+    # strict is three-valued (None: stop when auto falls back to rounding, go on for --method round).
+    common.add_argument(
+        "--strict",
+        dest="strict",
+        action="store_const",
+        const=True,
+        default=None,
+        help="stop with exit code 1 whenever the table would be rounded with size factors 1 and the size-factor "
+        "check fails, --method round included (default: stop when --method auto would round, go on with a warning "
+        "for --method round)",
+    )
+    common.add_argument(
+        "--no-strict",
+        dest="strict",
+        action="store_const",
+        const=False,
+        help="go on with the rounding workaround, with a warning, even when the size-factor check fails",
     )
     common.add_argument(
         "--interface",
@@ -257,10 +272,13 @@ def build_parser() -> argparse.ArgumentParser:
         ("threads", "BiocParallel workers (default %(default)s)", "N"),
         (
             "method",
-            "how the normalized table becomes counts (default %(default)s): auto (recover the raw counts when "
-            "every sample is recovered, exactly or with every undetermined count known within a relative 1e-4; "
-            "standard DESeq2 when the table holds raw counts; otherwise round), recover (recover the raw counts, or "
-            "stop) or round (round, size factors 1: the classic workaround)",
+            "how the normalized table becomes counts (default %(default)s): auto (what the table's kind calls for: "
+            "recover the raw counts when every sample is recovered, exactly or with every undetermined count known "
+            "within a relative 1e-4; standard DESeq2 when the table holds raw counts; estimated counts rounded with "
+            "size factors estimated; TPM and log tables refused; otherwise round, and stop when the size-factor "
+            "check fails), recover (recover the raw counts, or stop), estimated (round, size factors estimated by "
+            "DESeq2: estimated counts from salmon, kallisto, RSEM, tximport) or round (round, size factors 1: the "
+            "classic workaround)",
             None,
         ),
         (
@@ -354,6 +372,8 @@ def _read_counts(args: argparse.Namespace, names: dict[str, str], samples: pd.Da
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from deseq2_normalized import analysis, classify, reader, validate
+    from deseq2_normalized.design import default_design
+    from deseq2_normalized.planning import check_replicates
 
     names = _input_names(args)
     with stage("reading"):
@@ -380,10 +400,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
             args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
         except OSError as exc:
             raise InputError(f"--json {args.json}: cannot be written ({exc.strerror or exc})") from None
-    if result.check_failed_for(result.default_method):
-        log.warning("size-factor check FAILED for %s", ", ".join(result.size_factors.failing))
+    if result.samples is not None:
+        # run refuses a design without replicates before R starts; check says so for the default design.
+        check_replicates(result.samples, default_design([str(c) for c in result.samples.columns]))
+    if result.default_method == "stop":
+        log.warning(
+            "size-factor check FAILED for %s: run --method auto stops on this table",
+            ", ".join(result.size_factors.failing),
+        )
         if args.strict:
             result.stop_if_failed(result.default_method)
+    elif result.default_method == "refuse":
+        log.warning("run refuses this table: it is not counts (%s)", result.classification.detail)  # type: ignore[union-attr]
     return 0
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from deseq2_normalized import rbackend
+from deseq2_normalized.classify import approximation_note
 
 if TYPE_CHECKING:
     from deseq2_normalized.analysis import AnalysisResult, MethodUsed
@@ -95,6 +96,9 @@ def _method_record(method: MethodUsed) -> dict[str, Any]:
         "requested": method.requested,
         "description": method.description,
         "why": method.why,
+        # The rounding workaround only approximates the original analysis: say so where it ran.
+        "approximate": method.name == "round",
+        "approximation": approximation_note(method.requested) if method.name == "round" else None,
         "size_factors": {
             "source": method.size_factors.source,
             "why": method.size_factors.why,

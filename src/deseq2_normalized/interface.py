@@ -43,6 +43,7 @@ GALAXY_LABELS = {
     "--transform": "Transformation",
     "--sf-tolerance": "Size-factor check tolerance",
     "--strict": "Stop when the size-factor check fails",
+    "--no-strict": "Stop when the size-factor check fails (set to No)",
     "--method": "How the normalized table becomes counts",
     "--threads": "number of cores (set by the Galaxy server)",
     "--rounding-sensitivity": "rounding sensitivity (command line only)",

@@ -47,12 +47,18 @@ class AnalysisOptions:
     sf_tolerance
         Tolerance of the size-factor check.
     strict
-        Stop before fitting when the size-factor check fails.
+        Stop before fitting when the table would be rounded with size factors 1 and the
+        size-factor check fails. ``None`` (default): stop when ``method="auto"`` falls back to
+        rounding, go on with a warning when ``method="round"`` asks for it; ``True``: stop in
+        both cases; ``False``: go on with a warning in both cases.
     method
-        How the normalized table becomes counts: ``"auto"`` (default: recover the raw
-        counts when every sample is recovered, exactly or within the stated bound; analyse
-        a table of raw counts with standard DESeq2; round otherwise), ``"recover"``
-        (recover, or fail) or ``"round"`` (round, size factors 1: the workaround).
+        How the normalized table becomes counts: ``"auto"`` (default: what the table's kind
+        calls for, see :mod:`deseq2_normalized.classify`: recover the raw counts when every
+        sample is recovered, exactly or within the stated bound; analyse a table of raw counts
+        with standard DESeq2; round estimated counts and let DESeq2 estimate size factors;
+        refuse tables that are not counts; round otherwise), ``"recover"`` (recover, or fail),
+        ``"estimated"`` (round, size factors estimated by DESeq2: estimated counts) or
+        ``"round"`` (round, size factors 1: the workaround).
     rounding_sensitivity
         Rerun DESeq2 on this many stochastic roundings of the table and report, per gene,
         how often the DE call agrees with the main run (0: off).
@@ -78,7 +84,7 @@ class AnalysisOptions:
     transform: Transform = "vst"
     threads: int = 1
     sf_tolerance: float = 0.1
-    strict: bool = False
+    strict: bool | None = None
     method: Method = "auto"
     rounding_sensitivity: int = 0
     seed: int = 1

@@ -80,10 +80,59 @@ def plan_run(opts: AnalysisOptions, samples: pd.DataFrame) -> Plan:
     design = parse_design(opts.design, columns) if opts.design else default_design(columns)
     reduced = _parse_reduced(opts.reduced, columns, design) if opts.reduced else None
     coldata = _prepare_coldata(samples, design, opts.reference)
+    check_replicates(coldata, design)
     contrasts = [] if opts.test == "lrt" else _resolve_contrasts(opts, design, coldata)
     if opts.shrink in ("ashr", "apeglm") and not rbackend.has_r_package(opts.shrink):
         raise InputError(f"--shrink {opts.shrink} needs the R package '{opts.shrink}', which is not installed")
     return Plan(design, reduced, coldata, contrasts, r_aliases(list(design.variables)))
+
+
+def coefficients(coldata: pd.DataFrame, design: Design) -> int:
+    """Columns of the design's model matrix: the intercept, then per term the product of its variables' columns.
+
+    A factor has one column per level but its first (treatment contrasts); a numeric covariate has one.
+    """
+    total = 1
+    for term in design.terms:
+        columns = 1
+        for name in term:
+            values = coldata[name]
+            columns *= len(values.cat.categories) - 1 if isinstance(values.dtype, pd.CategoricalDtype) else 1
+        total += columns
+    return total
+
+
+def check_replicates(coldata: pd.DataFrame, design: Design) -> None:
+    """Refuse, before R starts, a design with as many coefficients as samples: DESeq2 needs replicates.
+
+    Parameters
+    ----------
+    coldata
+        Samples x design variables (categorical columns for factors).
+    design
+        The design.
+
+    Raises
+    ------
+    InputError
+        When the samples do not outnumber the coefficients; names the factor whose levels
+        have a single sample each (a table of group means, one column per condition).
+    """
+    samples, needed = len(coldata), coefficients(coldata, design)
+    if samples > needed:
+        return
+    factor = design.variables[-1]
+    single = bool((coldata[factor].value_counts() <= 1).all())
+    raise InputError(
+        f"sample sheet: {samples} samples for the {needed} coefficients of the design {design.text()}: DESeq2 needs "
+        "more samples than coefficients, that is replicates of some level"
+        + (
+            f"; every level of '{factor}' has a single sample: if the table holds group means (one column per "
+            "condition), it cannot be tested; go back to the per-sample table"
+            if single
+            else ""
+        )
+    )
 
 
 def _parse_reduced(text: str, columns: list[str], full: Design) -> Design | None:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from deseq2_normalized import interface
+from deseq2_normalized.classify import approximation_note
 from deseq2_normalized.figures import Plot, contrast_title
 
 if TYPE_CHECKING:
@@ -92,12 +93,17 @@ def verdict(result: AnalysisResult) -> Verdict:
                 f"Raw counts could be recovered only approximately for {len(approximate)} sample(s) "
                 f"({', '.join(approximate[:5])}{'...' if len(approximate) > 5 else ''}), so the table was rounded."
             )
+    if method == "round":
+        note = approximation_note(result.method.requested)
+        warnings.append(note[0].upper() + note[1:] + ".")
     if method == "raw":
         warnings.append(
             "The table holds whole numbers, so it was analysed as raw counts with standard DESeq2 (size factors "
-            "estimated). If it is a normalized table you meant to analyse with the rounding workaround, the "
-            "estimated size factors are close to 1 and the results are nearly the same."
+            "estimated). If it is a normalized table rounded before it was shared, the rounding and the original "
+            "size factors are lost: results approximate the original analysis."
         )
+    if cls is not None and cls.pseudocount is not None:
+        warnings.append(f"A pseudocount of {cls.offset:g} was found and removed from every value before the analysis.")
     sensitivity = result.rounding_sensitivity
     if sensitivity:
         for name, summary in sensitivity["contrasts"].items():
@@ -109,7 +115,8 @@ def verdict(result: AnalysisResult) -> Verdict:
                 )
     if warnings:
         return Verdict("amber", "with warnings", (story, *warnings))
-    return Verdict("green", "raw counts recovered" if method == "recover" else "check passed", (story,))
+    headline = {"recover": "raw counts recovered", "estimated": "estimated counts analysed"}.get(method, "check passed")
+    return Verdict("green", headline, (story,))
 
 
 def build_report(
