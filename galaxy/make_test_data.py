@@ -54,11 +54,33 @@ def _not_normalized(rows: list[list[str]]) -> list[list[str]]:
     return out
 
 
+def _estimated(rows: list[list[str]]) -> list[list[str]]:
+    """Estimated counts as an EM quantifier writes them: a random fraction (2 decimals) on every non-zero count."""
+    fraction = random.Random(20)
+    out = [rows[0]]
+    for row in rows[1:]:
+        values = [float(c) for c in row[1:]]
+        out.append([row[0]] + [f"{max(v + fraction.uniform(-0.5, 0.5), 0.01):.2f}" if v else "0" for v in values])
+    return out
+
+
+def _tpm(rows: list[list[str]]) -> list[list[str]]:
+    """TPM of the counts with gene lengths drawn between 500 and 8,000 bases (2 decimals)."""
+    lengths = random.Random(21)
+    body = [(row[0], [float(c) for c in row[1:]], lengths.randint(500, 8000)) for row in rows[1:]]
+    totals = [sum(values[j] / length for _, values, length in body) for j in range(len(rows[0]) - 1)]
+    out = [rows[0]]
+    for gene, values, length in body:
+        out.append([gene] + [f"{v / length / totals[j] * 1e6:.2f}" for j, v in enumerate(values)])
+    return out
+
+
 def main() -> None:
     """Write the galaxy_* files into test-data/ from the pasilla tables.
 
     A gene subset of the normalized matrix (as TSV and CSV) and of the raw counts; a
-    not-normalized copy of the normalized subset (noisy, treated2's lower 90% tripled); the sample sheet as
+    not-normalized copy of the normalized subset (noisy, treated2's lower 90% tripled); estimated
+    counts and TPM made from the raw-count subset; the sample sheet as
     CSV; and a sample sheet (TSV) with a three-level ``dose`` factor (treated samples split into
     high and low, untreated ones ``none``).
     """
@@ -67,6 +89,9 @@ def main() -> None:
     _write("galaxy_normalized.csv", normalized, delimiter=",")
     _write("galaxy_raw_counts.tsv", _subset(_read("pasilla_counts.tsv")))
     _write("galaxy_not_normalized.tsv", _not_normalized(normalized))
+    raw = _subset(_read("pasilla_counts.tsv"))
+    _write("galaxy_estimated.tsv", _estimated(raw))
+    _write("galaxy_tpm.tsv", _tpm(raw))
     samples = _read("pasilla_samples.tsv")
     _write("galaxy_samples.csv", samples, delimiter=",")
     # A three-level factor for the several-contrasts test: treated samples split in two doses.

@@ -1,12 +1,16 @@
 #!/usr/bin/env Rscript
 # DESeq2 on known raw counts: the truth a recovered analysis is compared with.
 # Usage: Rscript deseq2_reference.R RAW SAMPLES OUT [SIZE_FACTORS]
+# RAW may hold estimated (non-integer) counts: they are rounded with R's round().
 # SAMPLES: a 'sample' column, then the design variables (design: '~ ' + them in order); the last
 # one is tested, level 'untreated' (or 'A') as the reference. SIZE_FACTORS (sample, size_factor):
 # set them instead of estimating (the original analysis of a table filtered after normalization).
 suppressPackageStartupMessages(library(DESeq2))
 args <- commandArgs(trailingOnly = TRUE)
 raw <- as.matrix(read.delim(args[[1]], row.names = 1, check.names = FALSE))
+# Estimated counts (salmon, kallisto, RSEM) without their quantification files: DESeq2's documentation
+# rounds them (DESeqDataSetFromMatrix(round(x))); whole numbers are unchanged.
+raw <- round(raw)
 samples <- read.delim(args[[2]], check.names = FALSE, stringsAsFactors = TRUE)
 rownames(samples) <- samples$sample
 vars <- setdiff(colnames(samples), "sample")

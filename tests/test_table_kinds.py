@@ -1,0 +1,305 @@
+"""Every kind of table a person may hand the tool gets the right analysis or a clear stop.
+
+Each table is built here from known raw counts (the bundled pasilla counts and simulations):
+estimated counts with fractional parts, TPM from simulated gene lengths, normalized tables
+with a pseudocount, group means, whole numbers, and a table nothing explains. The truth is
+DESeq2 run in R (``tests/r/deseq2_reference.R``) on the true counts, or on ``round(x)`` for
+estimated counts, as DESeq2's documentation analyses them without their quantification files.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from deseq2_normalized.analysis import check_table
+from deseq2_normalized.classify import WORKAROUND_JACCARD, classify_table
+from deseq2_normalized.reader import read_counts, read_samples
+from deseq2_normalized.sizefactors import median_of_ratios
+from test_shared_tables import STEM, assert_equal_results, jaccard, reference, run, simulate_large_counts, write
+
+
+@pytest.fixture(scope="module")
+def raw(raw_path) -> pd.DataFrame:
+    return read_counts(raw_path)
+
+
+@pytest.fixture(scope="module")
+def original_sf(raw_path) -> pd.Series:
+    return pd.read_csv(raw_path.parent / "pasilla_size_factors.tsv", sep="\t", index_col=0)["size_factor"]
+
+
+@pytest.fixture(scope="module")
+def sheet(tmp_path_factory, samples_path) -> Path:
+    """The pasilla sample sheet with the tested factor last (the reference script's convention)."""
+    path = tmp_path_factory.mktemp("sheet") / "samples.tsv"
+    pd.read_csv(samples_path, sep="\t")[["sample", "type", "condition"]].to_csv(path, sep="\t", index=False)
+    return path
+
+
+def estimated_counts(raw: pd.DataFrame, seed: int = 3) -> pd.DataFrame:
+    """Raw counts with a random fractional part on every non-zero count, as an EM quantifier writes them."""
+    rng = np.random.default_rng(seed)
+    fraction = rng.uniform(-0.5, 0.5, raw.shape)
+    return raw + np.where(raw.to_numpy() > 0, np.maximum(fraction, 0.001 - raw.to_numpy()), 0.0)
+
+
+def tpm(raw: pd.DataFrame, seed: int = 11) -> pd.DataFrame:
+    """TPM of the counts with simulated gene lengths (500 to 8,000 bases)."""
+    length = np.random.default_rng(seed).integers(500, 8000, len(raw))
+    rpk = raw.div(length / 1000, axis=0)
+    return rpk / rpk.sum() * 1e6
+
+
+# --- part 1: estimated counts ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", [".17g", ".2f"])
+def test_estimated_counts_are_named_without_r(tmp_path, raw, fmt):
+    table = write(estimated_counts(raw), tmp_path / "est.tsv", fmt)
+    checked = check_table(table)
+    cls = checked.classification
+    assert cls is not None and cls.kind == "estimated_counts" and checked.default_method == "estimated"
+    assert not checked.size_factors.passed
+    # The check's size factors are those of the counts themselves: the table was never normalized.
+    np.testing.assert_allclose(
+        checked.size_factors.table["size_factor"], median_of_ratios(np.rint(table.to_numpy())), rtol=1e-12
+    )
+    text = cls.text() + checked.verdict
+    assert "salmon, kallisto, RSEM or tximport" in text and "DESeqDataSetFromTximport" in text
+    assert "by chance with probability" not in text  # the recovery's inner reasoning is not the story
+
+
+@pytest.mark.r
+@pytest.mark.parametrize("fmt", [".17g", ".2f"])
+def test_estimated_counts_give_deseq2_on_the_rounded_counts(tmp_path, rscript, raw, sheet, fmt):
+    table = write(estimated_counts(raw), tmp_path / "est.tsv", fmt)
+    result = run(table, sheet)
+    method = result.diagnostics["method"]
+    assert method["name"] == "estimated" and method["requested"] == "auto" and not method["approximate"]
+    assert method["size_factors"]["source"] == "estimated"
+    assert result.diagnostics["classification"]["kind"] == "estimated_counts"
+    truth = reference(rscript, tmp_path, table, sheet)  # R rounds the table itself
+    assert_equal_results(result.results[STEM], truth, rtol=1e-8)
+    assert jaccard(result.results[STEM], truth) == 1.0
+
+
+@pytest.mark.r
+def test_simulated_estimated_counts_give_deseq2_on_the_rounded_counts(tmp_path, rscript):
+    raw, sheet_frame = simulate_large_counts(seed=5)
+    raw = raw.iloc[:3000]
+    sheet = tmp_path / "samples.tsv"
+    sheet_frame.to_csv(sheet, sep="\t", index=False)
+    table = write(estimated_counts(raw, seed=8), tmp_path / "est.tsv", ".6g")
+    result = run(table, sheet)
+    assert result.diagnostics["method"]["name"] == "estimated"
+    truth = reference(rscript, tmp_path, table, sheet)
+    assert_equal_results(result.results[STEM], truth, rtol=1e-8)
+
+
+@pytest.mark.r
+def test_method_estimated_is_named_like_the_others(tmp_path, cli, raw, samples_path):
+    path = tmp_path / "est.tsv"
+    write(estimated_counts(raw), path, ".2f")
+    out = tmp_path / "out"
+    run = cli("run", "--counts", path, "--samples", samples_path, "--out-dir", out, "--method", "estimated",
+              "--transform", "none", "--plots", "none", "--no-report")  # fmt: skip
+    assert run.code == 0, run.err
+    assert "method: estimated counts (requested: table rounded, size factors estimated by DESeq2)" in run.err
+    record = json.loads((out / "diagnostics.json").read_text())
+    assert record["method"]["name"] == "estimated" and record["method"]["requested"] == "estimated"
+
+
+# --- part 2: TPM --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", [".15g", ".2f"])
+def test_tpm_is_refused_naming_the_evidence_and_the_way_out(tmp_path, cli, raw, samples_path, fmt):
+    path = tmp_path / "tpm.tsv"
+    write(tpm(raw), path, fmt)
+    out = tmp_path / "out"
+    refused = cli("run", "--counts", path, "--samples", samples_path, "--out-dir", out)
+    assert refused.code == 2
+    assert "TPM-like (every column sums to one million)" in refused.err
+    assert "estimated counts" in refused.err and "--method round forces" in refused.err
+    assert not out.exists() or list(out.iterdir()) == []
+    checked = cli("check", "--counts", path, "--json", tmp_path / "c.json")
+    record = json.loads((tmp_path / "c.json").read_text())
+    assert record["default_method"] == "refuse" and record["classification"]["kind"] == "depth_normalized"
+    assert checked.out.startswith("the table is TPM-like") and "run refuses it" in checked.out
+
+
+@pytest.mark.r
+def test_method_round_still_forces_tpm_with_a_warning(tmp_path, cli, raw, samples_path):
+    path = tmp_path / "tpm.tsv"
+    write(tpm(raw), path, ".2f")
+    forced = cli("run", "--counts", path, "--samples", samples_path, "--out-dir", tmp_path / "o", "--method",
+                 "round", "--transform", "none", "--plots", "none", "--no-report")  # fmt: skip
+    assert forced.code == 0, forced.err
+    assert "not counts: --method round forced, results cannot be trusted" in forced.err
+
+
+# --- part 3: pseudocounts -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("constant", "fmt"), [(1.0, ".17g"), (1.0, ".2f"), (0.5, ".6g")])
+def test_a_pseudocount_is_found_and_removed(tmp_path, raw, original_sf, constant, fmt):
+    table = write(raw / original_sf + constant, tmp_path / "plus.tsv", fmt)
+    checked = check_table(table)
+    cls = checked.classification
+    assert cls is not None and cls.pseudocount is not None and cls.offset == constant
+    assert cls.kind == "scaled_counts" and cls.recoverable and checked.default_method == "recover"
+    assert cls.recovery is not None
+    pd.testing.assert_frame_equal(cls.recovery.counts, raw.astype(np.int64))
+    assert f"a pseudocount of {constant:g} removed from every value" in checked.verdict
+
+
+@pytest.mark.r
+def test_a_pseudocount_table_gives_deseq2_on_the_raw_counts(tmp_path, rscript, raw, sheet, original_sf):
+    table = write(raw / original_sf + 1, tmp_path / "plus1.tsv", ".2f")
+    result = run(table, sheet)
+    assert result.diagnostics["method"]["name"] == "recover"
+    assert result.diagnostics["classification"]["pseudocount"] == 1.0
+    truth = reference(rscript, tmp_path, raw, sheet)
+    assert_equal_results(result.results[STEM], truth, rtol=1e-8)
+
+
+@pytest.mark.r
+def test_a_pseudocount_is_removed_where_the_counts_cannot_be_recovered(tmp_path, raw, sheet, original_sf):
+    # Four significant digits leave too many counts open: the constant is still removed before rounding.
+    table = write(raw / original_sf + 1, tmp_path / "plus1.tsv", ".4g")
+    cls = classify_table(table)
+    assert cls.offset == 1.0 and cls.kind == "normalized_unrecoverable" and cls.action == "round"
+    result = run(table, sheet)
+    assert result.diagnostics["method"]["name"] == "round"
+    expected = np.rint(table.to_numpy() - 1.0)
+    np.testing.assert_array_equal(result.check.rounded.to_numpy(), expected)
+    assert "pseudocount of 1 removed" in result.diagnostics["verdict"]
+
+
+def test_raw_counts_without_zeros_keep_their_ones(raw):
+    # Genes expressed in every sample: each sample's smallest count is 1, but no spike of ones.
+    expressed = raw[(raw > 0).all(axis=1)]
+    assert (expressed.min() == 1).all()
+    assert classify_table(expressed).pseudocount is None
+
+
+# --- part 4: one statement that matches what run does -------------------------------------------
+
+
+def test_whole_numbers_with_size_factors_near_1_say_what_is_known(raw, original_sf):
+    checked = check_table((raw / original_sf).round())
+    assert checked.default_method == "raw" and checked.size_factors.passed
+    assert "the digits cannot tell which" in checked.verdict
+    assert "results approximate the original analysis" in checked.verdict
+
+
+def test_a_log_table_is_refused_by_check_as_by_run(tmp_path, cli, normalized_path):
+    path = tmp_path / "log.tsv"
+    np.log2(read_counts(normalized_path) + 1).to_csv(path, sep="\t")
+    checked = cli("check", "--counts", path, "--json", tmp_path / "c.json")
+    record = json.loads((tmp_path / "c.json").read_text())
+    assert record["default_method"] == "refuse" and "run refuses it" in record["verdict"]
+    assert "looks DESeq2-normalized" not in checked.out
+
+
+def test_normalized_non_integer_counts_are_named(raw, original_sf):
+    # Normalized estimated counts: the scaling is per sample, but the counts were never whole.
+    normalized = estimated_counts(raw) / original_sf
+    checked = check_table(normalized)
+    cls = checked.classification
+    assert cls is not None and cls.kind == "normalized_unrecoverable"
+    assert "gene-specific normalization factors or non-integer counts" in cls.detail
+    assert "TPM" not in checked.verdict and "noisy" not in checked.verdict
+
+
+# --- part 5: the workaround says it approximates ------------------------------------------------
+
+
+@pytest.mark.r
+def test_workaround_approximates_the_original_analysis(tmp_path, rscript, raw, sheet, normalized_path):
+    """The range WORKAROUND_JACCARD quotes: the workaround on DESeq2-normalized tables against the truth."""
+    truth = reference(rscript, tmp_path, raw, sheet)
+    result = run(read_counts(normalized_path), sheet, method="round")
+    pasilla = jaccard(result.results[STEM], truth)
+    sim_raw, sim_sheet = simulate_large_counts(seed=9)
+    sim_raw = sim_raw.iloc[:3000]
+    sim_path = tmp_path / "sim_samples.tsv"
+    sim_sheet.to_csv(sim_path, sep="\t", index=False)
+    (tmp_path / "sim").mkdir()
+    sim_truth = reference(rscript, tmp_path / "sim", sim_raw, sim_path)
+    sim_table = sim_raw / median_of_ratios(sim_raw.to_numpy())
+    sim = jaccard(run(sim_table, sim_path, method="round").results[STEM], sim_truth)
+    low, high = WORKAROUND_JACCARD
+    print(f"workaround DE set Jaccard: pasilla {pasilla:.3f}, simulation {sim:.3f}")
+    assert low <= min(pasilla, sim) and max(pasilla, sim) <= high
+    method = result.diagnostics["method"]
+    assert method["approximate"] and "results approximate the original analysis" in method["approximation"]
+
+
+@pytest.mark.r
+def test_auto_fallback_says_approximate_everywhere(tmp_path, cli, raw, original_sf, samples_path):
+    path = tmp_path / "sig4.tsv"
+    write(raw / original_sf, path, ".4g")
+    out = tmp_path / "out"
+    run = cli("run", "--counts", path, "--samples", samples_path, "--out-dir", out, "--transform", "none",
+              "--plots", "none")  # fmt: skip
+    assert run.code == 0, run.err
+    lines = [line for line in run.err.splitlines() if "results approximate the original analysis" in line]
+    assert len(lines) == 1 and "auto fell back to the rounding workaround" in lines[0]
+    assert "--rounding-sensitivity measures rounding noise only" in lines[0]
+    record = json.loads((out / "diagnostics.json").read_text())
+    assert record["method"]["approximate"] is True
+    assert "results approximate the original analysis" in (out / "report.html").read_text()
+
+
+# --- part 6: the command line stops where the Galaxy form stops ---------------------------------
+
+
+def unexplained(normalized_path: Path, path: Path) -> Path:
+    """treated1's lower 90% of values tripled: its size factor moves, its column sum hardly does."""
+    values = read_counts(normalized_path)
+    column = values["treated1"]
+    noise = np.exp(np.random.default_rng(1).normal(0, 0.05, len(values)))
+    values["treated1"] = column * np.where(column < column.quantile(0.9), 3.0, 1.0) * noise
+    values.to_csv(path, sep="\t")
+    return path
+
+
+@pytest.mark.r
+def test_a_table_nothing_explains_stops_unless_told_to_go_on(tmp_path, cli, normalized_path, samples_path):
+    path = unexplained(normalized_path, tmp_path / "odd.tsv")
+    common = ["--samples", samples_path, "--transform", "none", "--plots", "none", "--no-report"]
+    stopped = cli("run", "--counts", path, "--out-dir", tmp_path / "a", *common)
+    assert (
+        stopped.code == 1 and "size-factor check FAILED" in stopped.err and "Nothing explains the table" in stopped.err
+    )
+    assert "fitting" not in stopped.err and list((tmp_path / "a").iterdir()) == []
+    for option in (["--no-strict"], ["--method", "round"]):
+        went_on = cli("run", "--counts", path, "--out-dir", tmp_path / option[-1], *common, *option)
+        assert went_on.code == 0 and "going on with the rounding workaround" in went_on.err
+    assert cli("run", "--counts", path, "--out-dir", tmp_path / "s", *common, "--method", "round", "--strict").code == 1
+
+
+# --- part 7: too few samples --------------------------------------------------------------------
+
+
+@pytest.mark.r  # run starts R in the background while it reads; nothing reaches it
+def test_group_means_are_refused_before_r(tmp_path, cli, normalized_path):
+    values = read_counts(normalized_path)
+    means = pd.DataFrame({g: values.filter(like=g).mean(axis=1) for g in ("untreated", "treated")}, index=values.index)
+    counts, samples = tmp_path / "means.tsv", tmp_path / "samples.tsv"
+    means.to_csv(counts, sep="\t")
+    pd.DataFrame({"sample": ["untreated", "treated"], "condition": ["untreated", "treated"]}).to_csv(
+        samples, sep="\t", index=False
+    )
+    refused = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path / "o")
+    assert refused.code == 2 and "fitting" not in refused.err
+    assert "2 samples for the 2 coefficients" in refused.err and "group means" in refused.err
+    checked = cli("check", "--counts", counts, "--samples", samples)
+    assert checked.code == 2 and "group means" in checked.err
+    assert read_samples(samples).shape == (2, 1)
