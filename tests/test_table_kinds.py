@@ -303,3 +303,14 @@ def test_group_means_are_refused_before_r(tmp_path, cli, normalized_path):
     checked = cli("check", "--counts", counts, "--samples", samples)
     assert checked.code == 2 and "group means" in checked.err
     assert read_samples(samples).shape == (2, 1)
+
+
+def test_tpm_rounded_to_whole_numbers_is_refused_but_rarefied_counts_are_not(raw):
+    rounded = tpm(raw).round()
+    checked = check_table(rounded)
+    assert checked.default_method == "refuse" and "rounded to whole numbers" in checked.verdict
+    # Counts subsampled to one depth (rarefied microbiome tables) sum to exactly the same total: counts.
+    rng = np.random.default_rng(2)
+    depth = 1_000_000
+    rarefied = pd.DataFrame({c: rng.multinomial(depth, raw[c] / raw[c].sum()) for c in raw.columns}, index=raw.index)
+    assert check_table(rarefied).default_method == "raw"

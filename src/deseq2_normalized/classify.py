@@ -351,6 +351,11 @@ def _classify_counts(values: pd.DataFrame, bounds: pd.DataFrame | None, sf_toler
     non_integer = float(np.mean(arr != np.rint(arr)))
     sf = size_factor_check(values, sf_tolerance)
     if non_integer == 0:
+        totals = arr.sum(axis=0)
+        # Whole numbers summing to about a million, not exactly the same total (rarefied counts do): rounded TPM.
+        if np.allclose(totals, 1e6, rtol=1e-3) and not (totals == totals[0]).all():
+            whole = ("every value is a whole number", "the columns do not sum to one same total")
+            return _depth_normalized(totals, whole, None, sf, rounded=True)
         return _whole_numbers(sf)
     recovery = recover_counts(values, bounds)
     evidence = [f"{100 * non_integer:.1f}% of the values are not whole numbers"]
@@ -515,17 +520,23 @@ def _scaled(recovery: RecoveryResult, evidence: list[str], sf: SizeFactorCheck |
 
 
 def _depth_normalized(
-    sums: np.ndarray, evidence: tuple[str, ...], recovery: RecoveryResult, sf: SizeFactorCheck | None
+    sums: np.ndarray,
+    evidence: tuple[str, ...],
+    recovery: RecoveryResult | None,
+    sf: SizeFactorCheck | None,
+    rounded: bool = False,
 ) -> Classification:
     total = float(sums.mean())
     tpm = bool(np.isclose(total, 1e6, rtol=1e-3))
     detail = "TPM-like (every column sums to one million)" if tpm else f"scaled to a common total of {total:.6g}"
+    if rounded:
+        detail = "TPM or CPM rounded to whole numbers (every column sums to about one million)"
     return Classification(
         "depth_normalized",
         detail,
         (
             *evidence,
-            f"every column sums to {total:.6g}"
+            f"every column sums to {'about ' if rounded else ''}{total:.6g}"
             + (
                 ", but the values are not counts divided by a library size: gene-length normalization (TPM)"
                 if tpm
