@@ -289,8 +289,8 @@ GOOD_SHEET = "sample\tcondition\na1\tA\na2\tA\nb1\tB\nb2\tB\n"
             GOOD_COUNTS,
             "sample\tcondition\na1\tA\na2\tB\nb1\tC\nb2\tD\n",
             [],
-            1,
-            "DESeq2 failed in R: The design matrix has the same number of samples and coefficients",
+            2,
+            "sample sheet: 4 samples for the 4 coefficients of the design ~ condition",
         ),
     ],
 )

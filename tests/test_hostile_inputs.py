@@ -101,6 +101,13 @@ C, S = "counts.tsv", "samples.tsv"  # the file names every message must point at
 
 # Cases that stop before R. ``C``/``S`` in ``expect`` mean "the message names that file".
 INPUT_CASES: dict[str, Case] = {
+    # One sample per level (group means): refused before R, naming the factor.
+    "level_per_sample_no_replicates": Case(
+        GOOD_COUNTS,
+        sheet({"a1": "A", "a2": "B", "b1": "C", "b2": "D"}),
+        2,
+        ("4 samples for the 4 coefficients", "every level of 'condition' has a single sample", "group means"),
+    ),
     # --- not a text table at all
     "binary_data": Case(bytes(range(256)) * 8, GOOD_SHEET, 2, (C, "binary data")),
     "empty_file": Case(b"", GOOD_SHEET, 2, (C, "file is empty")),
@@ -249,12 +256,6 @@ INPUT_CASES: dict[str, Case] = {
 
 # Cases DESeq2 itself refuses, late, inside R: exit 1 with R's own message.
 R_CASES: dict[str, Case] = {
-    "level_per_sample_no_replicates": Case(
-        GOOD_COUNTS,
-        sheet({"a1": "A", "a2": "B", "b1": "C", "b2": "D"}),
-        1,
-        ("DESeq2 failed in R", "the same number of samples and coefficients to fit"),
-    ),
     "design_not_full_rank": Case(
         GOOD_COUNTS,
         "sample\tcondition\tbatch\na1\tA\tx\na2\tA\tx\nb1\tB\ty\nb2\tB\ty\n",

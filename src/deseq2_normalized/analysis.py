@@ -527,7 +527,7 @@ def _choose_method(requested: str, checked: CheckResult, source: str) -> tuple[s
                 "the default --method auto analyses such a table with standard DESeq2"
             )
         if recovery is None or not recovery.usable or cls.kind != "scaled_counts":
-            detail = recovery.summary() if recovery is not None and cls.kind == "scaled_counts" else cls.detail
+            detail = f"{cls.detail}; {recovery.summary()}" if recovery is not None else cls.detail
             raise InputError(f"{source}: --method recover: raw counts cannot be recovered: {detail}")
         return "recover", f"every sample recovered: {recovery.summary()}", recovery
     if cls.action == "recover" and recovery is not None:

@@ -389,6 +389,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         )
     with stage("checking"):
         result = analysis.check_table(counts, samples, sf_tolerance=args.sf_tolerance, source=names["counts"])
+    if result.samples is not None:
+        # run refuses a design without replicates before R starts; check says so for the default design.
+        check_replicates(result.samples, default_design([str(c) for c in result.samples.columns]))
     print(result.verdict)
     print()
     print(result.size_factors.table.to_string(float_format=lambda x: f"{x:.4f}"))
@@ -400,9 +403,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
             args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
         except OSError as exc:
             raise InputError(f"--json {args.json}: cannot be written ({exc.strerror or exc})") from None
-    if result.samples is not None:
-        # run refuses a design without replicates before R starts; check says so for the default design.
-        check_replicates(result.samples, default_design([str(c) for c in result.samples.columns]))
     if result.default_method == "stop":
         log.warning(
             "size-factor check FAILED for %s: run --method auto stops on this table",
