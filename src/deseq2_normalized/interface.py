@@ -39,6 +39,8 @@ GALAXY_LABELS = {
     "--fit-type": "Dispersion fit type",
     "--alpha": "Adjusted p-value cut-off",
     "--lfc-threshold": "Log2 fold-change threshold",
+    "--no-independent-filtering": "Turn off independent filtering",
+    "--no-cooks-cutoff": "Turn off Cook's distance outlier flagging",
     "--shrink": "Log2 fold-change shrinkage",
     "--transform": "Transformation",
     "--sf-tolerance": "Size-factor check tolerance",
