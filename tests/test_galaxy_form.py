@@ -122,3 +122,19 @@ def test_docs_count_the_tool_tests():
     changelog = (ROOT / "CHANGELOG.md").read_text()
     said = re.findall(r"Galaxy tool \(IUC style\) with (\d+) tests", changelog)
     assert said == [str(n)], f"CHANGELOG.md says {said} tool tests, the XML has {n}"
+
+
+def test_galaxy_metadata_of_one_results_table_and_of_several():
+    from deseq2_normalized.outputs import galaxy_metadata
+
+    names = ["gene_id", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj", "symbol"]
+    one = galaxy_metadata({"results_lrt.tsv": names, "size_factors.tsv": ["sample", "size_factor"]})
+    assert one == {
+        "result": {"metadata": {"column_names": names}},
+        "size_factors": {"metadata": {"column_names": ["sample", "size_factor"]}},
+    }
+    # Several results tables are the elements of a collection: Galaxy would then skip its own
+    # column detection, so they get no names; the other outputs keep theirs.
+    tables = {"results_a_x_vs_y.tsv": names, "results_a_z_vs_y.tsv": names, "model_size_factors.tsv": []}
+    several = galaxy_metadata(tables)
+    assert set(several) == {"model_size_factors"}
