@@ -138,3 +138,11 @@ def test_galaxy_metadata_of_one_results_table_and_of_several():
     tables = {"results_a_x_vs_y.tsv": names, "results_a_z_vs_y.tsv": names, "model_size_factors.tsv": []}
     several = galaxy_metadata(tables)
     assert set(several) == {"model_size_factors"}
+
+
+def test_no_output_choice_is_part_of_another():
+    """The outputs' filters test ``'x' in output_options['outputs']``, which Galaxy may give as a comma-joined text."""
+    select = next(p for p in params() if p.get("name") == "outputs")
+    values = [o.get("value", "") for o in select.iter("option")]
+    assert "sizefactors" in values and "size_factors" in values
+    assert not [(a, b) for a in values for b in values if a != b and a in b]
