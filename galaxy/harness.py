@@ -3,7 +3,8 @@
 
     harness.py start [--port N] [--run-dir DIR]  start Galaxy in the background, create the user
     harness.py stop [--run-dir DIR]              stop it by process id
-    harness.py lint                              planemo lint of the tool, warnings are failures
+    harness.py lint                              planemo lint of the tool and planemo shed_lint of
+                                                 .shed.yml (offline checks), warnings are failures
     harness.py tool-test [--run-dir DIR]         run every tool test against the started Galaxy
     harness.py browser-test [--run-dir DIR]      run tests/galaxy (headless Chromium) against it
     harness.py test                              all of the above on a fresh Galaxy, always stopped
@@ -46,6 +47,12 @@ TOOL_XML = ROOT / "tool" / "deseq2_normalized.xml"
 # bio.tools is not reachable offline; its linter then warns about every xref. The xref
 # "deseq2" is DESeq2's bio.tools id (https://bio.tools/deseq2).
 LINT_SKIP = "BioToolsValid"
+# shed_lint's offline checks only: version_bumped asks the main Tool Shed's API;
+# shed_remote_repository_url compares remote_repository_url with the local checkout's folder names
+# (IUC keeps each tool in tools/<name>/ of one repository; here .shed.yml is at the root of a clone
+# whose folder may have any name). planemo notes the latter as "unknown" (it lists tool linters
+# only) but skips it.
+SHED_LINT_SKIP = "version_bumped,shed_remote_repository_url"
 DEFAULT_OUT = ROOT / "tests" / "galaxy" / "output"
 
 
@@ -65,17 +72,15 @@ def _state(run_dir: Path) -> State:
 
 
 def lint() -> int:
-    """Run planemo lint on the tool XML, warnings counted as failures; return planemo's exit code."""
-    command = [
-        str(galaxy_venv() / "bin" / "planemo"),
-        "lint",
-        "--fail_level",
-        "warn",
-        "--skip",
-        LINT_SKIP,
-        str(TOOL_XML),
-    ]
-    return _run(command)
+    """Run planemo lint on the tool XML, then planemo shed_lint on the Tool Shed repository (.shed.yml).
+
+    Warnings count as failures in both. Returns 0 when both pass, else the first failing exit code.
+    """
+    planemo = str(galaxy_venv() / "bin" / "planemo")
+    code = _run([planemo, "lint", "--fail_level", "warn", "--skip", LINT_SKIP, str(TOOL_XML)])
+    shed_lint = [planemo, "shed_lint", "--fail_level", "warn", "--ensure_metadata", "--skip", SHED_LINT_SKIP]
+    shed = _run([*shed_lint, str(ROOT)])
+    return code or shed
 
 
 def tool_test(run_dir: Path, out_dir: Path, tests: list[int] | None = None) -> int:

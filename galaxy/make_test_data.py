@@ -78,9 +78,9 @@ def _tpm(rows: list[list[str]]) -> list[list[str]]:
 def main() -> None:
     """Write the galaxy_* files into test-data/ from the pasilla tables.
 
-    A gene subset of the normalized matrix (as TSV and CSV) and of the raw counts; a
-    not-normalized copy of the normalized subset (noisy, treated2's lower 90% tripled); estimated
-    counts and TPM made from the raw-count subset; the sample sheet as
+    A gene subset of the normalized matrix (as TSV and CSV, and with two annotation columns) and
+    of the raw counts; a not-normalized copy of the normalized subset (noisy, treated2's lower 90%
+    tripled); estimated counts and TPM made from the raw-count subset; the sample sheet as
     CSV; and a sample sheet (TSV) with a three-level ``dose`` factor (treated samples split into
     high and low, untreated ones ``none``).
     """
@@ -92,6 +92,11 @@ def main() -> None:
     raw = _subset(_read("pasilla_counts.tsv"))
     _write("galaxy_estimated.tsv", _estimated(raw))
     _write("galaxy_tpm.tsv", _tpm(raw))
+    # A GEO-style table: gene symbol and description text columns between the gene IDs and the samples.
+    annotated = [[normalized[0][0], "symbol", "description", *normalized[0][1:]]]
+    for i, row in enumerate(normalized[1:], start=1):
+        annotated.append([row[0], f"sym{i}", f"gene {i}, made up", *row[1:]])
+    _write("galaxy_annotated.tsv", annotated)
     samples = _read("pasilla_samples.tsv")
     _write("galaxy_samples.csv", samples, delimiter=",")
     # A three-level factor for the several-contrasts test: treated samples split in two doses.

@@ -56,6 +56,7 @@ def test_run_writes_every_output(demo_run):
     assert names == [
         "diagnostics.json",
         "model.rds",
+        "model_size_factors.tsv",
         "normalized_counts.tsv",
         "plots",
         "plots.pdf",

@@ -25,6 +25,7 @@ from deseq2_normalized.reader import read_counts, read_samples
 SAMPLES = ["a1", "a2", "b1", "b2"]
 OUTPUT_NAMES = [
     "diagnostics.json",
+    "model_size_factors.tsv",
     "normalized_counts.tsv",
     "results_condition_B_vs_A.tsv",
     "size_factors.tsv",

@@ -22,6 +22,7 @@ from deseq2_normalized.reader import CountTable, read_count_table, read_counts
 from deseq2_normalized.validate import validate_counts
 
 SYMBOLS = ("symbol", "description", "biotype")
+DESEQ2_COLUMNS = ("baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj")
 TEST_DATA_NORMALIZED = Path(__file__).resolve().parent.parent / "test-data" / "pasilla_normalized.tsv"
 
 
@@ -407,10 +408,11 @@ def test_run_on_a_supplementary_table(tmp_path, cli, small, samples_path, baseli
     supplementary(small).to_csv(path, sep="\t")
     out = tmp_path / "out"
     results, err = run_results(cli, path, samples_path, out, "--transform", "vst", "--plots", "none")
-    assert list(results.columns[:3]) == list(SYMBOLS)
-    pd.testing.assert_frame_equal(results.iloc[:, 3:], baseline, check_exact=True)
+    # DESeq2's columns stay columns 1-7 (Filter c7<0.05, Volcano Plot 7/6/3); the annotation comes after padj.
+    assert [results.index.name, *results.columns] == ["gene_id", *DESEQ2_COLUMNS, *SYMBOLS]
+    pd.testing.assert_frame_equal(results.iloc[:, :6], baseline, check_exact=True)
     expected = annotation_of(small.index).reindex(results.index)
-    pd.testing.assert_frame_equal(results.iloc[:, :3], expected, check_names=False)
+    pd.testing.assert_frame_equal(results.iloc[:, 6:], expected, check_names=False)
     assert "left out 3 numeric column(s) not named in the sample sheet: 'baseMean', 'log2FoldChange', 'padj'" in err
     assert "kept 3 text column(s) as gene annotation: 'symbol', 'description', 'biotype'" in err
     # The same notes are kept with the outputs: in diagnostics.json and in the report's summary.
@@ -438,7 +440,40 @@ def test_run_with_groups_counts_annotation_columns(tmp_path, cli, small, baselin
               "--out-dir", out, *QUICK)  # fmt: skip
     assert res.code == 0, res.err
     results = pd.read_csv(out / RESULTS, sep="\t", index_col=0)
-    assert list(results.columns[:3]) == list(SYMBOLS)
+    assert list(results.columns) == [*DESEQ2_COLUMNS, *SYMBOLS]
+    # Without the header line (as 'Annotate DESeq2/DEXSeq output tables' reads it) the same columns by
+    # position: column 7 is padj, 6 pvalue, 3 log2FoldChange, then the annotation.
+    bare = tmp_path / "bare"
+    res = cli("run", "--counts", path, "--group", "treated=9,10,11", "--group", "untreated=5,6,7,8",
+              "--out-dir", bare, "--no-header", *QUICK)  # fmt: skip
+    assert res.code == 0, res.err
+    lines = (bare / RESULTS).read_text().splitlines()
+    assert len(lines) == len(results)
+    cells = [line.split("\t") for line in lines]
+    assert all(len(row) == 10 for row in cells)
+    by_gene = {row[0]: row for row in cells}
+    for gene in results.index[:50]:
+        row = by_gene[gene]
+        assert float(row[2]) == results.at[gene, "log2FoldChange"]
+        assert float(row[5]) == results.at[gene, "pvalue"]
+        assert float(row[6]) == results.at[gene, "padj"]
+        assert (row[7], row[9]) == (results.at[gene, "symbol"], results.at[gene, "biotype"])
+
+
+def test_annotation_comes_after_every_column_of_the_run():
+    """Annotation after padj and after a column the run adds (rounding_agreement); genes without it get ''."""
+    from deseq2_normalized.outputs import annotate
+
+    genes = pd.Index(["g1", "g2", "g3"], name="gene_id")
+    table = pd.DataFrame(np.arange(21.0).reshape(3, 7), index=genes, columns=[*DESEQ2_COLUMNS, "rounding_agreement"])
+    annotation = annotation_of(pd.Index(["g3", "g1"], name="gene_id"))
+    joined = annotate(table, annotation)
+    assert list(joined.columns) == [*DESEQ2_COLUMNS, "rounding_agreement", *SYMBOLS]
+    assert joined.index.name == "gene_id"
+    pd.testing.assert_frame_equal(joined.iloc[:, :7], table)
+    assert joined.at["g3", "symbol"] == "sym0" and joined.at["g1", "symbol"] == "sym1"
+    assert joined.at["g2", "symbol"] == ""
+    assert annotate(table, None) is table
 
 
 def test_check_names_the_problem_of_each_form(tmp_path, cli, small):

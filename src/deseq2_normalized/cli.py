@@ -299,6 +299,13 @@ def build_parser() -> argparse.ArgumentParser:
         "'Annotate DESeq2/DEXSeq output tables' read them)",
     )
     run.add_argument(
+        "--galaxy-metadata",
+        type=Path,
+        metavar="FILE",
+        help="also write the column names of every table as Galaxy's tool-provided metadata (galaxy.json) to FILE, "
+        "for the Galaxy tool",
+    )
+    run.add_argument(
         "--report",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -453,7 +460,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     result = analysis.run_analysis(counts, samples, options, source=names["counts"], notes=table.notes)
     with stage("writing"):
-        outputs.write_outputs(
+        columns = outputs.write_outputs(
             result,
             out_dir,
             save_rds=args.save_rds,
@@ -464,6 +471,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             header=args.header,
             report_form=args.report_form,
         )
+        if args.galaxy_metadata:
+            outputs.write_galaxy_metadata(columns, args.galaxy_metadata)
     log.info("outputs written to %s", out_dir)
     return 0
 

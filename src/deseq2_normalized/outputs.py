@@ -272,7 +272,7 @@ def write_outputs(
     annotation: pd.DataFrame | None = None,
     header: bool = True,
     report_form: str = "single",
-) -> None:
+) -> dict[str, list[str]]:
     """Write every output of a run into ``out_dir``, all or nothing.
 
     Parameters
@@ -292,35 +292,128 @@ def write_outputs(
         Input roles to file names, shown in the report.
     annotation
         Gene annotation columns of the counts file (index gene IDs), written into every
-        results table right after ``gene_id`` and shown in the report's top-gene tables. The
-        normalized and transformed count tables stay plain matrices.
+        results table after DESeq2's columns (and after any other column of the run, such as
+        ``rounding_agreement``) and shown in the report's top-gene tables. The normalized and
+        transformed count tables stay plain matrices.
     header
         Write the results tables with their header line (False: every line is a gene).
     report_form
         ``"single"``: ``report.html``, one self-contained file; ``"files"``: ``report/report.html``
         with its plots, style sheet and script as files in the same folder (see
         :func:`deseq2_normalized.report.write_report_files`).
+
+    Returns
+    -------
+    dict
+        Each tabular output's file name to its column names (the index label first), also
+        for a results table written without its header line.
     """
     if plots not in PLOT_FORMATS:
         raise InputError(f"--plots must be one of {', '.join(PLOT_FORMATS)}; got '{plots}'")
+    columns: dict[str, list[str]] = {}
+
+    def tabular(frame: pd.DataFrame, name: str, index_label: str) -> None:
+        write_table(frame, out.path(name), index_label)
+        columns[name] = [index_label, *(str(c) for c in frame.columns)]
+
     with staged(out_dir) as out:
         for stem, table in result.results.items():
-            write_table(annotate(table, annotation), out.path(f"{stem}.tsv"), "gene_id")
+            tabular(annotate(table, annotation), f"{stem}.tsv", "gene_id")
             if not header:
                 _drop_first_line(out.staging / f"{stem}.tsv")
-        write_table(result.normalized, out.path("normalized_counts.tsv"), "gene_id")
+        tabular(result.normalized, "normalized_counts.tsv", "gene_id")
         if result.transformed is not None:
-            write_table(result.transformed, out.path("transformed_counts.tsv"), "gene_id")
-        write_table(result.check.size_factors.table, out.path("size_factors.tsv"), "sample")
+            tabular(result.transformed, "transformed_counts.tsv", "gene_id")
+        tabular(result.check.size_factors.table, "size_factors.tsv", "sample")
+        write_model_size_factors(result.method.size_factor_values, out.path(MODEL_SIZE_FACTORS))
+        columns[MODEL_SIZE_FACTORS] = ["sample", "size_factor"]
         write_json(build_diagnostics(result), out.path("diagnostics.json"))
         if save_rds:
             rbackend.save_rds(result.model, str(out.path("model.rds")))
         if plots != "none" or report:
             _write_plots_and_report(result, out, plots, report, inputs, annotation, report_form)
+    return columns
+
+
+#: The size factors of the fitted model in the form the IUC DESeq2 tool reads and writes.
+MODEL_SIZE_FACTORS = "model_size_factors.tsv"
+
+
+def write_model_size_factors(values: pd.Series, path: Path) -> None:
+    """Write the size factors DESeq2 used: ``sample<TAB>size factor`` per line, no header.
+
+    This is the form of the IUC DESeq2 Galaxy tool's size-factor output (``write.table`` with
+    ``col.names = FALSE``) and of its *User-provided* size-factor input, which reads the file with
+    ``read.table`` and matches the first column to its sample (dataset) names.
+
+    Parameters
+    ----------
+    values
+        Size factor per sample (index the sample names).
+    path
+        The file to write.
+    """
+    lines = [f"{sample}\t{float(value)!r}\n" for sample, value in values.items()]
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+#: The Galaxy tool's output (``tool/deseq2_normalized.xml``) of each tabular file; the one results
+#: table of a run is the dataset ``result`` (the tool moves it there). Elements of the ``results``
+#: collection are left out: Galaxy skips its own metadata detection (columns, column types) for a
+#: discovered dataset that comes with metadata from the tool.
+GALAXY_OUTPUTS = {
+    "size_factors.tsv": "size_factors",
+    "normalized_counts.tsv": "normalized_counts",
+    "transformed_counts.tsv": "transformed_counts",
+    MODEL_SIZE_FACTORS: "model_size_factors",
+}
+
+
+def galaxy_metadata(columns: dict[str, list[str]]) -> dict[str, Any]:
+    """Galaxy's tool-provided metadata (``galaxy.json``): the column names of each tabular output.
+
+    Galaxy does not read column names from a plain tabular dataset's header line; set as the
+    ``column_names`` metadata they show in column pickers (Filter, Volcano Plot, Join), with or
+    without the header line, whatever annotation columns the input brought.
+
+    Parameters
+    ----------
+    columns
+        Output file name to its column names, as :func:`write_outputs` returns them.
+
+    Returns
+    -------
+    dict
+        Galaxy output name to ``{"metadata": {"column_names": [...]}}``.
+    """
+    named = {GALAXY_OUTPUTS[name]: names for name, names in columns.items() if name in GALAXY_OUTPUTS}
+    results = [names for name, names in columns.items() if name.startswith("results_")]
+    if len(results) == 1:
+        named["result"] = results[0]
+    return {output: {"metadata": {"column_names": names}} for output, names in named.items()}
+
+
+def write_galaxy_metadata(columns: dict[str, list[str]], path: Path) -> None:
+    """Write :func:`galaxy_metadata` of ``columns`` as JSON to ``path`` (Galaxy's ``galaxy.json``).
+
+    Raises
+    ------
+    OutputError
+        When the file cannot be written.
+    """
+    try:
+        write_json(galaxy_metadata(columns), Path(path))
+    except OSError as exc:
+        raise OutputError(f"{path}: writing Galaxy's metadata failed ({exc.strerror or exc})") from None
 
 
 def annotate(table: pd.DataFrame, annotation: pd.DataFrame | None) -> pd.DataFrame:
-    """``table`` with the annotation columns first (right after the gene-ID index), matched by gene ID.
+    """``table`` with the annotation columns last, matched by gene ID.
+
+    DESeq2's columns keep their places (gene_id, baseMean, log2FoldChange, lfcSE, stat, pvalue,
+    padj are columns 1-7, as the IUC DESeq2 tool writes them): Galaxy workflows address them by
+    number (Filter ``c7<0.05``, Volcano Plot on columns 7, 6 and 3), so text columns in front
+    would shift them without any error.
 
     Parameters
     ----------
@@ -338,7 +431,7 @@ def annotate(table: pd.DataFrame, annotation: pd.DataFrame | None) -> pd.DataFra
     if annotation is None or annotation.shape[1] == 0:
         return table
     extra = annotation[[c for c in annotation.columns if c not in table.columns]]
-    joined = pd.concat([extra.reindex(table.index).fillna(""), table], axis=1)
+    joined = pd.concat([table, extra.reindex(table.index).fillna("")], axis=1)
     joined.index.name = table.index.name
     return joined
 
