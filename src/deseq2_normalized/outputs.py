@@ -311,6 +311,8 @@ def write_outputs(
         write_table(result.normalized, out.path("normalized_counts.tsv"), "gene_id")
         if result.transformed is not None:
             write_table(result.transformed, out.path("transformed_counts.tsv"), "gene_id")
+        if result.rlog is not None:
+            write_table(result.rlog, out.path("rlog_counts.tsv"), "gene_id")
         write_table(result.check.size_factors.table, out.path("size_factors.tsv"), "sample")
         write_json(build_diagnostics(result), out.path("diagnostics.json"))
         if save_rds:
