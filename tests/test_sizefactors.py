@@ -10,7 +10,7 @@ import pytest
 
 from deseq2_normalized import check_table
 from deseq2_normalized.reader import read_counts
-from deseq2_normalized.sizefactors import check_size_factors, median_of_ratios
+from deseq2_normalized.sizefactors import check_size_factors, median_of_ratios, poscounts
 
 
 @pytest.mark.r
@@ -26,6 +26,30 @@ def test_median_of_ratios_equals_deseq2(tmp_path, raw_path):
     expected = np.array([float(x) for x in out.read_text().split()])
     ours = median_of_ratios(read_counts(raw_path).to_numpy())
     np.testing.assert_allclose(ours, expected, rtol=1e-12)
+    assert ours.max() / ours.min() > 1.5
+
+
+@pytest.mark.r
+def test_poscounts_equals_deseq2(tmp_path, raw_path):
+    """Same numbers as DESeq2's estimateSizeFactors(type = "poscounts") on pasilla with one zero per gene."""
+    raw = read_counts(raw_path)
+    values = raw.to_numpy().copy()
+    values[np.arange(len(values)), np.arange(len(values)) % values.shape[1]] = 0
+    sparse = pd.DataFrame(values, index=raw.index, columns=raw.columns)
+    assert not (values > 0).all(axis=1).any()
+    path, out = tmp_path / "sparse.tsv", tmp_path / "sf.txt"
+    sparse.to_csv(path, sep="\t", index_label="gene_id")
+    code = (
+        "suppressPackageStartupMessages(library(DESeq2));"
+        f"m <- as.matrix(read.delim('{path}', row.names = 1, check.names = FALSE));"
+        "dds <- DESeqDataSetFromMatrix(m, data.frame(row.names = colnames(m), x = rep(1, ncol(m))), ~ 1);"
+        f"writeLines(formatC(sizeFactors(estimateSizeFactors(dds, type = 'poscounts')), digits = 17, format = 'g'), "
+        f"'{out}')"
+    )
+    subprocess.run(["Rscript", "-e", code], check=True, capture_output=True)
+    expected = np.array([float(x) for x in out.read_text().split()])
+    ours = poscounts(values)
+    np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=0)
     assert ours.max() / ours.min() > 1.5
 
 

@@ -29,7 +29,7 @@ from deseq2_normalized.options import AnalysisOptions
 from deseq2_normalized.planning import Plan, plan_run
 from deseq2_normalized.progress import stage
 from deseq2_normalized.recovery import RecoveryResult, SizeFactorChoice, choose_size_factors
-from deseq2_normalized.sizefactors import SizeFactorCheck, check_size_factors
+from deseq2_normalized.sizefactors import SizeFactorCheck, check_size_factors, has_complete_gene
 from deseq2_normalized.validate import match_samples, validate_counts
 
 # Names other modules and callers import from here.
@@ -273,6 +273,8 @@ class AnalysisResult:
         estimated from the rounded table with size factors 1, for comparison.
     rounding_sensitivity
         When run: the stochastic roundings' summary per results file (JSON-ready).
+    rlog
+        With ``transform="both"``: the rlog values (``transformed`` then holds the vst ones).
     """
 
     results: dict[str, pd.DataFrame]
@@ -291,6 +293,7 @@ class AnalysisResult:
     coldata: pd.DataFrame | None = None
     rounded_dispersions: pd.DataFrame | None = None
     rounding_sensitivity: dict[str, Any] | None = None
+    rlog: pd.DataFrame | None = None
 
     @property
     def contrasts(self) -> list[Contrast]:
@@ -350,9 +353,14 @@ def check_table(
             sf = check_size_factors(rounded, sf_tolerance)
         except ValueError:
             raise InputError(
-                f"{source}: every gene is zero in at least one sample, so size factors cannot be estimated "
+                f"{source}: every value rounds to zero, so size factors cannot be estimated "
                 "and the size-factor check cannot be run"
             ) from None
+    if sf.estimator == "poscounts":
+        log.info(
+            "size-factor check: every gene is zero in at least one sample, so the check uses DESeq2's poscounts "
+            "estimator (median-of-ratios needs a gene positive in every sample)"
+        )
     return CheckResult(values, rounded, non_integer, sf, matched, classification)
 
 
@@ -445,18 +453,20 @@ def run_analysis(
     if method == "round":
         log.warning("%s", approximation_note(opts.method))
 
-    choice = _size_factor_choice(method, recovery)
-    log.info("size factors: %s", choice.why)
     counts_in = recovery.counts if recovery is not None else checked.rounded
+    choice, sf_type = _estimator(_size_factor_choice(method, recovery), opts.sf_type, counts_in)
+    log.info("size factors: %s", choice.why)
     size_factors = choice.values if choice.source != "fixed at 1" else np.ones(counts_in.shape[1])
     with stage(f"fitting {counts_in.shape[0]} genes x {counts_in.shape[1]} samples"):
-        model = _fit(plan, opts, counts_in, size_factors)
+        model = _fit(plan, opts, counts_in, size_factors, sf_type)
     with stage("extracting results"):
         tables = _test(plan, opts, model, opts.shrink)
         results = {stem: _sorted_results(table) for stem, table in tables.items()}
         summaries = _summaries(plan, results, opts.alpha)
         normalized = rbackend.normalized_counts(model)
-        transformed = rbackend.transformed_counts(model, opts.transform) if opts.transform != "none" else None
+        first = "vst" if opts.transform == "both" else opts.transform
+        transformed = rbackend.transformed_counts(model, first) if first != "none" else None
+        rlog = rbackend.transformed_counts(model, "rlog") if opts.transform == "both" else None
         disp = rbackend.dispersions(model)
     for s in summaries:
         log.info("%s: %d up, %d down at padj < %g", s.file, s.up, s.down, opts.alpha)
@@ -496,6 +506,7 @@ def run_analysis(
         coldata=plan.coldata,
         rounded_dispersions=rounded_disp,
         rounding_sensitivity=sensitivity,
+        rlog=rlog,
     )
 
 
@@ -568,14 +579,11 @@ def _size_factor_choice(method: str, recovery: RecoveryResult | None) -> SizeFac
         assert recovery is not None
         return choose_size_factors(recovery)
     if method == "raw":
-        return SizeFactorChoice(
-            "estimated", "estimated by DESeq2 (median-of-ratios) on the raw counts: standard DESeq2", None
-        )
+        return SizeFactorChoice("estimated", "estimated by DESeq2 on the raw counts: standard DESeq2", None)
     if method == "estimated":
         return SizeFactorChoice(
             "estimated",
-            "estimated by DESeq2 (median-of-ratios) on the rounded estimated counts, as for any table of counts "
-            "that was never normalized",
+            "estimated by DESeq2 on the rounded estimated counts, as for any table of counts that was never normalized",
             None,
         )
     return SizeFactorChoice(
@@ -583,8 +591,27 @@ def _size_factor_choice(method: str, recovery: RecoveryResult | None) -> SizeFac
     )
 
 
+def _estimator(choice: SizeFactorChoice, sf_type: str, counts: pd.DataFrame) -> tuple[SizeFactorChoice, str]:
+    """The ``estimateSizeFactors`` type where DESeq2 estimates: poscounts for a sparse table under ``ratio``."""
+    if choice.source != "estimated":
+        return choice, sf_type
+    if sf_type == "ratio" and not has_complete_gene(counts.to_numpy()):
+        why = (
+            f"{choice.why}; every gene is zero in at least one sample, so median-of-ratios cannot be computed and "
+            "DESeq2's poscounts estimator was used (estimateSizeFactors type 'poscounts')"
+        )
+        return replace(choice, why=why), "poscounts"
+    if sf_type != "ratio":
+        return replace(choice, why=f"{choice.why}; estimator: {sf_type} (--sf-type)"), sf_type
+    return choice, sf_type
+
+
 def _fit(
-    plan: Plan, opts: AnalysisOptions, counts: pd.DataFrame, size_factors: np.ndarray | None
+    plan: Plan,
+    opts: AnalysisOptions,
+    counts: pd.DataFrame,
+    size_factors: np.ndarray | None,
+    sf_type: str = "ratio",
 ) -> rbackend.FittedModel:
     aliases = plan.aliases
     return rbackend.fit(
@@ -597,6 +624,9 @@ def _fit(
         reduced=(plan.reduced.r_formula(aliases) if plan.reduced else "~ 1") if opts.test == "lrt" else None,
         fit_type=opts.fit_type,
         threads=opts.threads,
+        sf_type=sf_type,
+        beta_prior=opts.beta_prior,
+        outlier_replacement=opts.outlier_replacement,
     )
 
 

@@ -13,7 +13,9 @@ from typing import Literal, get_args, get_origin
 Test = Literal["wald", "lrt"]
 FitType = Literal["parametric", "local", "mean", "glmGamPoi"]
 ShrinkType = Literal["none", "normal", "ashr", "apeglm"]
-Transform = Literal["vst", "rlog", "none"]
+Transform = Literal["vst", "rlog", "both", "none"]
+#: ``estimateSizeFactors(type=)`` where DESeq2 estimates the size factors.
+SfType = Literal["ratio", "poscounts", "iterate"]
 Method = Literal["round", "recover", "estimated", "auto"]
 #: Which plot files to publish.
 PlotFormat = Literal["png", "pdf", "both", "none"]
@@ -23,6 +25,7 @@ FIT_TYPES: tuple[str, ...] = get_args(FitType)
 SHRINK_TYPES: tuple[str, ...] = get_args(ShrinkType)
 TRANSFORMS: tuple[str, ...] = get_args(Transform)
 METHODS: tuple[str, ...] = get_args(Method)
+SF_TYPES: tuple[str, ...] = get_args(SfType)
 #: Values of ``plots``: which plot files to publish.
 PLOT_FORMATS: tuple[str, ...] = get_args(PlotFormat)
 

@@ -50,6 +50,13 @@ def _contrast(text: str) -> tuple[str, str, str]:
     return ("", parts[0], parts[1]) if len(parts) == 2 else (parts[0], parts[1], parts[2])
 
 
+def _columns(text: str) -> tuple[str, ...]:
+    names = tuple(p.strip() for p in text.split(","))
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"'{text}' is not COLUMN[,COLUMN...]")
+    return names
+
+
 def _group(text: str) -> tuple[str, list[int]]:
     level, sep, cols = text.partition("=")
     try:
@@ -240,6 +247,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="contrast to report; repeatable (default: every level of the last design variable against the "
         "reference). Without FACTOR: the factor of interest, --factor's column or else the design's last variable",
     )
+    for name, text in (
+        (
+            "numeric_columns",
+            "sample-sheet columns that enter the design as numbers (numeric covariates), comma-separated; "
+            "by default a design column is numeric when every value is a number and some value is not a whole "
+            "number (W_1, SV1, RIN), except the factor of interest and contrast factors, which are always factors. "
+            "DESeq2 advises centring and scaling covariates with a large mean or spread; they are used as given",
+        ),
+        ("factor_columns", "sample-sheet columns that are factors even when every value is a number"),
+    ):
+        run.add_argument(flag(name), dest=name, type=_columns, default=(), metavar="COLUMN[,COLUMN...]", help=text)
     _analysis_option(
         run,
         "reference",
@@ -267,8 +285,32 @@ def build_parser() -> argparse.ArgumentParser:
         ("lfc_threshold", "test |log2 fold change| > this (default %(default)g)", None),
         ("independent_filtering", "turn off independent filtering", None),
         ("cooks_cutoff", "turn off Cook's distance outlier flagging", None),
+        (
+            "beta_prior",
+            "DESeq2 betaPrior: shrink the Wald test's log2 fold changes with a zero-centred normal prior (as DESeq2 "
+            "before 1.16 did); Wald tests with standard designs only, not with --test lrt, interactions or --shrink",
+            None,
+        ),
+        (
+            "outlier_replacement",
+            "turn off DESeq2's replacement of Cook's-distance outliers in groups of 7 or more replicates "
+            "(minReplicatesForReplace = Inf)",
+            None,
+        ),
         ("shrink", "log2 fold-change shrinkage (default %(default)s)", None),
-        ("transform", "transformed counts to write (default %(default)s)", None),
+        (
+            "transform",
+            "transformed counts to write (default %(default)s): transformed_counts.tsv; both: vst in "
+            "transformed_counts.tsv and rlog in rlog_counts.tsv",
+            None,
+        ),
+        (
+            "sf_type",
+            "DESeq2 estimateSizeFactors type where DESeq2 estimates the size factors (raw counts; counts recovered "
+            "from CPM-like tables) (default %(default)s); with ratio, a table in which every gene has a zero in some "
+            "sample (microbiome, pseudobulk) gets poscounts, and the run says so",
+            None,
+        ),
         ("threads", "BiocParallel workers (default %(default)s)", "N"),
         (
             "method",

@@ -46,6 +46,7 @@ def build_diagnostics(result: AnalysisResult) -> dict[str, Any]:
         versions, the method used and, when run, the rounding sensitivity.
     """
     checked, opts = result.check, result.options
+    categorical = set(result.coldata.select_dtypes("category").columns) if result.coldata is not None else set()
     record: dict[str, Any] = {
         "input": {
             "counts": result.source,
@@ -67,6 +68,13 @@ def build_diagnostics(result: AnalysisResult) -> dict[str, Any]:
             "cooks_cutoff": opts.cooks_cutoff,
             "shrink": opts.shrink,
             "transform": opts.transform,
+            "beta_prior": opts.beta_prior,
+            "outlier_replacement": opts.outlier_replacement,
+            "sf_type": opts.sf_type,
+            "numeric_columns": [str(c) for c in result.coldata.columns if c not in categorical]
+            if result.coldata is not None
+            else [],
+            "factor_columns": list(opts.factor_columns),
             "threads": opts.threads,
             "reference": opts.reference,
             "strict": opts.strict,

@@ -112,7 +112,9 @@ def _draw(result: AnalysisResult, folder: Path, pdf: PdfPages | None) -> Iterato
             ),
         )
     values, what = _sample_values(result)
-    groups = result.coldata if result.coldata is not None else pd.DataFrame(index=values.columns)
+    # Colours and markers for factors only: a numeric covariate has a value per sample.
+    coldata = result.coldata.select_dtypes("category") if result.coldata is not None else None
+    groups = coldata if coldata is not None else pd.DataFrame(index=values.columns)
     yield Plot(
         "pca.png",
         "Principal components",
@@ -159,7 +161,7 @@ def _draw(result: AnalysisResult, folder: Path, pdf: PdfPages | None) -> Iterato
 
 def _sample_values(result: AnalysisResult) -> tuple[pd.DataFrame, str]:
     """Transformed counts and their name; log2(normalized + 1) with ``--transform none``."""
-    kind = result.options.transform
+    kind = "vst" if result.options.transform == "both" else result.options.transform
     if result.transformed is not None:
         return result.transformed, f"{kind} values"
     logged = np.log2(result.normalized.to_numpy(dtype=float) + 1)

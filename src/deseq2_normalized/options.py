@@ -12,7 +12,7 @@ import argparse
 from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
-from deseq2_normalized.choices import FitType, Method, ShrinkType, Test, Transform, allowed
+from deseq2_normalized.choices import FitType, Method, SfType, ShrinkType, Test, Transform, allowed
 from deseq2_normalized.errors import InputError
 
 
@@ -41,7 +41,25 @@ class AnalysisOptions:
     shrink
         ``lfcShrink`` type or ``"none"``.
     transform
-        ``"vst"``, ``"rlog"`` or ``"none"``.
+        ``"vst"``, ``"rlog"``, ``"both"`` (vst and rlog) or ``"none"``.
+    factor_columns, numeric_columns
+        Sample-sheet columns forced to be factors, or numeric covariates. Without them a
+        design column is numeric when every value parses as a finite number and some value
+        is not a whole number (``W_1``, ``SV1``, RIN), except the factor of interest (the
+        last design variable) and contrast factors, which are always factors; whole numbers
+        (batch 1, 2, 3) stay factors unless named in ``numeric_columns``.
+    beta_prior
+        DESeq2's ``betaPrior``: a zero-centred normal prior on the Wald test's log2 fold
+        changes (the DESeq2 < 1.16 default); standard designs only, not with the LRT,
+        interactions or ``shrink``.
+    outlier_replacement
+        Replace Cook's-distance outliers of groups with at least 7 replicates and refit
+        (DESeq2's default); False is ``minReplicatesForReplace = Inf``.
+    sf_type
+        ``estimateSizeFactors`` ``type`` wherever DESeq2 estimates the size factors (raw
+        counts, recovered counts of CPM-like tables): ``"ratio"`` (median-of-ratios),
+        ``"poscounts"`` or ``"iterate"``. With ``"ratio"``, a table in which every gene has a
+        zero in some sample gets ``"poscounts"``, and the run says so.
     threads
         BiocParallel workers.
     sf_tolerance
@@ -89,6 +107,11 @@ class AnalysisOptions:
     rounding_sensitivity: int = 0
     seed: int = 1
     compare_rounded: bool = True
+    factor_columns: tuple[str, ...] = ()
+    numeric_columns: tuple[str, ...] = ()
+    beta_prior: bool = False
+    outlier_replacement: bool = True
+    sf_type: SfType = "ratio"
 
     @classmethod
     def from_namespace(cls, args: argparse.Namespace, **overrides: Any) -> AnalysisOptions:
@@ -140,6 +163,13 @@ class AnalysisOptions:
             raise InputError("--reduced is only used with --test lrt")
         if self.test == "lrt" and self.shrink != "none":
             raise InputError("--shrink applies to Wald-test contrasts; it cannot be combined with --test lrt")
+        both = set(self.factor_columns) & set(self.numeric_columns)
+        if both:
+            raise InputError(f"--factor-columns and --numeric-columns both name {', '.join(sorted(both))}")
+        if self.beta_prior and self.test == "lrt":
+            raise InputError("--beta-prior applies to Wald tests; DESeq2 refuses it with --test lrt")
+        if self.beta_prior and self.shrink != "none":
+            raise InputError("--beta-prior and --shrink cannot be combined: lfcShrink needs a fit without betaPrior")
         if self.test == "lrt" and self.contrasts:
             raise InputError("--contrast applies to Wald tests; an LRT tests the terms dropped in --reduced")
 

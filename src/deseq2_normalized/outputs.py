@@ -324,6 +324,8 @@ def write_outputs(
         tabular(result.normalized, "normalized_counts.tsv", "gene_id")
         if result.transformed is not None:
             tabular(result.transformed, "transformed_counts.tsv", "gene_id")
+        if result.rlog is not None:
+            tabular(result.rlog, "rlog_counts.tsv", "gene_id")
         tabular(result.check.size_factors.table, "size_factors.tsv", "sample")
         write_model_size_factors(result.method.size_factor_values, out.path(MODEL_SIZE_FACTORS))
         columns[MODEL_SIZE_FACTORS] = ["sample", "size_factor"]
@@ -365,6 +367,7 @@ GALAXY_OUTPUTS = {
     "size_factors.tsv": "size_factors",
     "normalized_counts.tsv": "normalized_counts",
     "transformed_counts.tsv": "transformed_counts",
+    "rlog_counts.tsv": "rlog_counts",
     MODEL_SIZE_FACTORS: "model_size_factors",
 }
 

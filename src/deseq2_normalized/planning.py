@@ -6,6 +6,8 @@ reported as an input error naming the option.
 
 from __future__ import annotations
 
+import logging
+import math
 import re
 from dataclasses import dataclass
 
@@ -16,6 +18,8 @@ from deseq2_normalized.contrasts import LRT_STEM, Contrast
 from deseq2_normalized.design import Design, default_design, parse_design, r_aliases
 from deseq2_normalized.errors import InputError
 from deseq2_normalized.options import AnalysisOptions
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,8 @@ class Plan:
     reduced
         The LRT's reduced design; None for ``~ 1`` or a Wald test.
     coldata
-        Samples x design variables (categorical, reference level first).
+        Samples x design variables: factors categorical (reference level first), numeric
+        covariates float64.
     contrasts
         The Wald contrasts (empty for the LRT).
     aliases
@@ -79,7 +84,12 @@ def plan_run(opts: AnalysisOptions, samples: pd.DataFrame) -> Plan:
     columns = list(samples.columns)
     design = parse_design(opts.design, columns) if opts.design else default_design(columns)
     reduced = _parse_reduced(opts.reduced, columns, design) if opts.reduced else None
-    coldata = _prepare_coldata(samples, design, opts.reference)
+    numeric = _numeric_columns(opts, samples, design)
+    if opts.beta_prior and any(len(term) > 1 for term in design.terms):
+        raise InputError(
+            f"--beta-prior: DESeq2 allows it for standard designs only, not interactions ({design.text()})"
+        )
+    coldata = _prepare_coldata(samples, design, opts.reference, numeric)
     check_replicates(coldata, design)
     contrasts = [] if opts.test == "lrt" else _resolve_contrasts(opts, design, coldata)
     if opts.shrink in ("ashr", "apeglm") and not rbackend.has_r_package(opts.shrink):
@@ -168,9 +178,55 @@ def _resolve_contrasts(opts: AnalysisOptions, design: Design, coldata: pd.DataFr
     return [Contrast(factor, level, levels[0]) for level in levels[1:]]
 
 
-def _prepare_coldata(table: pd.DataFrame, design: Design, reference: str | None) -> pd.DataFrame:
+def _as_number(text: str) -> float | None:
+    """The finite number ``text`` spells, else None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _numeric_columns(opts: AnalysisOptions, samples: pd.DataFrame, design: Design) -> list[str]:
+    """The design variables that enter the model as numbers (see ``AnalysisOptions``'s rule)."""
+    columns = [str(c) for c in samples.columns]
+    for option, names in (("--factor-columns", opts.factor_columns), ("--numeric-columns", opts.numeric_columns)):
+        unknown = [n for n in names if n not in columns]
+        if unknown:
+            raise InputError(f"{option}: no sample-sheet column {', '.join(repr(n) for n in unknown)}")
+    factors = {design.variables[-1], *(c[0] for c in opts.contrasts)}
+    out = []
+    for name in design.variables:
+        values = [_as_number(str(v)) for v in samples[name].astype(str)]
+        parsed = all(v is not None for v in values)
+        if name in opts.numeric_columns:
+            if name in factors:
+                raise InputError(
+                    f"--numeric-columns: '{name}' is the factor of interest (the design's last variable or a "
+                    "contrast's factor); it must be a factor"
+                )
+            if not parsed:
+                bad = next(str(v) for v, x in zip(samples[name].astype(str), values, strict=True) if x is None)
+                raise InputError(f"--numeric-columns: column '{name}' holds '{bad}', not a number")
+            out.append(name)
+        elif parsed and name not in factors and name not in opts.factor_columns:
+            if all(v is not None and v.is_integer() for v in values):
+                continue  # whole numbers, as batch 1, 2, 3: a factor unless --numeric-columns names it
+            out.append(name)
+    return out
+
+
+def _prepare_coldata(
+    table: pd.DataFrame, design: Design, reference: str | None, numeric: list[str] | None = None
+) -> pd.DataFrame:
     coldata = table[list(design.variables)].copy()
     for name in design.variables:
+        if name in (numeric or []):
+            coldata[name] = pd.to_numeric(coldata[name].astype(str)).astype("float64")
+            if coldata[name].nunique() < 2:
+                raise InputError(f"sample sheet: numeric covariate '{name}' has a single value; it cannot be fitted")
+            log.info("design: '%s' is a numeric covariate (--factor-columns %s makes it a factor)", name, name)
+            continue
         levels = list(coldata[name].cat.categories)
         if len(levels) < 2:
             raise InputError(f"sample sheet: factor '{name}' has a single level ('{levels[0]}'); it cannot be tested")

@@ -129,6 +129,9 @@ def fit(
     reduced: str | None,
     fit_type: str,
     threads: int,
+    sf_type: str = "ratio",
+    beta_prior: bool = False,
+    outlier_replacement: bool = True,
 ) -> FittedModel:
     """Build a DESeqDataSet with the given size factors and run ``DESeq``.
 
@@ -137,7 +140,8 @@ def fit(
     counts
         Integer counts, genes x samples.
     coldata
-        Samples x design variables, every column categorical (levels fixed in Python).
+        Samples x design variables: factors categorical (levels fixed in Python), numeric
+        covariates float.
     aliases
         Column name to R-safe name; ``design`` and ``reduced`` are written over the aliases.
     design, reduced
@@ -151,6 +155,13 @@ def fit(
         DESeq2's ``fitType``: parametric, local, mean or glmGamPoi.
     threads
         BiocParallel workers.
+    sf_type
+        ``estimateSizeFactors`` ``type`` (ratio, poscounts, iterate) when DESeq2 estimates
+        the size factors.
+    beta_prior
+        DESeq2's ``betaPrior``.
+    outlier_replacement
+        False: ``minReplicatesForReplace = Inf`` (no outlier replacement).
 
     Returns
     -------
@@ -167,6 +178,9 @@ def fit(
         test=StrVector(["LRT" if test == "lrt" else "Wald"]),
         fit_type=StrVector([fit_type]),
         workers=threads,
+        sf_type=StrVector([sf_type]),
+        beta_prior=beta_prior,
+        outlier_replacement=outlier_replacement,
     )
     return FittedModel(dds=dds, genes=counts.index, samples=counts.columns, threads=threads)
 
@@ -184,8 +198,8 @@ def _dataset(counts: pd.DataFrame, coldata: pd.DataFrame, aliases: dict[str, str
     cols = list(coldata.columns)
     r_coldata = _call_uncaptured(
         "coldata",
-        values=ro.ListVector.from_length(0) if not cols else _list([StrVector(coldata[c].astype(str)) for c in cols]),
-        levels=_list([StrVector([str(x) for x in coldata[c].cat.categories]) for c in cols]),
+        values=ro.ListVector.from_length(0) if not cols else _list([_column(coldata[c]) for c in cols]),
+        levels=_list([StrVector([str(x) for x in _levels(coldata[c])]) for c in cols]),
         columns=StrVector([aliases[c] for c in cols]),
         samples=StrVector([str(s) for s in coldata.index]),
     )
@@ -236,6 +250,23 @@ def rounded_dispersions(
         fit_type=StrVector([fit_type]),
     )
     return _columns(out, out.names, counts.index)
+
+
+def _column(values: pd.Series) -> Any:
+    """A colData column for R: numbers for a numeric covariate, text for a factor."""
+    import pandas as pd
+    from rpy2.robjects.vectors import FloatVector, StrVector
+
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return StrVector(values.astype(str))
+    return FloatVector([float(v) for v in values])
+
+
+def _levels(values: pd.Series) -> list[Any]:
+    """A factor's levels in order; none for a numeric covariate."""
+    import pandas as pd
+
+    return list(values.cat.categories) if isinstance(values.dtype, pd.CategoricalDtype) else []
 
 
 def _list(items: list[Any]) -> Any:

@@ -252,6 +252,13 @@ def _summary_section(result: AnalysisResult, inputs: dict[str, str]) -> str:
     rows = [(role, Path(name).name) for role, name in inputs.items()] or [("counts", Path(result.source).name)]
     rows.append(("shape", f"{genes:,} genes x {samples} samples"))
     rows.append(("non-integer cells", f"{100 * check.non_integer_fraction:.1f}%"))
+    if check.size_factors.estimator == "poscounts":
+        rows.append(
+            (
+                "size-factor check",
+                "every gene is zero in some sample: DESeq2's poscounts estimator, not median-of-ratios",
+            )
+        )
     rows.extend(("reading", note) for note in result.notes)
     kind = ""
     if cls is not None:
@@ -291,8 +298,15 @@ def _design_section(result: AnalysisResult) -> str:
         ("alpha (padj cut-off)", f"{opts.alpha:g}"),
         ("log2 fold-change threshold", f"{opts.lfc_threshold:g}"),
         ("shrinkage", opts.shrink),
-        ("transformation", opts.transform),
+        ("transformation", "vst and rlog" if opts.transform == "both" else opts.transform),
+        ("betaPrior", "yes" if opts.beta_prior else "no"),
+        ("outlier replacement", "on (DESeq2's default)" if opts.outlier_replacement else "off"),
     ]
+    if result.coldata is not None:
+        factors = set(result.coldata.select_dtypes("category").columns)
+        numeric = [str(c) for c in result.coldata.columns if c not in factors]
+        if numeric:
+            rows.append(("numeric covariates", ", ".join(numeric)))
     head = ["contrast", "results file", f"up (padj < {opts.alpha:g})", "down", "tested"]
     body = [[contrast_title(s), s.file, s.up, s.down, s.tested] for s in result.summaries]
     return (

@@ -41,6 +41,53 @@ def median_of_ratios(counts: np.ndarray) -> np.ndarray:
     return np.exp(np.median(ratios, axis=0))
 
 
+def poscounts(counts: np.ndarray) -> np.ndarray:
+    """DESeq2's ``estimateSizeFactors(type = "poscounts")`` of a genes x samples matrix.
+
+    For tables in which every gene has a zero in some sample (microbiome, single-cell
+    pseudobulk), where median-of-ratios cannot be computed. Each gene's geometric mean is
+    taken over its positive counts but divided by the number of all samples,
+    ``exp(sum(log(x[x > 0])) / n)`` (0 for a gene of zeros); each sample's factor is the
+    median ratio to those means over the genes positive in it; the factors are then
+    scaled to a geometric mean of 1, as DESeq2 does with given ``geoMeans``.
+
+    Parameters
+    ----------
+    counts
+        Non-negative values, genes x samples.
+
+    Returns
+    -------
+    numpy.ndarray
+        One size factor per sample, geometric mean 1.
+
+    Raises
+    ------
+    ValueError
+        When every gene is zero in every sample.
+    """
+    values = np.asarray(counts, dtype=np.float64)
+    positive = values > 0
+    with np.errstate(divide="ignore"):
+        logs = np.log(values)
+    n = values.shape[1]
+    logs_pos = np.where(positive, logs, 0.0)
+    log_geo = np.where(positive.any(axis=1), logs_pos.sum(axis=1) / n, -np.inf)
+    if not np.isfinite(log_geo).any():
+        raise ValueError("every gene contains at least one zero, cannot compute log geometric means")
+    finite = np.isfinite(log_geo)
+    sf = np.empty(n)
+    for j in range(n):
+        use = finite & positive[:, j]
+        sf[j] = np.exp(np.median(logs[use, j] - log_geo[use]))
+    return sf / np.exp(np.mean(np.log(sf)))
+
+
+def has_complete_gene(counts: np.ndarray) -> bool:
+    """Whether some gene is positive in every sample, as median-of-ratios needs."""
+    return bool((np.asarray(counts) > 0).all(axis=1).any())
+
+
 @dataclass(frozen=True)
 class SizeFactorCheck:
     """Outcome of the size-factor check.
@@ -53,12 +100,17 @@ class SizeFactorCheck:
     tolerance
         A relative size factor passes when it lies within a factor ``1 + tolerance`` of 1.
     genes_used
-        Genes positive in every sample, on which the estimate rests.
+        Genes the estimate rests on: positive in every sample (median-of-ratios), or
+        positive in some sample (poscounts).
+    estimator
+        ``"ratio"`` (DESeq2's median-of-ratios), or ``"poscounts"`` when every gene has a
+        zero in some sample and median-of-ratios cannot be computed.
     """
 
     table: pd.DataFrame
     tolerance: float
     genes_used: int
+    estimator: str = "ratio"
 
     @property
     def passed(self) -> bool:
@@ -82,6 +134,7 @@ class SizeFactorCheck:
             "passed": self.passed,
             "tolerance": self.tolerance,
             "genes_used": self.genes_used,
+            "estimator": self.estimator,
             "max_deviation_factor": self.max_deviation,
             "failing_samples": self.failing,
             "samples": {
@@ -113,10 +166,17 @@ def check_size_factors(rounded: pd.DataFrame, tolerance: float = 0.1) -> SizeFac
     Raises
     ------
     ValueError
-        When no gene is positive in every sample.
+        When every gene is zero in every sample.
+
+    Notes
+    -----
+    When every gene has a zero in some sample (a sparse table), the factors are DESeq2's
+    poscounts estimate (:func:`poscounts`) instead of median-of-ratios, and ``estimator``
+    says so.
     """
     values = rounded.to_numpy(dtype=np.float64)
-    sf = median_of_ratios(values)
+    complete = has_complete_gene(values)
+    sf = median_of_ratios(values) if complete else poscounts(values)
     rel = sf / np.exp(np.log(sf).mean())
     bound = np.log1p(tolerance)
     # A tiny slack keeps a factor exactly on the band's edge inside it.
@@ -125,4 +185,10 @@ def check_size_factors(rounded: pd.DataFrame, tolerance: float = 0.1) -> SizeFac
         {"size_factor": sf, "relative_size_factor": rel, "within_tolerance": within},
         index=pd.Index(rounded.columns, name="sample"),
     )
-    return SizeFactorCheck(table=table, tolerance=tolerance, genes_used=int((values > 0).all(axis=1).sum()))
+    used = (values > 0).all(axis=1) if complete else (values > 0).any(axis=1)
+    return SizeFactorCheck(
+        table=table,
+        tolerance=tolerance,
+        genes_used=int(used.sum()),
+        estimator="ratio" if complete else "poscounts",
+    )

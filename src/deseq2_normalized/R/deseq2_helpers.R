@@ -26,9 +26,11 @@ capture_warnings <- function(helper, ...) {
   list(value = value, warnings = warnings)
 }
 
-# colData: one factor per design variable, levels in the order Python fixed.
+# colData: one factor per design variable, levels in the order Python fixed; numeric
+# covariates arrive as numbers and stay numbers.
 coldata <- function(values, levels, columns, samples) {
-  cols <- mapply(function(v, l) factor(v, levels = l), values, levels, SIMPLIFY = FALSE)
+  cols <- mapply(function(v, l) if (is.numeric(v)) v else factor(v, levels = l), values, levels,
+                 SIMPLIFY = FALSE)
   names(cols) <- columns
   df <- as.data.frame(cols, optional = TRUE, stringsAsFactors = FALSE)
   rownames(df) <- samples
@@ -46,15 +48,18 @@ dataset <- function(counts, genes, samples, coldata, design) {
                                  design = stats::as.formula(design))
 }
 
-# The given size factors (estimated when there are none), then DESeq().
-fit <- function(dds, reduced, size_factors, test, fit_type, workers) {
+# The given size factors (estimated with type sf_type when there are none), then DESeq().
+# outlier_replacement = FALSE is DESeq(minReplicatesForReplace = Inf).
+fit <- function(dds, reduced, size_factors, test, fit_type, workers, sf_type, beta_prior,
+                outlier_replacement) {
   if (length(size_factors)) {
     DESeq2::sizeFactors(dds) <- size_factors
   } else {
-    dds <- DESeq2::estimateSizeFactors(dds)
+    dds <- DESeq2::estimateSizeFactors(dds, type = sf_type)
   }
-  args <- list(object = dds, test = test, fitType = fit_type, quiet = FALSE,
+  args <- list(object = dds, test = test, fitType = fit_type, betaPrior = beta_prior, quiet = FALSE,
                parallel = workers > 1, BPPARAM = parallel_param(workers))
+  if (!outlier_replacement) args$minReplicatesForReplace <- Inf
   if (test == "LRT") args$reduced <- stats::as.formula(reduced)
   do.call(DESeq2::DESeq, args)
 }
