@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Local Galaxy harness for the deseq2_normalized tool.
+"""Local Galaxy harness for the tools of tool/: deseq2_normalized and deseq2_normalized_recover.
 
     harness.py start [--port N] [--run-dir DIR]  start Galaxy in the background, create the user
     harness.py stop [--run-dir DIR]              stop it by process id
-    harness.py lint                              planemo lint of the tool, warnings are failures
-    harness.py tool-test [--run-dir DIR]         run every tool test against the started Galaxy
+    harness.py lint                              planemo lint of both tools, warnings are failures
+    harness.py tool-test [--run-dir DIR] [--tool ID]
+                                                 run every test of both tools (or of tool ID) against
+                                                 the started Galaxy; one report for all
     harness.py browser-test [--run-dir DIR]      run tests/galaxy (headless Chromium) against it
     harness.py test                              all of the above on a fresh Galaxy, always stopped
                                                  (own run folder, removed afterwards; its log is
@@ -43,6 +45,9 @@ from galaxy_server import ROOT, State, galaxy_home, galaxy_venv
 log = logging.getLogger("harness")
 TOOL_ID = "deseq2_normalized"
 TOOL_XML = ROOT / "tool" / "deseq2_normalized.xml"
+#: Every tool of the repository (tool/), by id: linted and tested together. slurm-test's numbered
+#: tests are TOOL_ID's.
+TOOLS = {TOOL_ID: TOOL_XML, "deseq2_normalized_recover": ROOT / "tool" / "recover_counts.xml"}
 # bio.tools is not reachable offline; its linter then warns about every xref. The xref
 # "deseq2" is DESeq2's bio.tools id (https://bio.tools/deseq2).
 LINT_SKIP = "BioToolsValid"
@@ -65,7 +70,7 @@ def _state(run_dir: Path) -> State:
 
 
 def lint() -> int:
-    """Run planemo lint on the tool XML, warnings counted as failures; return planemo's exit code."""
+    """Run planemo lint on every tool XML, warnings counted as failures; return planemo's exit code."""
     command = [
         str(galaxy_venv() / "bin" / "planemo"),
         "lint",
@@ -73,25 +78,38 @@ def lint() -> int:
         "warn",
         "--skip",
         LINT_SKIP,
-        str(TOOL_XML),
+        *(str(path) for path in TOOLS.values()),
     ]
     return _run(command)
 
 
-def tool_test(run_dir: Path, out_dir: Path, tests: list[int] | None = None) -> int:
-    """Run the tool's tests (all, or those numbered ``tests``, from 1) against the started Galaxy."""
+def tool_test(run_dir: Path, out_dir: Path, tests: list[int] | None = None, tools: list[str] | None = None) -> int:
+    """Run tool tests against the started Galaxy; one JSON report for all of them.
+
+    ``tests`` (numbered from 1) selects tests of :data:`TOOL_ID` only; otherwise every test of
+    ``tools`` (default: every tool of :data:`TOOLS`) runs, one tool after the other.
+    """
     state = _state(run_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = out_dir / "tool_test.json"
     report.unlink(missing_ok=True)
-    command = [
-        str(galaxy_venv() / "bin" / "galaxy-tool-test"),
-        "-u", state.url, "-k", state.user_api_key, "-a", state.user_api_key,
-        "-t", TOOL_ID, "--parallel-tests", os.environ.get("DESEQ2N_TOOL_TEST_PARALLEL", "2"),
-        "-j", str(report), "-o", str(out_dir / "tool_test_outputs"), "--history-per-test-case",
-    ]  # fmt: skip
+
+    def command(tool_id: str) -> list[str]:
+        return [
+            str(galaxy_venv() / "bin" / "galaxy-tool-test"),
+            "-u", state.url, "-k", state.user_api_key, "-a", state.user_api_key,
+            "-t", tool_id, "--parallel-tests", os.environ.get("DESEQ2N_TOOL_TEST_PARALLEL", "2"),
+            "-j", str(report), "-o", str(out_dir / "tool_test_outputs"), "--history-per-test-case",
+        ]  # fmt: skip
+
     began = time.monotonic()
-    code = _run(command) if not tests else _run_selected(command, report, tests)
+    if tests:
+        code = _run_selected(command(TOOL_ID), report, tests)
+    else:
+        code = 0
+        for i, tool_id in enumerate(tools or list(TOOLS)):
+            # The second tool's results are added to the first one's report.
+            code = max(code, _run(command(tool_id) + (["--append"] if i else [])))
     passed, failed = _summary(report)
     log.info(
         "tool tests: %d passed, %d failed in %.0f s (report: %s)", passed, failed, time.monotonic() - began, report
@@ -279,6 +297,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tests", default="1,13", help="slurm-test: tool tests to run, by position from 1 (default 1,13)"
     )
+    parser.add_argument(
+        "--tool",
+        action="append",
+        choices=list(TOOLS),
+        help="tool-test: only this tool's tests (repeatable; default: every tool)",
+    )
     args = parser.parse_args(argv)
     default = {"serve": "serve", "test": f"test-{os.getpid()}", "slurm-test": f"slurm-{os.getpid()}"}.get(
         args.command, "test"
@@ -294,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "lint":
         return lint()
     if args.command == "tool-test":
-        return tool_test(run_dir, args.out_dir)
+        return tool_test(run_dir, args.out_dir, tools=args.tool)
     if args.command == "browser-test":
         return browser_test(run_dir)
     if args.command == "test":
