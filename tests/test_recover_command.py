@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import pytest
 from deseq2_normalized import recovered_counts
 from deseq2_normalized.classify import Classification
 from deseq2_normalized.errors import InputError
+from deseq2_normalized.interface import GALAXY_LABELS
 from deseq2_normalized.reader import read_counts
 from deseq2_normalized.recovery import recover_counts
 
@@ -195,3 +197,19 @@ def test_messages_name_the_counts_as_told(tmp_path, cli, raw_path):
     run = cli("recover", "--counts", raw_path, "--counts-name", "raw.tabular", "--out", tmp_path / "x.tsv",
               "--interface", "galaxy", "--quiet")  # fmt: skip
     assert run.code == 2 and one_error_line(run.err).startswith("raw.tabular: every value is a whole number")
+
+
+def test_galaxy_tool_form_matches_the_messages_and_the_harness():
+    root_dir = Path(__file__).resolve().parent.parent
+    tool = ET.parse(root_dir / "tool" / "recover_counts.xml").getroot()
+    assert tool.get("id") == "deseq2_normalized_recover"
+    assert tool.get("version") == "@TOOL_VERSION@+galaxy@VERSION_SUFFIX@"
+    assert {e.get("macro") for e in tool.iter("expand")} >= {"requirements", "citations", "edam", "xrefs"}
+    params = {p.get("argument"): p.get("label") for p in tool.iter("param") if p.get("argument")}
+    # Messages name --counts and --samples by the form's labels (interface.GALAXY_LABELS): the same here.
+    assert params == {flag: GALAXY_LABELS[flag] for flag in ("--counts", "--samples")}
+    panel = ET.parse(root_dir / "galaxy" / "tool_conf.xml").getroot()
+    listed = sorted(t.get("file") for t in panel.iter("tool"))
+    assert listed == sorted(p.name for p in (root_dir / "tool").glob("*.xml") if p.name != "macros.xml")
+    harness = (root_dir / "galaxy" / "harness.py").read_text()
+    assert '"deseq2_normalized_recover": ROOT / "tool" / "recover_counts.xml"' in harness
