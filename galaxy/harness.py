@@ -15,8 +15,8 @@
     harness.py slurm-test [--tests 1,13]         the tool's jobs through Slurm: a one-node cluster
                                                  (scripts/slurm-cluster.sh) and a fresh Galaxy
                                                  sending deseq2_normalized jobs to it (CLI runner,
-                                                 2 CPUs); runs the given tool tests (numbered from
-                                                 1, as in the tool XML) and proves from Galaxy's job
+                                                 2 CPUs); runs the given tests of deseq2_normalized
+                                                 (numbered from 1, as in its XML) and proves from Galaxy's job
                                                  metrics that each job ran as a Slurm job with 2
                                                  slots and 2 threads; both always stopped
 
