@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Local Galaxy harness for the deseq2_normalized tool.
+"""Local Galaxy harness for the tools of tool/: deseq2_normalized and deseq2_normalized_recover.
 
     harness.py start [--port N] [--run-dir DIR]  start Galaxy in the background, create the user
     harness.py stop [--run-dir DIR]              stop it by process id
-    harness.py lint                              planemo lint of the tool and planemo shed_lint of
+    harness.py lint                              planemo lint of both tools and planemo shed_lint of
                                                  .shed.yml (offline checks), warnings are failures
-    harness.py tool-test [--run-dir DIR]         run every tool test against the started Galaxy
+    harness.py tool-test [--run-dir DIR] [--tool ID]
+                                                 run every test of both tools (or of tool ID) against
+                                                 the started Galaxy; one report for all
     harness.py browser-test [--run-dir DIR]      run tests/galaxy (headless Chromium) against it
     harness.py test                              all of the above on a fresh Galaxy, always stopped
                                                  (own run folder, removed afterwards; its log is
@@ -14,8 +16,8 @@
     harness.py slurm-test [--tests 1,13]         the tool's jobs through Slurm: a one-node cluster
                                                  (scripts/slurm-cluster.sh) and a fresh Galaxy
                                                  sending deseq2_normalized jobs to it (CLI runner,
-                                                 2 CPUs); runs the given tool tests (numbered from
-                                                 1, as in the tool XML) and proves from Galaxy's job
+                                                 2 CPUs); runs the given tests of deseq2_normalized
+                                                 (numbered from 1, as in its XML) and proves from Galaxy's job
                                                  metrics that each job ran as a Slurm job with 2
                                                  slots and 2 threads; both always stopped
 
@@ -44,6 +46,9 @@ from galaxy_server import ROOT, State, galaxy_home, galaxy_venv
 log = logging.getLogger("harness")
 TOOL_ID = "deseq2_normalized"
 TOOL_XML = ROOT / "tool" / "deseq2_normalized.xml"
+#: Every tool of the repository (tool/), by id: linted and tested together. slurm-test's numbered
+#: tests are TOOL_ID's.
+TOOLS = {TOOL_ID: TOOL_XML, "deseq2_normalized_recover": ROOT / "tool" / "recover_counts.xml"}
 # bio.tools is not reachable offline; its linter then warns about every xref. The xref
 # "deseq2" is DESeq2's bio.tools id (https://bio.tools/deseq2).
 LINT_SKIP = "BioToolsValid"
@@ -72,31 +77,44 @@ def _state(run_dir: Path) -> State:
 
 
 def lint() -> int:
-    """Run planemo lint on the tool XML, then planemo shed_lint on the Tool Shed repository (.shed.yml).
+    """Run planemo lint on every tool XML, then planemo shed_lint on the Tool Shed repository (.shed.yml).
 
     Warnings count as failures in both. Returns 0 when both pass, else the first failing exit code.
     """
     planemo = str(galaxy_venv() / "bin" / "planemo")
-    code = _run([planemo, "lint", "--fail_level", "warn", "--skip", LINT_SKIP, str(TOOL_XML)])
+    code = _run([planemo, "lint", "--fail_level", "warn", "--skip", LINT_SKIP, *(str(p) for p in TOOLS.values())])
     shed_lint = [planemo, "shed_lint", "--fail_level", "warn", "--ensure_metadata", "--skip", SHED_LINT_SKIP]
     shed = _run([*shed_lint, str(ROOT)])
     return code or shed
 
 
-def tool_test(run_dir: Path, out_dir: Path, tests: list[int] | None = None) -> int:
-    """Run the tool's tests (all, or those numbered ``tests``, from 1) against the started Galaxy."""
+def tool_test(run_dir: Path, out_dir: Path, tests: list[int] | None = None, tools: list[str] | None = None) -> int:
+    """Run tool tests against the started Galaxy; one JSON report for all of them.
+
+    ``tests`` (numbered from 1) selects tests of :data:`TOOL_ID` only; otherwise every test of
+    ``tools`` (default: every tool of :data:`TOOLS`) runs, one tool after the other.
+    """
     state = _state(run_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = out_dir / "tool_test.json"
     report.unlink(missing_ok=True)
-    command = [
-        str(galaxy_venv() / "bin" / "galaxy-tool-test"),
-        "-u", state.url, "-k", state.user_api_key, "-a", state.user_api_key,
-        "-t", TOOL_ID, "--parallel-tests", os.environ.get("DESEQ2N_TOOL_TEST_PARALLEL", "2"),
-        "-j", str(report), "-o", str(out_dir / "tool_test_outputs"), "--history-per-test-case",
-    ]  # fmt: skip
+
+    def command(tool_id: str) -> list[str]:
+        return [
+            str(galaxy_venv() / "bin" / "galaxy-tool-test"),
+            "-u", state.url, "-k", state.user_api_key, "-a", state.user_api_key,
+            "-t", tool_id, "--parallel-tests", os.environ.get("DESEQ2N_TOOL_TEST_PARALLEL", "2"),
+            "-j", str(report), "-o", str(out_dir / "tool_test_outputs"), "--history-per-test-case",
+        ]  # fmt: skip
+
     began = time.monotonic()
-    code = _run(command) if not tests else _run_selected(command, report, tests)
+    if tests:
+        code = _run_selected(command(TOOL_ID), report, tests)
+    else:
+        code = 0
+        for i, tool_id in enumerate(tools or list(TOOLS)):
+            # The second tool's results are added to the first one's report.
+            code = max(code, _run(command(tool_id) + (["--append"] if i else [])))
     passed, failed = _summary(report)
     log.info(
         "tool tests: %d passed, %d failed in %.0f s (report: %s)", passed, failed, time.monotonic() - began, report
@@ -284,6 +302,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tests", default="1,13", help="slurm-test: tool tests to run, by position from 1 (default 1,13)"
     )
+    parser.add_argument(
+        "--tool",
+        action="append",
+        choices=list(TOOLS),
+        help="tool-test: only this tool's tests (repeatable; default: every tool)",
+    )
     args = parser.parse_args(argv)
     default = {"serve": "serve", "test": f"test-{os.getpid()}", "slurm-test": f"slurm-{os.getpid()}"}.get(
         args.command, "test"
@@ -299,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "lint":
         return lint()
     if args.command == "tool-test":
-        return tool_test(run_dir, args.out_dir)
+        return tool_test(run_dir, args.out_dir, tools=args.tool)
     if args.command == "browser-test":
         return browser_test(run_dir)
     if args.command == "test":

@@ -60,6 +60,7 @@ def test_run_writes_every_output(demo_run):
         "normalized_counts.tsv",
         "plots",
         "plots.pdf",
+        "recovered_counts.tsv",
         "report.html",
         "results_condition_treated_vs_untreated.tsv",
         "size_factors.tsv",
@@ -88,6 +89,12 @@ def test_normalized_counts_are_the_input_after_recovery(demo_run, normalized_pat
 
 
 @pytest.mark.r
+def test_run_writes_the_recovered_counts(demo_run, raw_path):
+    # The counts were recovered: the same matrix as 'deseq2-normalized recover', i.e. the true raw counts.
+    assert (demo_run / "recovered_counts.tsv").read_bytes() == raw_path.read_bytes()
+
+
+@pytest.mark.r
 def test_rounding_method_writes_the_rounded_input(tmp_path, small, cli):
     counts, samples = small
     run = cli("run", "--counts", counts, "--samples", samples, "--out-dir", tmp_path, "--transform", "none",
@@ -96,6 +103,7 @@ def test_rounding_method_writes_the_rounded_input(tmp_path, small, cli):
     written = pd.read_csv(tmp_path / "normalized_counts.tsv", sep="\t", index_col=0)
     np.testing.assert_array_equal(written.to_numpy(), np.rint(read_counts(counts).to_numpy()))
     assert written.dtypes.map(lambda d: d.kind).eq("i").all()
+    assert not (tmp_path / "recovered_counts.tsv").exists()  # nothing was recovered
     method = json.loads((tmp_path / "diagnostics.json").read_text())["method"]
     assert method["size_factors"]["source"] == "fixed at 1"
     assert set(method["size_factors"]["values"].values()) == {1.0}
@@ -222,6 +230,7 @@ def test_raw_counts_get_standard_deseq2_by_default(tmp_path, raw_path, samples_p
     assert "FAILED" not in run.err
     method = json.loads((tmp_path / "diagnostics.json").read_text())["method"]
     assert method["name"] == "raw" and method["size_factors"]["source"] == "estimated"
+    assert not (tmp_path / "recovered_counts.tsv").exists()
     used = pd.Series(method["size_factors"]["values"])
     expected = pd.read_csv(raw_path.parent / "pasilla_size_factors.tsv", sep="\t", index_col=0)["size_factor"]
     np.testing.assert_allclose(used[expected.index], expected, rtol=1e-9)

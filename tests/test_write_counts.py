@@ -35,6 +35,15 @@ def test_integer_matrix_written_like_to_csv(tmp_path: Path, case: int) -> None:
     assert (tmp_path / "fast.tsv").read_bytes() == (tmp_path / "ref.tsv").read_bytes()
 
 
+@pytest.mark.parametrize("case", range(5))
+def test_int64_matrix_written_like_to_csv(tmp_path: Path, case: int) -> None:
+    # Recovered counts are int64 frames: the same fast path (to_csv when labels need quoting or values are negative).
+    frame = _frames()[case].astype(np.int64)
+    write_table(frame, tmp_path / "fast.tsv", "gene_id")
+    frame.to_csv(tmp_path / "ref.tsv", sep="\t", na_rep="NA", index_label="gene_id")
+    assert (tmp_path / "fast.tsv").read_bytes() == (tmp_path / "ref.tsv").read_bytes()
+
+
 def test_float_table_written_like_to_csv(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     special = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e16, 1e15, 1e-5, 1e-4, 5e-324, 1.7976931348623157e308, 0.1, 3.0]

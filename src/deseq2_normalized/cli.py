@@ -375,7 +375,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--samples", type=Path, metavar="FILE", help="sample sheet to match against the matrix")
     check.add_argument("--json", type=Path, metavar="FILE", help="write the verdict and size factors as JSON")
+    _add_recover_parser(sub, common)
     return parser
+
+
+def _add_recover_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """The ``recover`` subcommand: the table read and classified as ``check`` does, the recovered counts written."""
+    recover = sub.add_parser(
+        "recover",
+        parents=[common],
+        help="write the raw integer counts recovered from the normalized matrix, for any count tool",
+        description="Reading, validation and the table's classification as in 'check'; then the raw counts "
+        "recovered from the table are written as a tab-separated matrix (gene_id, then one column per sample, every "
+        "gene in input order) for edgeR, limma-voom, DESeq2 or any tool that takes raw counts. Exit code 2, writing "
+        "nothing, unless every sample is recovered exactly or bounded (then each undetermined count is the nearest "
+        "whole number to the midpoint of its consistent counts).",
+    )
+    recover.add_argument(
+        "--samples", type=Path, metavar="FILE", help="sample sheet: only its samples are read and written"
+    )
+    recover.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="the recovered count matrix to write (replaced only when the recovery succeeds)",
+    )
 
 
 class _OneLineFormatter(logging.Formatter):
@@ -462,6 +487,39 @@ def _cmd_check(args: argparse.Namespace) -> int:
     elif result.default_method == "refuse":
         log.warning("run refuses this table: it is not counts (%s)", result.classification.detail)  # type: ignore[union-attr]
     return 0
+
+
+def _cmd_recover(args: argparse.Namespace) -> int:
+    """``recover``: read and classify as ``check`` does (messages on stderr), write the recovered counts or stop."""
+    from deseq2_normalized import analysis, classify, reader, recovered_counts
+
+    recovered_counts.check_writable(args.out)
+    names = _input_names(args)
+    with stage("reading"):
+        samples = reader.read_samples(args.samples, names["sample sheet"]) if args.samples else None
+        counts = _read_counts(args, names, samples).values
+    if (counts.to_numpy() < 0).any():
+        # Not counts at all: say what it looks like; the check then stops on the first negative cell.
+        _log_lines(classify.classify_table(counts).text())
+    with stage("checking"):
+        result = analysis.check_table(counts, samples, sf_tolerance=args.sf_tolerance, source=names["counts"])
+    log.info("%s", result.verdict)
+    classification = result.classification
+    if classification is not None:
+        _log_lines(classification.text())
+    matrix = recovered_counts.recovered_counts(classification, names["counts"])
+    assert classification is not None and classification.recovery is not None
+    log.info("recovery: %s", classification.recovery.summary())
+    with stage("writing"):
+        recovered_counts.write_file(matrix, args.out)
+    log.info("recovered counts of %d genes x %d samples written to %s", *matrix.shape, args.out)
+    return 0
+
+
+def _log_lines(text: str) -> None:
+    """Log a text of several lines (a classification) as one record per line."""
+    for line in text.splitlines():
+        log.info("%s", line)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -604,7 +662,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         interface.set_interface(args.interface)
         _configure_logging(args.quiet, args.verbose)
-        return _cmd_run(args) if args.command == "run" else _cmd_check(args)
+        commands = {"run": _cmd_run, "check": _cmd_check, "recover": _cmd_recover}
+        return commands[args.command](args)
     except DESeq2NormalizedError as exc:
         print(f"deseq2-normalized: error: {one_line(interface.translate(str(exc)))}", file=sys.stderr)
         return exc.exit_code

@@ -154,13 +154,15 @@ def staged(out_dir: Path) -> Iterator[StagedOutputs]:
 def write_table(frame: pd.DataFrame, path: Path, index_label: str, float_format: str | None = None) -> None:
     """Write a tab-separated table with a header, ``NA`` for missing values.
 
-    Integer-valued float matrices are written as integers (faster and exact).
+    Integer matrices, and integer-valued float ones, are written as integers (faster and exact).
     """
     values = frame.to_numpy()
     if values.dtype.kind == "f" and np.isfinite(values).all() and np.array_equal(values, np.rint(values)):
         frame = frame.astype(np.int64)
         if _write_counts(frame, path, index_label):
             return
+    elif values.dtype.kind in "iu" and _write_counts(frame, path, index_label):
+        return  # an integer matrix (recovered counts): the same fast path
     elif float_format is None and _write_floats(frame, path, index_label):
         return
     frame.to_csv(path, sep="\t", na_rep="NA", index_label=index_label, float_format=float_format)
@@ -322,6 +324,7 @@ def write_outputs(
             if not header:
                 _drop_first_line(out.staging / f"{stem}.tsv")
         tabular(result.normalized, "normalized_counts.tsv", "gene_id")
+        _write_recovered_counts(result, out)
         if result.transformed is not None:
             tabular(result.transformed, "transformed_counts.tsv", "gene_id")
         if result.rlog is not None:
@@ -408,6 +411,16 @@ def write_galaxy_metadata(columns: dict[str, list[str]], path: Path) -> None:
         write_json(galaxy_metadata(columns), Path(path))
     except OSError as exc:
         raise OutputError(f"{path}: writing Galaxy's metadata failed ({exc.strerror or exc})") from None
+
+
+def _write_recovered_counts(result: AnalysisResult, out: StagedOutputs) -> None:
+    """When the run recovered the raw counts: ``recovered_counts.tsv``, as ``deseq2-normalized recover`` writes it."""
+    # Imported here: recovered_counts writes with this module's write_table.
+    from deseq2_normalized import recovered_counts
+
+    recovery = result.method.recovery
+    if result.method.name == "recover" and recovery is not None:
+        recovered_counts.write_matrix(recovery.counts, out.path(recovered_counts.FILE_NAME))
 
 
 def annotate(table: pd.DataFrame, annotation: pd.DataFrame | None) -> pd.DataFrame:
