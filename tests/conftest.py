@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from deseq2_normalized import rsession
 from deseq2_normalized.cli import main
+from deseq2_normalized.reader import read_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = ROOT / "test-data"
@@ -58,6 +60,26 @@ def raw_path() -> Path:
 @pytest.fixture(scope="session")
 def samples_path() -> Path:
     return TEST_DATA / "pasilla_samples.tsv"
+
+
+@pytest.fixture(scope="session")
+def raw(raw_path: Path) -> pd.DataFrame:
+    """The pasilla raw counts (genes x samples)."""
+    return read_counts(raw_path)
+
+
+@pytest.fixture(scope="session")
+def original_sf(raw_path: Path) -> pd.Series:
+    """DESeq2's size factors of the pasilla raw counts (test-data/pasilla_size_factors.tsv)."""
+    return pd.read_csv(raw_path.parent / "pasilla_size_factors.tsv", sep="\t", index_col=0)["size_factor"]
+
+
+@pytest.fixture(scope="session")
+def sheet(tmp_path_factory: pytest.TempPathFactory, samples_path: Path) -> Path:
+    """The pasilla sample sheet with the tested factor last (tests/r/deseq2_reference.R's convention)."""
+    path = tmp_path_factory.mktemp("sheet") / "samples.tsv"
+    pd.read_csv(samples_path, sep="\t")[["sample", "type", "condition"]].to_csv(path, sep="\t", index=False)
+    return path
 
 
 #: R used by the running test: filled by the R session and by ``Rscript`` calls (see _markers_hold).

@@ -23,24 +23,6 @@ STEM = "results_condition_treated_vs_untreated"
 ALPHA = 0.1
 
 
-@pytest.fixture(scope="module")
-def raw(raw_path) -> pd.DataFrame:
-    return read_counts(raw_path)
-
-
-@pytest.fixture(scope="module")
-def original_sf(raw_path) -> pd.Series:
-    return pd.read_csv(raw_path.parent / "pasilla_size_factors.tsv", sep="\t", index_col=0)["size_factor"]
-
-
-@pytest.fixture(scope="module")
-def sheet(tmp_path_factory, samples_path) -> Path:
-    """The pasilla sample sheet with the tested factor last (the reference script's convention)."""
-    path = tmp_path_factory.mktemp("sheet") / "samples.tsv"
-    pd.read_csv(samples_path, sep="\t")[["sample", "type", "condition"]].to_csv(path, sep="\t", index=False)
-    return path
-
-
 def reference(rscript, folder: Path, raw: pd.DataFrame, sheet: Path, size_factors: pd.Series | None = None):
     """DESeq2 in R on ``raw`` (size factors estimated, or set)."""
     raw_file, out = folder / "raw.tsv", folder / "reference.tsv"

@@ -23,24 +23,6 @@ from deseq2_normalized.sizefactors import median_of_ratios
 from test_shared_tables import STEM, assert_equal_results, jaccard, reference, run, simulate_large_counts, write
 
 
-@pytest.fixture(scope="module")
-def raw(raw_path) -> pd.DataFrame:
-    return read_counts(raw_path)
-
-
-@pytest.fixture(scope="module")
-def original_sf(raw_path) -> pd.Series:
-    return pd.read_csv(raw_path.parent / "pasilla_size_factors.tsv", sep="\t", index_col=0)["size_factor"]
-
-
-@pytest.fixture(scope="module")
-def sheet(tmp_path_factory, samples_path) -> Path:
-    """The pasilla sample sheet with the tested factor last (the reference script's convention)."""
-    path = tmp_path_factory.mktemp("sheet") / "samples.tsv"
-    pd.read_csv(samples_path, sep="\t")[["sample", "type", "condition"]].to_csv(path, sep="\t", index=False)
-    return path
-
-
 def estimated_counts(raw: pd.DataFrame, seed: int = 3) -> pd.DataFrame:
     """Raw counts with a random fractional part on every non-zero count, as an EM quantifier writes them."""
     rng = np.random.default_rng(seed)
