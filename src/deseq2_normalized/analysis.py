@@ -149,7 +149,9 @@ class CheckResult:
             what = cls.detail if cls is not None else "estimated counts"
             return (
                 f"{offset}the table holds {what}: rounded to integers, and DESeq2 estimates the size factors, as "
-                f"DESeq2's documentation does for estimated counts without their quantification files; {check}"
+                f"DESeq2's documentation does for estimated counts without their quantification files (with them, the "
+                "tximport route, DESeqDataSetFromTximport or the IUC DESeq2 tool's tximport input in Galaxy, also uses "
+                f"transcript-length offsets); {check}"
             )
         if sf.passed:
             looks = "the table looks DESeq2-normalized"
