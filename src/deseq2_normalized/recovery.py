@@ -76,20 +76,26 @@ class Precision:
         return "full double precision"
 
     def bounds(self, values: np.ndarray) -> np.ndarray:
-        """Largest difference between each written value and the value before writing."""
-        out = 4 * _EPS * np.abs(values)
+        """Largest difference between each written value and the value before writing.
+
+        The writing's rounding (half a step of the last written digit) plus the floating-point
+        error of the division that made the value and of parsing it (a few units in the last place).
+        """
+        floating = 4 * _EPS * np.abs(values)
         if self.decimals == 0:
-            return out  # whole numbers only: written exactly
+            return floating  # whole numbers only: written exactly
         # Rounding errors lie strictly inside half a step; a scale at which some value sits
         # exactly on a half step (a lattice coincidence, not a recovery) is thereby refuted.
         half = 0.5 * (1 - 1e-9)
+        written = np.zeros_like(floating)
         if self.decimals is not None:
-            out = np.maximum(out, half * 10.0 ** (-self.decimals))
+            written = np.maximum(written, half * 10.0 ** (-self.decimals))
         if self.significant is not None:
             with np.errstate(divide="ignore"):
                 exponent = np.floor(np.log10(np.abs(values), where=values > 0, out=np.zeros_like(values)))
-            out = np.maximum(out, half * 10.0 ** (exponent - self.significant + 1))
-        return out
+            written = np.maximum(written, half * 10.0 ** (exponent - self.significant + 1))
+        # Both errors add up: at 15 significant digits the float error is a few percent of the step.
+        return written + floating
 
 
 #: Values of a column read for its precision: a larger column is read at even steps.
