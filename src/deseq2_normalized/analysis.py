@@ -347,7 +347,7 @@ def check_table(
         # Everything after this (rounding, the check, the fit) sees the table less its constant.
         shifted = values - classification.offset
         values = shifted.where(shifted.abs() > 1e-9 * classification.offset, 0.0)
-    rounded = pd.DataFrame(np.rint(values.to_numpy()), index=values.index, columns=values.columns)
+    rounded = pd.DataFrame(np.rint(values.to_numpy()), index=values.index, columns=values.columns, copy=False)
     non_integer = float(np.mean(values.to_numpy() != rounded.to_numpy()))
     sf = classification.size_factors
     if sf is None:

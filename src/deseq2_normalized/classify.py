@@ -214,8 +214,8 @@ def invert_log(values: pd.DataFrame, base: float, pseudocount: float) -> tuple[p
         )
     inverted[np.abs(inverted) <= bounds] = 0.0
     return (
-        pd.DataFrame(inverted, index=values.index, columns=values.columns),
-        pd.DataFrame(bounds, index=values.index, columns=values.columns),
+        pd.DataFrame(inverted, index=values.index, columns=values.columns, copy=False),
+        pd.DataFrame(bounds, index=values.index, columns=values.columns, copy=False),
     )
 
 
@@ -224,7 +224,9 @@ def size_factor_check(values: pd.DataFrame, tolerance: float) -> SizeFactorCheck
 
     Returns None when no gene is positive in every sample, so that no size factor can be estimated.
     """
-    rounded = pd.DataFrame(np.rint(values.to_numpy(dtype=np.float64)), index=values.index, columns=values.columns)
+    rounded = pd.DataFrame(
+        np.rint(values.to_numpy(dtype=np.float64)), index=values.index, columns=values.columns, copy=False
+    )
     try:
         return check_size_factors(rounded, tolerance)
     except ValueError:
@@ -284,21 +286,23 @@ def classify_table(values: pd.DataFrame, sf_tolerance: float = 0.1) -> Classific
         The verdict.
     """
     arr = values.to_numpy(dtype=np.float64)
-    finite = arr[np.isfinite(arr)]
+    # A validated table is all finite: no copy of its finite values is needed then.
+    finite = arr if np.isfinite(arr).all() else arr[np.isfinite(arr)]
     non_integer = float(np.mean(arr != np.rint(arr)))
     max_value = float(finite.max()) if finite.size else 0.0
+    min_value = float(finite.min()) if finite.size else 0.0
     # log2(x+0.5) and similar transforms give negative values for zero counts: try them first.
     if non_integer > 0 and max_value <= _LOG_SCALE_MAX:
         log_class = _classify_log(values, max_value)
-        if log_class is not None and (log_class.kind == "log_counts" or finite.min() >= 0):
+        if log_class is not None and (log_class.kind == "log_counts" or min_value >= 0):
             return log_class
-    if finite.size and finite.min() < 0:
+    if min_value < 0:
         share = float(np.mean(finite < 0))
         return Classification(
             "not_counts",
             "values below zero",
             (
-                f"{100 * share:.1f}% of the values are negative (smallest {finite.min():.4g})",
+                f"{100 * share:.1f}% of the values are negative (smallest {min_value:.4g})",
                 "counts, scaled counts and log(x+1) of counts are never negative: this looks like log ratios, "
                 "centred or batch-corrected data",
             ),
@@ -322,7 +326,9 @@ def _with_pseudocount(values: pd.DataFrame, pseudocount: Pseudocount, sf_toleran
         bounds[:, j] = written_precision(arr[:, j]).bounds(arr[:, j]) + 4 * np.finfo(float).eps * arr[:, j]
     shifted = values - pseudocount.value
     shifted = shifted.where(shifted.abs() > bounds, 0.0)
-    inner = _classify_counts(shifted, pd.DataFrame(bounds, index=values.index, columns=values.columns), sf_tolerance)
+    inner = _classify_counts(
+        shifted, pd.DataFrame(bounds, index=values.index, columns=values.columns, copy=False), sf_tolerance
+    )
     confirmed = inner.kind == "scaled_counts" and inner.recovery is not None and inner.recovery.recoverable
     if not confirmed and not _spike(values, pseudocount.value):
         return None

@@ -27,6 +27,8 @@ count can be found, up to what the written precision allows:
 from __future__ import annotations
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -491,7 +493,7 @@ def _recover_column(
         )
     else:
         verdict, reason = "exact", ""
-    if verdict != "not_recoverable" and int(np.gcd.reduce(np.unique(counts[nonzero]))) != 1:
+    if verdict != "not_recoverable" and int(np.gcd.reduce(unique_counts.astype(np.int64))) != 1:
         # The coarsest unit was tried first, so this only happens through midpoints of ambiguous counts.
         verdict, reason = "approximate", "the recovered counts share a common factor: the unit is not determined"
     record = SampleRecovery(
@@ -533,6 +535,14 @@ def _explained_scales(records: list[SampleRecovery], counts: np.ndarray) -> tupl
     return "unknown per-sample scaling", None
 
 
+def _recovery_threads() -> int:
+    """The cores this process may use (its CPU affinity, as a Slurm or container job limits it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def recover_counts(
     values: pd.DataFrame,
     bounds: pd.DataFrame | None = None,
@@ -558,12 +568,21 @@ def recover_counts(
         Counts, scales and a verdict per sample.
     """
     arr = values.to_numpy(dtype=np.float64)
-    counts = np.zeros(arr.shape, dtype=np.int64)
-    records = []
-    for j, name in enumerate(values.columns):
-        b = None if bounds is None else bounds.iloc[:, j].to_numpy(dtype=np.float64)
-        record, counts[:, j] = _recover_column(str(name), arr[:, j], b, max_relative_uncertainty)
-        records.append(record)
+    counts = np.zeros(arr.shape, dtype=np.int64, order="F")  # column by column, as the samples are solved
+    bound_arr = None if bounds is None else bounds.to_numpy(dtype=np.float64)
+
+    def solve(j: int) -> SampleRecovery:
+        b = None if bound_arr is None else bound_arr[:, j]
+        record, counts[:, j] = _recover_column(str(values.columns[j]), arr[:, j], b, max_relative_uncertainty)
+        return record
+
+    # Samples are solved independently, and numpy's sorts and array operations release the GIL.
+    workers = min(_recovery_threads(), max(1, arr.shape[1] // 8))
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            records = list(pool.map(solve, range(arr.shape[1])))
+    else:
+        records = [solve(j) for j in range(arr.shape[1])]
     scaling, exact_scales = _explained_scales(records, counts)
     notes: list[str] = []
     scales = np.array([r.scale for r in records])
@@ -576,7 +595,7 @@ def recover_counts(
             "reproduces the solved scales: DESeq2 on another gene or sample set (a filtered table, a subset of "
             "samples), DESeq2 with controlGenes or poscounts, or TMM would explain this"
         )
-    frame = pd.DataFrame(counts, index=values.index, columns=values.columns)
+    frame = pd.DataFrame(counts, index=values.index, columns=values.columns, copy=False)
     return RecoveryResult(
         frame,
         pd.Series(scales, index=values.columns, name="scale"),

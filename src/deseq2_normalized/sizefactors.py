@@ -32,13 +32,16 @@ def median_of_ratios(counts: np.ndarray) -> np.ndarray:
     ValueError
         When no gene is positive in every sample (DESeq2 refuses such a matrix too).
     """
-    values = np.asarray(counts, dtype=np.float64)
-    usable = (values > 0).all(axis=1)
+    # Samples x genes: each sample's ratios lie contiguous in memory for the median (a column-major
+    # table, as pandas holds one, is this without a copy).
+    values = np.asarray(counts, dtype=np.float64).T
+    usable = (values > 0).all(axis=0)
     if not usable.any():
         raise ValueError("every gene contains at least one zero, cannot compute log geometric means")
-    logs = np.log(values[usable])
-    ratios = logs - logs.mean(axis=1, keepdims=True)
-    return np.exp(np.median(ratios, axis=0))
+    ratios = np.compress(usable, values, axis=1)  # a new C-ordered array: worked on in place
+    np.log(ratios, out=ratios)
+    ratios -= ratios.mean(axis=0)
+    return np.exp(np.median(ratios, axis=1, overwrite_input=True))
 
 
 def poscounts(counts: np.ndarray) -> np.ndarray:

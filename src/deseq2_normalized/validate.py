@@ -48,7 +48,7 @@ def validate_counts(counts: pd.DataFrame, source: str = "counts") -> pd.DataFram
         raise InputError(f"{source}: {counts.shape[0]} gene row(s); DESeq2 needs at least two genes")
     samples = [str(c).strip() for c in counts.columns]
     check_names(samples, f"{source}: header", "sample name")
-    genes = pd.Index([str(g).strip() if isinstance(g, str) else "" for g in counts.index], name="gene_id")
+    genes = pd.Index([g.strip() if isinstance(g, str) else "" for g in counts.index.tolist()], name="gene_id")
     empty = np.flatnonzero(genes == "")
     if empty.size:
         raise InputError(f"{source}: row {empty[0] + 1}: empty or NA gene ID")
@@ -62,7 +62,8 @@ def validate_counts(counts: pd.DataFrame, source: str = "counts") -> pd.DataFram
     except (TypeError, ValueError):
         raise InputError(f"{source}: values must be numbers") from None
     _check_values(values, genes, samples, source)
-    return pd.DataFrame(values, index=genes, columns=pd.Index(samples, name=None))
+    # No copy: nothing here writes into a table in place (pandas 3 copies on write anyway).
+    return pd.DataFrame(values, index=genes, columns=pd.Index(samples, name=None), copy=False)
 
 
 def _check_values(values: np.ndarray, genes: pd.Index, samples: list[str], source: str) -> None:
