@@ -1,13 +1,19 @@
-"""Scale check: ``deseq2-normalized check`` on a 60,000 x 500 DESeq2-normalized matrix.
+"""Scale check: ``deseq2-normalized check`` against a plain ``pandas.read_csv`` of the same file.
 
-Simulates the matrix (tab-separated like R's ``write.table`` of ``counts(dds, normalized=TRUE)``,
-optionally gzip-compressed) into a temporary folder, runs ``deseq2-normalized check`` on it in a
-subprocess and reports the wall time and the peak resident memory of that process (``ru_maxrss``
-from ``os.wait4``). Not a unit test: run it by hand and copy the figures to benchmarks/SCALE.md.
+Simulates a DESeq2-normalized matrix (tab-separated like R's ``write.table`` of
+``counts(dds, normalized=TRUE)``, optionally gzip-compressed) into a temporary folder, then
+runs, alternately and ``--reps`` times each, ``deseq2-normalized check`` on it and a Python
+process that only imports pandas and reads the file with ``pandas.read_csv`` (its defaults,
+the gene IDs as index). Each is a fresh process timed with ``os.wait4``: wall time and peak
+resident memory (``ru_maxrss``). Reports the medians, the ratio of the two and the peak
+against the float64 matrix, with the targets (check faster than the plain read; peak at most
+3 times the matrix), and the machine's load average. Not a unit test: run it by hand and copy
+the figures to benchmarks/SCALE.md.
 
 Usage::
 
-    .venv/bin/python benchmarks/scale_check.py [--genes 60000] [--samples 500] [--gzip] [--noise SD] [--keep DIR]
+    .venv/bin/python benchmarks/scale_check.py [--genes 60000] [--samples 200] [--reps 5] [--gzip]
+        [--noise SD] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import logging
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from simulate import simulate  # benchmarks/ is not a package
 
 log = logging.getLogger("scale_check")
+
+#: The baseline: a process that imports pandas and reads the file with read_csv's defaults.
+PLAIN_READ = "import sys, pandas; pandas.read_csv(sys.argv[1], sep='\\t', index_col=0)"
 
 
 def run_measured(cmd: list[str]) -> tuple[int, float, float, str]:
@@ -48,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     """Simulate the matrix, time ``deseq2-normalized check`` on it, log the figures; its exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--genes", type=int, default=60_000)
-    parser.add_argument("--samples", type=int, default=500)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--reps", type=int, default=5, help="runs of each, alternating (default 5)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--gzip", action="store_true", help="check a gzip-compressed copy of the matrix")
     parser.add_argument("--keep", type=Path, help="simulate into this folder and keep it (default: a temp folder)")
@@ -81,14 +92,36 @@ def main(argv: list[str] | None = None) -> int:
         log.info("simulated in %.1f s: %s (%.0f MiB)", time.perf_counter() - start, counts,
                  counts.stat().st_size / 2**20)  # fmt: skip
         exe = Path(sys.executable).with_name("deseq2-normalized")
-        cmd = [str(exe), "check", "--counts", str(counts), "--samples", str(samples), "--json", str(folder / "c.json")]
-        code, wall, peak, err = run_measured(cmd)
-        for line in err.splitlines():
-            log.info("  %s", line)
+        json_out = str(folder / "c.json")
+        check = [str(exe), "check", "--counts", str(counts), "--samples", str(samples), "--json", json_out]
+        plain = [sys.executable, "-c", PLAIN_READ, str(counts)]
+        runs: dict[str, list[tuple[float, float]]] = {"check": [], "pandas.read_csv": []}
+        code = 0
+        for rep in range(args.reps):
+            order = (("check", check), ("pandas.read_csv", plain))
+            for name, cmd in order if rep % 2 == 0 else order[::-1]:
+                status, wall, peak, err = run_measured(cmd)
+                if status != 0:
+                    log.error("%s exited %d: %s", name, status, err.strip().splitlines()[-1:])
+                    code = code or status
+                if name == "check" and rep == 0:
+                    for line in err.splitlines():
+                        log.info("  %s", line)
+                runs[name].append((wall, peak))
+                log.info("run %d, %s: wall %.2f s, peak RSS %.0f MiB, load %.2f", rep + 1, name, wall, peak,
+                         os.getloadavg()[0])  # fmt: skip
+        matrix = args.genes * args.samples * 8 / 2**20
+        check_wall = statistics.median(w for w, _ in runs["check"])
+        read_wall = statistics.median(w for w, _ in runs["pandas.read_csv"])
+        check_peak = max(p for _, p in runs["check"])
         log.info(
-            "check %d x %d%s%s: exit %d, wall %.1f s, peak RSS %.0f MiB (%s, %d CPUs, Python %s)",
+            "check %d x %d%s%s: median wall %.2f s vs pandas.read_csv %.2f s (%.2fx; target < 1: %s); "
+            "peak RSS %.0f MiB = %.2fx the %.0f MiB float64 matrix (target <= 3: %s); %d runs each, load %s "
+            "(%s, %d CPUs, Python %s)",
             args.genes, args.samples, " (gzip)" if args.gzip else "", f" (noise {args.noise:g})" if args.noise else "",
-            code, wall, peak,
+            check_wall, read_wall, check_wall / read_wall, "holds" if check_wall < read_wall else "MISSED",
+            check_peak, check_peak / matrix, matrix, "holds" if check_peak <= 3 * matrix else "MISSED",
+            args.reps, ", ".join(f"{x:.2f}" for x in os.getloadavg()),
             platform.machine(), os.cpu_count() or 0, platform.python_version(),
         )  # fmt: skip
         return code

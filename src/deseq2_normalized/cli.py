@@ -662,8 +662,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         interface.set_interface(args.interface)
         _configure_logging(args.quiet, args.verbose)
-        commands = {"run": _cmd_run, "check": _cmd_check, "recover": _cmd_recover}
-        return commands[args.command](args)
+        if args.command == "run":
+            return _cmd_run(args)
+        from deseq2_normalized.memory import retained_memory
+
+        with retained_memory():  # check and recover never start R
+            return _cmd_check(args) if args.command == "check" else _cmd_recover(args)
     except DESeq2NormalizedError as exc:
         print(f"deseq2-normalized: error: {one_line(interface.translate(str(exc)))}", file=sys.stderr)
         return exc.exit_code
