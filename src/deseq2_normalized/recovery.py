@@ -423,10 +423,12 @@ def _recover_column(
     nonzero = values > 0
     if not nonzero.any():
         return _not_recoverable(name, precision, "every value is zero", values.size)
-    b_all = precision.bounds(values) if bounds is None else bounds
     u, inverse = np.unique(values[nonzero], return_inverse=True)
-    b = np.zeros(u.shape)
-    np.maximum.at(b, inverse, b_all[nonzero])
+    if bounds is None:
+        b = precision.bounds(u)  # a value's bound depends on the value alone
+    else:
+        b = np.zeros(u.shape)
+        np.maximum.at(b, inverse, bounds[nonzero])
     solution = None
     head = min(u.size, 256)
     candidates = _smallest_count_candidates(u, b)
