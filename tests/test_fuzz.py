@@ -25,10 +25,9 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from deseq2_normalized import reader
 from deseq2_normalized.design import parse_design, r_aliases
 from deseq2_normalized.errors import InputError
-from deseq2_normalized.reader import CountTable, read_count_table, read_counts, read_samples
+from deseq2_normalized.reader import read_counts, read_samples
 from deseq2_normalized.validate import MAX_COUNT, match_samples, validate_counts
 
 FUZZ = settings(
@@ -43,7 +42,6 @@ BUDGET = {
     "test_any_counts_file_reads_valid_or_input_error": 800,
     "test_any_sample_sheet_matches_or_input_error": 450,
     "test_any_design_parses_safely_or_input_error": 600,
-    "test_the_fast_reader_reads_as_pandas_does": 500,
 }
 
 # pandas reads these as missing in the gene-ID column; they are refused as "empty or NA gene ID".
@@ -282,42 +280,6 @@ def test_any_counts_file_reads_valid_or_input_error(scratch, data):
     event("valid matrix")
     assert_valid_matrix(matrix)
     assert list(matrix.columns) == [str(c).strip() for c in frame.columns]
-
-
-def read_or_error(path: Path) -> CountTable | str:
-    try:
-        return read_count_table(path)
-    except InputError as exc:
-        return str(exc)
-
-
-@settings(FUZZ, max_examples=BUDGET["test_the_fast_reader_reads_as_pandas_does"])
-@given(st.one_of(any_tables(), valid_tables().map(lambda t: t[0])))
-@example(b"gene\ta\tb\ng1\t0x10\t2\ng2\t3\t4\n")  # Arrow's integer parser once took hexadecimal
-@example(b"gene\ta\tb\nNA\t1\t2\ng2\t3\t4\n")  # pandas reads the gene ID NA as missing
-def test_the_fast_reader_reads_as_pandas_does(scratch, data):
-    """Arrow's reader (plain number tables) and pandas' reader give the same table or the same error."""
-    path = write(scratch, data)
-    fast = read_or_error(path)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(reader, "_parse_numbers_fast", lambda *args: None)
-        slow = read_or_error(path)
-    if isinstance(fast, str) or isinstance(slow, str):
-        assert fast == slow
-        return
-    pd.testing.assert_frame_equal(fast.values, slow.values)
-    pd.testing.assert_frame_equal(fast.annotation, slow.annotation)
-    assert (fast.notes, fast.file_columns) == (slow.notes, slow.file_columns)
-
-
-def test_the_fast_reader_takes_plain_number_tables(scratch, monkeypatch):
-    """R's write.table of a normalized matrix goes through Arrow (not only ever the fallback)."""
-    taken = []
-    original = reader._parse_numbers_fast
-    monkeypatch.setattr(reader, "_parse_numbers_fast", lambda *args: taken.append(original(*args)) or taken[-1])
-    table = read_count_table(write(scratch, b'"a"\t"b"\n"g1"\t1.5\t2\n"g2"\t3\t4.25\n'))
-    assert taken and taken[0] is not None
-    assert table.values.loc["g2", "b"] == 4.25
 
 
 @st.composite

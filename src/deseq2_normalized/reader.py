@@ -85,8 +85,7 @@ def _text_bytes(where: str, raw: bytes) -> bytes:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
-        if not raw.isascii():  # ASCII is UTF-8: the common case needs no decoding pass
-            raw.decode("utf-8")
+        raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise InputError(f"{where}: line {line}: not valid UTF-8 text") from None
@@ -355,7 +354,7 @@ def read_count_table(
     values = _numeric(where, cast(pd.DataFrame, frame[sample_columns]))
     annotation = frame[annotation_columns].astype(object).where(frame[annotation_columns].notna(), "")
     annotation = annotation.astype(str)
-    annotation.index = pd.Index([str(g).strip() for g in values.index.tolist()], name="gene_id")
+    annotation.index = pd.Index([str(g).strip() for g in values.index], name="gene_id")
     log.debug("read %s: %d genes x %d samples, %s-separated", where, *values.shape, _SEP_NAMES[sep])
     return CountTable(values=values, annotation=annotation, notes=tuple(notes), file_columns=file_columns)
 
@@ -402,10 +401,6 @@ def _parse_counts(where: str, raw: bytes, decimal: str = ".") -> tuple[pd.DataFr
         )
     check_names(header[1:], f"{where}: header", "sample name")
     names = [_GENE_COLUMN, *header[1:]]
-    if decimal == ".":
-        fast = _parse_numbers_fast(raw[body.tell() :], sep, names)
-        if fast is not None:
-            return fast, sep
     frame = _read_rows(
         where,
         raw,
@@ -426,52 +421,6 @@ def _parse_counts(where: str, raw: bytes, decimal: str = ".") -> tuple[pd.DataFr
         raise InputError(f"{where}: has a header but no gene rows")
     frame.index = frame.index.fillna("")
     return frame, sep
-
-
-# Gene IDs pandas reads as missing (its default NA strings): such a table takes pandas' path.
-_PANDAS_NA = frozenset(
-    ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA",
-     "NULL", "NaN", "None", "n/a", "nan", "null")
-)  # fmt: skip
-
-
-def _parse_numbers_fast(body: bytes, sep: str, names: list[str]) -> pd.DataFrame | None:
-    """The commonest table, gene IDs then columns of plain numbers, parsed by Arrow's multi-threaded reader.
-
-    Arrow parses decimal numbers to the nearest double, as pandas does, so the written digits
-    are read exactly. Anything else (a text, empty or missing cell, ragged rows, quoted line
-    breaks, a gene ID pandas reads as missing, no pyarrow) returns None: pandas' reader, with
-    its messages, takes the table.
-    """
-    try:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-    except ImportError:
-        return None
-    try:
-        table = pacsv.read_csv(
-            pa.py_buffer(body),
-            read_options=pacsv.ReadOptions(column_names=names),
-            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"'),
-            convert_options=pacsv.ConvertOptions(
-                column_types={_GENE_COLUMN: pa.string(), **dict.fromkeys(names[1:], pa.float64())},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowException, ValueError):
-        return None
-    columns = table.columns[1:]
-    if table.num_rows == 0 or any(c.null_count for c in columns):
-        return None
-    genes = table.column(0).to_pylist()
-    if _PANDAS_NA.intersection(genes):
-        return None
-    values = np.empty((table.num_rows, len(columns)), dtype=np.float64, order="F")
-    for j, column in enumerate(columns):
-        values[:, j] = column.to_numpy()
-    # One float64 block: the later steps take views of it instead of copies.
-    return pd.DataFrame(values, index=pd.Index(genes, name=_GENE_COLUMN, dtype=str), columns=names[1:], copy=False)
 
 
 def _read_rows(
@@ -827,10 +776,6 @@ def _parser_detail(exc: Exception) -> str:
 
 def _numeric(where: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Turn every column into float64 or raise naming the first cell that is not a number."""
-    if all(dtype == np.float64 for dtype in frame.dtypes):
-        result = frame.copy(deep=False)  # already numbers: no per-column copies
-        result.index.name = "gene_id"
-        return result
     out = {}
     for col in frame.columns:
         values = frame[col]
