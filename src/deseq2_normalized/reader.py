@@ -85,11 +85,12 @@ def _text_bytes(where: str, raw: bytes) -> bytes:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
-        raw.decode("utf-8")
+        if not raw.isascii():  # ASCII is UTF-8: the common case needs no decoding pass
+            raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise InputError(f"{where}: line {line}: not valid UTF-8 text") from None
-    if not raw.strip():
+    if not raw or raw.isspace():  # without copying the whole file, as strip() would
         raise InputError(f"{where}: file is empty")
     return raw
 
@@ -354,7 +355,7 @@ def read_count_table(
     values = _numeric(where, cast(pd.DataFrame, frame[sample_columns]))
     annotation = frame[annotation_columns].astype(object).where(frame[annotation_columns].notna(), "")
     annotation = annotation.astype(str)
-    annotation.index = pd.Index([str(g).strip() for g in values.index], name="gene_id")
+    annotation.index = pd.Index([str(g).strip() for g in values.index.tolist()], name="gene_id")
     log.debug("read %s: %d genes x %d samples, %s-separated", where, *values.shape, _SEP_NAMES[sep])
     return CountTable(values=values, annotation=annotation, notes=tuple(notes), file_columns=file_columns)
 
@@ -776,6 +777,10 @@ def _parser_detail(exc: Exception) -> str:
 
 def _numeric(where: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Turn every column into float64 or raise naming the first cell that is not a number."""
+    if all(dtype == np.float64 for dtype in frame.dtypes):
+        result = frame.copy(deep=False)  # already numbers: no per-column copies
+        result.index.name = "gene_id"
+        return result
     out = {}
     for col in frame.columns:
         values = frame[col]
