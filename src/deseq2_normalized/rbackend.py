@@ -382,7 +382,7 @@ def start_refits(
     """Start the refits of the rounding sensitivity: ``DESeq`` and ``results`` on each rounding.
 
     Each refit fits its rounding with every size factor 1, serially, and tests every contrast
-    without shrinkage. With ``threads`` above 1, ``min(threads, len(roundings)) - 1`` forked
+    without shrinkage. With ``threads`` above 1, ``min(threads - 1, len(roundings))`` forked
     copies of R start on them at once and this process goes on (with the main fit); it joins
     in when :func:`collect_refits` is called, so the processes share the refits, each refit
     done once. The results do not depend on ``threads``.
@@ -434,7 +434,7 @@ def start_refits(
         cooks_cutoff=cooks_cutoff,
         workers=threads,
     )
-    return PendingRefits(handle=handle, genes=genes, forks=max(min(threads, len(matrices)) - 1, 0))
+    return PendingRefits(handle=handle, genes=genes, forks=max(min(threads - 1, len(matrices)), 0))
 
 
 @rsession.uses_r

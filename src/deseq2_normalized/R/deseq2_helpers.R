@@ -122,8 +122,8 @@ refit_results <- function(counts, genes, samples, coldata, design, reduced, test
   })
 }
 
-# The rounding-sensitivity refits over `workers` processes: workers - 1 forked copies of this R start
-# on them at once, while this one goes on with the main analysis and joins in refits_collect(). A
+# The rounding-sensitivity refits over `workers` processes: up to workers - 1 forked copies of this R
+# start on them at once, while this one goes on with the main analysis and joins in refits_collect(). A
 # refit belongs to the process that creates its claim folder first (dir.create() is atomic), so each
 # refit runs once, and whichever process is free takes the next: the work balances whatever else this
 # process has to do. Every refit is serial inside, so its results do not depend on where it ran.
@@ -147,7 +147,8 @@ refits_start <- function(roundings, genes, samples, coldata, design, reduced, te
     }
     out
   }
-  forks <- min(workers, length(roundings)) - 1
+  # This process has the main analysis to do first: the copies take the other workers.
+  forks <- min(workers - 1, length(roundings))
   # Each forked copy keeps its R warnings with its results: refits_collect() raises them here.
   children <- lapply(seq_len(max(forks, 0)), function(i) {
     parallel::mcparallel(capture_warnings(helper = share), silent = FALSE)
