@@ -79,14 +79,18 @@ def test_threads_leave_every_table_and_the_rounding_agreement_unchanged(tmp_path
     counts = tmp_path / "c.tsv"
     read_counts(normalized_path).iloc[:1000].to_csv(counts, sep="\t")
     runs = {}
-    for threads in ("1", "2"):
+    for threads, plots in (("1", "none"), ("2", "png")):
         runs[threads] = cli("run", "--counts", counts, "--samples", samples_path, "--out-dir", tmp_path / threads,
-                            "--transform", "none", "--no-report", "--plots", "none", "--method", "round",
+                            "--transform", "none", "--no-report", "--plots", plots, "--method", "round",
                             "--rounding-sensitivity", "2", "--seed", "7", *TWO_CONTRASTS,
                             "--threads", threads)  # fmt: skip
         assert runs[threads].code == 0, runs[threads].err
-    # With two threads the refits ran in a forked R process beside the main fit, as well as in this one.
-    assert "2 refits started in 1 forked R process beside the main fit" in runs["2"].err
+    # With two threads the refits ran in a forked R process beside the main fit, as well as in this
+    # one once it had drawn the plots.
+    err = runs["2"].err
+    assert "2 refits started in 1 forked R process beside the main fit" in err
+    assert err.index("drawing plots: done") < err.index("rounding sensitivity: 2 refits: done")
+    assert (tmp_path / "2" / "plots" / "dispersion.png").stat().st_size > 0
     assert "forked" not in runs["1"].err
     names = sorted(p.name for p in (tmp_path / "1").glob("*.tsv"))
     assert names == sorted(p.name for p in (tmp_path / "2").glob("*.tsv"))

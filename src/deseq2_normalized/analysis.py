@@ -235,6 +235,15 @@ class MethodUsed:
         }[self.name]
 
 
+@dataclass(frozen=True)
+class PendingRefits:
+    """Rounding-sensitivity refits under way, with what their summary needs (:meth:`AnalysisResult.collect_refits`)."""
+
+    plan: Plan
+    opts: AnalysisOptions
+    refits: rbackend.PendingRefits
+
+
 @dataclass
 class AnalysisResult:
     """Everything a run produces.
@@ -277,6 +286,9 @@ class AnalysisResult:
         When run: the stochastic roundings' summary per results file (JSON-ready).
     rlog
         With ``transform="both"``: the rlog values (``transformed`` then holds the vst ones).
+    pending_refits
+        Rounding-sensitivity refits still running, when :func:`run_analysis` was told not to
+        wait for them: :meth:`collect_refits` ends them and fills ``rounding_sensitivity``.
     """
 
     results: dict[str, pd.DataFrame]
@@ -296,6 +308,24 @@ class AnalysisResult:
     rounded_dispersions: pd.DataFrame | None = None
     rounding_sensitivity: dict[str, Any] | None = None
     rlog: pd.DataFrame | None = None
+    pending_refits: PendingRefits | None = field(default=None, repr=False)
+
+    def collect_refits(self) -> None:
+        """Wait for the rounding-sensitivity refits still running and add what they found.
+
+        Sets ``rounding_sensitivity`` and adds the ``rounding_agreement`` column to each
+        results table. Does nothing when no refits are pending.
+        """
+        pending, self.pending_refits = self.pending_refits, None
+        if pending is not None:
+            self.rounding_sensitivity = _rounding_sensitivity(pending.plan, pending.opts, pending.refits, self.results)
+            self.__dict__.pop("diagnostics", None)  # drawn up without the sensitivity, if at all
+
+    def stop_refits(self) -> None:
+        """Stop the rounding-sensitivity refits still running, for a run that ends without them."""
+        pending, self.pending_refits = self.pending_refits, None
+        if pending is not None:
+            rbackend.stop_refits(pending.refits)
 
     @property
     def contrasts(self) -> list[Contrast]:
@@ -396,6 +426,7 @@ def run_analysis(
     *,
     source: str = "counts",
     notes: Sequence[str] = (),
+    wait_for_refits: bool = True,
     **overrides: Any,
 ) -> AnalysisResult:
     """Run DESeq2 on a DESeq2-normalized count matrix.
@@ -423,6 +454,11 @@ def run_analysis(
     notes
         What reading the file did (decimal commas, annotation kept, columns left out),
         recorded in the diagnostics and shown in the report.
+    wait_for_refits
+        With ``rounding_sensitivity``: wait for the refits before returning (default). False
+        returns while they may still run in forked R processes (``--threads``), so that the
+        caller can do work that does not need them (drawing the plots) meanwhile; it must then
+        call :meth:`AnalysisResult.collect_refits` (or ``stop_refits``) before R is used again.
 
     Returns
     -------
@@ -479,46 +515,48 @@ def run_analysis(
             transformed = rbackend.transformed_counts(model, first) if first != "none" else None
             rlog = rbackend.transformed_counts(model, "rlog") if opts.transform == "both" else None
             disp = rbackend.dispersions(model)
+        for s in summaries:
+            log.info("%s: %d up, %d down at padj < %g", s.file, s.up, s.down, opts.alpha)
+        versions = software_versions()
+        used = MethodUsed(method, opts.method, why, recovery, choice, rbackend.size_factors(model))
+        if recovery is not None:
+            checked.size_factors.table["recovered_size_factor"] = recovery.scales
+        rounded_disp = None
+        if recovery is not None and opts.compare_rounded:
+            with stage("dispersions of the rounded table, for comparison"):
+                rounded_disp = rbackend.rounded_dispersions(
+                    checked.rounded,
+                    plan.coldata,
+                    plan.aliases,
+                    plan.design.r_formula(plan.aliases),
+                    fit_type=opts.fit_type,
+                )
+        result = AnalysisResult(
+            results,
+            summaries,
+            normalized,
+            transformed,
+            checked,
+            disp,
+            model,
+            options=opts,
+            design=plan.design,
+            method=used,
+            source=source,
+            notes=tuple(notes),
+            versions=versions,
+            coldata=plan.coldata,
+            rounded_dispersions=rounded_disp,
+            rlog=rlog,
+            pending_refits=PendingRefits(plan, opts, refits) if refits is not None else None,
+        )
     except BaseException:
         if refits is not None:
             rbackend.stop_refits(refits)
         raise
-    for s in summaries:
-        log.info("%s: %d up, %d down at padj < %g", s.file, s.up, s.down, opts.alpha)
-    versions = software_versions()
-    used = MethodUsed(method, opts.method, why, recovery, choice, rbackend.size_factors(model))
-    if recovery is not None:
-        checked.size_factors.table["recovered_size_factor"] = recovery.scales
-    sensitivity = _rounding_sensitivity(plan, opts, refits, results) if refits is not None else None
-    rounded_disp = None
-    if recovery is not None and opts.compare_rounded:
-        with stage("dispersions of the rounded table, for comparison"):
-            rounded_disp = rbackend.rounded_dispersions(
-                checked.rounded,
-                plan.coldata,
-                plan.aliases,
-                plan.design.r_formula(plan.aliases),
-                fit_type=opts.fit_type,
-            )
-    return AnalysisResult(
-        results,
-        summaries,
-        normalized,
-        transformed,
-        checked,
-        disp,
-        model,
-        options=opts,
-        design=plan.design,
-        method=used,
-        source=source,
-        notes=tuple(notes),
-        versions=versions,
-        coldata=plan.coldata,
-        rounded_dispersions=rounded_disp,
-        rounding_sensitivity=sensitivity,
-        rlog=rlog,
-    )
+    if wait_for_refits:
+        result.collect_refits()
+    return result
 
 
 #: How the stderr line and the report name each method.
