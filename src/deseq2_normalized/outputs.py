@@ -278,9 +278,9 @@ def write_outputs(
 ) -> dict[str, list[str]]:
     """Write every output of a run into ``out_dir``, all or nothing.
 
-    The plots are drawn first: rounding-sensitivity refits still running (see
-    :func:`~deseq2_normalized.analysis.run_analysis`'s ``wait_for_refits``) go on meanwhile and
-    are collected before the tables are written.
+    The count tables, size factors and plots are written first: rounding-sensitivity refits
+    still running (see :func:`~deseq2_normalized.analysis.run_analysis`'s ``wait_for_refits``)
+    go on meanwhile and are collected before the results tables, diagnostics and report.
 
     Parameters
     ----------
@@ -325,28 +325,32 @@ def write_outputs(
 
     with staged(out_dir) as out:
         drawn = None
-        if plots != "none" or report:
-            try:
+        try:
+            # What needs no rounding-sensitivity result is written while refits may still run
+            # (run_analysis(wait_for_refits=False)): the count tables, the size factors, the plots.
+            tabular(result.normalized, "normalized_counts.tsv", "gene_id")
+            _write_recovered_counts(result, out)
+            if result.transformed is not None:
+                tabular(result.transformed, "transformed_counts.tsv", "gene_id")
+            if result.rlog is not None:
+                tabular(result.rlog, "rlog_counts.tsv", "gene_id")
+            tabular(result.check.size_factors.table, "size_factors.tsv", "sample")
+            write_model_size_factors(result.method.size_factor_values, out.path(MODEL_SIZE_FACTORS))
+            columns[MODEL_SIZE_FACTORS] = ["sample", "size_factor"]
+            if plots != "none" or report:
                 drawn = _draw_plots(result, out, plots)
-            except BaseException:
-                result.stop_refits()
-                raise
-        # Rounding-sensitivity refits still running (run_analysis(wait_for_refits=False)) end here:
-        # the plots, drawn meanwhile, do not need them; the tables, diagnostics and report do.
+        except BaseException:
+            result.stop_refits()
+            raise
+        # The refits end here: the results tables (rounding_agreement), diagnostics and report need them.
         result.collect_refits()
+        others = dict(columns)
+        columns.clear()
         for stem, table in result.results.items():
             tabular(annotate(table, annotation), f"{stem}.tsv", "gene_id")
             if not header:
                 _drop_first_line(out.staging / f"{stem}.tsv")
-        tabular(result.normalized, "normalized_counts.tsv", "gene_id")
-        _write_recovered_counts(result, out)
-        if result.transformed is not None:
-            tabular(result.transformed, "transformed_counts.tsv", "gene_id")
-        if result.rlog is not None:
-            tabular(result.rlog, "rlog_counts.tsv", "gene_id")
-        tabular(result.check.size_factors.table, "size_factors.tsv", "sample")
-        write_model_size_factors(result.method.size_factor_values, out.path(MODEL_SIZE_FACTORS))
-        columns[MODEL_SIZE_FACTORS] = ["sample", "size_factor"]
+        columns.update(others)  # the results tables first, then the others
         write_json(build_diagnostics(result), out.path("diagnostics.json"))
         if save_rds:
             rbackend.save_rds(result.model, str(out.path("model.rds")))
