@@ -311,7 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
             "sample (microbiome, pseudobulk) gets poscounts, and the run says so",
             None,
         ),
-        ("threads", "BiocParallel workers (default %(default)s)", "N"),
+        (
+            "threads",
+            "cores to use (default %(default)s): with --rounding-sensitivity the refits run side by side, "
+            "beside the main fit; otherwise DESeq() gets BiocParallel workers",
+            "N",
+        ),
         (
             "method",
             "how the normalized table becomes counts (default %(default)s): auto (what the table's kind calls for: "
