@@ -309,6 +309,10 @@ METHOD_NOTES = [
     "plots as PNGs and plots.pdf, and otherwise the same arguments. What they add is the time of the tool's own "
     "`drawing plots and report` stage (its progress line, which includes importing matplotlib), shown in Targets "
     "next to the whole run's wall and CPU time.",
+    "- **Threads with rounding sensitivity** (`--extras threads-sensitivity`, at the small size): the tool with "
+    "its defaults (vst, report.html, plots) and `--method round --rounding-sensitivity 4`, `--threads 1` against "
+    "`--threads 2`, the order alternating per repetition; the two runs' tables must be byte-identical. With two "
+    "threads the stages overlap (the refits run beside the main fit), so their stage times are not additive.",
     "- **This tool does more**: it also validates the table, runs the size-factor check and the table "
     "classification, extracts the dispersions and writes size_factors.tsv and diagnostics.json. All of it "
     "is counted in its time.",

@@ -1,11 +1,13 @@
 # What a second worker buys, stage by stage, on a benchmark matrix (round, size factors 1,
 # ~ condition), without the tool around it: each stage serial and with 2 workers, the order
 # alternating per repetition, wall seconds and the 1-minute load average of each measurement.
-#   Rscript benchmarks/deseq_parallel.R benchmarks/data/counts_20000x12.tsv benchmarks/data/samples_20000x12.tsv [REPS]
-# Stages: DESeq() (BiocParallel MulticoreParam(2) inside, as DESeq(parallel = TRUE) does it);
-# results() of two contrasts (B vs A, A vs B: the cost of several contrasts) and vst() of the fitted
-# model in two forked processes (parallel::mclapply) against one after the other; 4 rounding-sensitivity refits through the tool's own helpers (refits_start() and
-# refits_collect() of src/deseq2_normalized/R/deseq2_helpers.R, workers 1 and 2).
+#   Rscript benchmarks/deseq_parallel.R benchmarks/data/counts_20000x12.tsv benchmarks/data/samples_20000x12.tsv [REPS [STAGES]]
+# Stages (STAGES: some of their numbers, comma-separated; default all):
+# 1. DESeq(), serial against BiocParallel MulticoreParam(2) inside (DESeq(parallel = TRUE));
+# 2. results() of two contrasts (B vs A and A vs B: the cost of several contrasts) and vst() of the
+#    fitted model, one after the other against two forked processes (parallel::mclapply);
+# 3. four rounding-sensitivity refits through the tool's own helpers, refits_start() and
+#    refits_collect() of src/deseq2_normalized/R/deseq2_helpers.R, with workers 1 and 2.
 suppressPackageStartupMessages({
   library(DESeq2)
   library(BiocParallel)
@@ -13,6 +15,7 @@ suppressPackageStartupMessages({
 source("src/deseq2_normalized/R/deseq2_helpers.R")
 args <- commandArgs(trailingOnly = TRUE)
 reps <- if (length(args) > 2) as.integer(args[[3]]) else 3L
+chosen <- if (length(args) > 3) as.integer(strsplit(args[[4]], ",")[[1]]) else 1:3
 x <- as.matrix(read.delim(args[[1]], row.names = 1, check.names = FALSE))
 samples <- read.delim(args[[2]], row.names = 1)[colnames(x), , drop = FALSE]
 cd <- coldata(values = list(samples$condition), levels = list(sort(unique(samples$condition))),
@@ -21,9 +24,9 @@ counts <- round(x)
 storage.mode(counts) <- "integer"
 dds <- dataset(counts = counts, genes = rownames(x), samples = colnames(x), coldata = cd, design = "~ condition")
 DESeq2::sizeFactors(dds) <- rep(1, ncol(dds))
-fitted <- DESeq2::DESeq(dds, quiet = TRUE)
+fitted <- if (2 %in% chosen) DESeq2::DESeq(dds, quiet = TRUE)
 set.seed(1)
-roundings <- lapply(1:4, function(i) {
+roundings <- if (3 %in% chosen) lapply(1:4, function(i) {
   f <- floor(x)
   m <- f + (matrix(stats::runif(length(x)), nrow(x)) < (x - f))
   storage.mode(m) <- "integer"
@@ -52,6 +55,7 @@ stages <- list(
       cooks_cutoff = TRUE, workers = w)))
   }
 )
+stages <- stages[chosen]
 rows <- list()
 for (rep in seq_len(reps)) {
   for (stage in names(stages)) {
