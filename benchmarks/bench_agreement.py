@@ -127,3 +127,34 @@ def compare_glmgampoi(folder: Path) -> dict[str, object]:
     cmp = compare(read_results(default[-1]), read_results(gam[-1]), PYDESEQ2_RTOL)
     cmp["strict"] = False
     return cmp
+
+
+def compare_outputs(one: Path, other: Path) -> dict[str, object]:
+    """Whether two runs of this tool wrote the same tables, byte for byte.
+
+    Parameters
+    ----------
+    one, other
+        The output folders of two runs that differ only in ``--threads``.
+
+    Returns
+    -------
+    dict
+        ``tables``: the tab-separated files compared (those of either run), ``differing``: those
+        missing from a run or not byte-identical, ``passed``: none differ.
+    """
+    names = sorted({p.name for p in one.glob("*.tsv")} | {p.name for p in other.glob("*.tsv")})
+    differing = [
+        n
+        for n in names
+        if not ((one / n).exists() and (other / n).exists()) or (one / n).read_bytes() != (other / n).read_bytes()
+    ]
+    return {"tables": names, "differing": differing, "passed": bool(names) and not differing}
+
+
+def compare_threads(folder: Path, labels: tuple[str, str]) -> dict[str, object]:
+    """:func:`compare_outputs` of the last repetition of two labelled extras (their folders under ``folder``)."""
+    dirs = [sorted((folder / label).glob("*/" + RESULT_FILE)) for label in labels]
+    if not all(dirs):
+        return {}
+    return compare_outputs(dirs[0][-1].parent, dirs[1][-1].parent)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from bench_runs import REPORT, TIMED_OUT, TOOLS, Run, report_stage
+from bench_runs import REPORT, SENSITIVITY, TIMED_OUT, TOOLS, Run, report_stage
 from simulate import SIZES
 
 
@@ -143,6 +143,13 @@ def _agreement(checks: dict[str, dict]) -> list[str]:
     lines = ["", "## Do the results match?", ""]
     for size, cmp in checks.items():
         for name, c in cmp.items():
+            if isinstance(c, dict) and "differing" in c:
+                verdict = "PASS" if c["passed"] else f"DIFFER: {', '.join(c['differing']) or 'no tables'}"
+                lines.append(
+                    f"- **{size}, {name}**: {verdict}; {len(c['tables'])} tables compared byte for byte "
+                    f"({', '.join(c['tables'])})."
+                )
+                continue
             if not isinstance(c, dict) or "max_rel_diff" not in c:
                 lines.append(f"- {size}, {name}: {c}")
                 continue
@@ -208,6 +215,7 @@ def targets(runs: list[Run], extra: list[Run], sizes: list[str], tools: list[str
     one, two = wall("threads 1", "medium"), wall("threads 2", "medium")
     if one == one and two == two:
         out.append(f"- medium: `--threads 2` {one / two:.2f}x faster than `--threads 1` ({one:.1f} s vs {two:.1f} s).")
+    out += sensitivity_threads(extra)
     gam = wall("fit-type glmGamPoi", "large")
     default = summarize(runs, "large", "deseq2-normalized")["wall"]
     if gam == gam and default == default:
@@ -220,6 +228,33 @@ def targets(runs: list[Run], extra: list[Run], sizes: list[str], tools: list[str
         )
     out += report_cost(runs, extra)
     return out
+
+
+def sensitivity_threads(extra: list[Run]) -> list[str]:
+    """``--rounding-sensitivity 4`` with two threads against one: the whole run and each stage (medians).
+
+    With two threads the refits start beside the main fit, so the stages overlap: the refits'
+    stage then times only what is left of them once this process joins in.
+    """
+    ok = {t: [r for r in extra if r.tool == SENSITIVITY.format(threads=t) and r.returncode == 0] for t in (1, 2)}
+    if not ok[1] or not ok[2]:
+        return []
+    one, two = (median([r.wall_s for r in ok[t]]) for t in (1, 2))
+    cpu = [median([r.cpu_s for r in ok[t]]) for t in (1, 2)]
+    load = median([r.load1 for t in (1, 2) for r in ok[t]])
+    verdict = "holds" if one / two >= 1.6 else "MISSED"
+    stages = [name for name in ok[1][0].stages if any(name in r.stages for r in ok[2])]
+    per_stage = "; ".join(
+        f"{name} {median([r.stages[name] for r in ok[1] if name in r.stages]):.1f} s / "
+        f"{median([r.stages[name] for r in ok[2] if name in r.stages]):.1f} s"
+        for name in stages
+    )
+    return [
+        f"- small: `--method round --rounding-sensitivity 4` (defaults: vst, report, plots): `--threads 2` "
+        f"{one / two:.2f}x faster than `--threads 1` ({one:.1f} s vs {two:.1f} s wall, {cpu[0]:.1f} s vs "
+        f"{cpu[1]:.1f} s CPU; {len(ok[1])} and {len(ok[2])} runs, alternating; load {load:.1f}; {verdict}: target "
+        f"1.6x). Stage medians, one thread / two: {per_stage}."
+    ]
 
 
 def report_cost(runs: list[Run], extra: list[Run]) -> list[str]:
@@ -274,6 +309,10 @@ METHOD_NOTES = [
     "plots as PNGs and plots.pdf, and otherwise the same arguments. What they add is the time of the tool's own "
     "`drawing plots and report` stage (its progress line, which includes importing matplotlib), shown in Targets "
     "next to the whole run's wall and CPU time.",
+    "- **Threads with rounding sensitivity** (`--extras threads-sensitivity`, at the small size): the tool with "
+    "its defaults (vst, report.html, plots) and `--method round --rounding-sensitivity 4`, `--threads 1` against "
+    "`--threads 2`, the order alternating per repetition; the two runs' tables must be byte-identical. With two "
+    "threads the stages overlap (the refits run beside the main fit), so their stage times are not additive.",
     "- **This tool does more**: it also validates the table, runs the size-factor check and the table "
     "classification, extracts the dispersions and writes size_factors.tsv and diagnostics.json. All of it "
     "is counted in its time.",

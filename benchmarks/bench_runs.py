@@ -24,6 +24,8 @@ log = logging.getLogger("bench")
 TOOLS = ("deseq2-normalized", "bare Rscript", "PyDESeq2")
 #: Label of the report extra's runs (the tool with its defaults: report.html and plots both).
 REPORT = "defaults (report + plots)"
+#: Label of the threads-sensitivity extra's runs (``--rounding-sensitivity 4``, the tool's defaults).
+SENSITIVITY = "sensitivity 4, threads {threads}"
 #: The arguments that make this tool do the bare R script's work: the rounding method (the default,
 #: auto, would recover the simulated raw counts instead), no report, no plot files.
 LIKE_FOR_LIKE = ("--method", "round", "--no-report", "--plots", "none")
@@ -283,13 +285,18 @@ def run_extra(
     Run
         The run's figures and stage times.
     """
-    out = work / size / re.sub(r"[^A-Za-z0-9.-]+", "_", label) / str(rep)
+    out = work / size / run_dir(label) / str(rep)
     _fresh(out)
     la = load1()
     log_path = out.parent / f"{rep}.log"
     cmd = commands("deseq2-normalized", counts, samples, out, setup, extra, report=report)
     wall, cpu, rss, rc = timed(cmd, log_path, setup.timeout)
     return _logged(Run(label, size, rep, wall, cpu, rss, rc, la, stage_times(log_path)), label)
+
+
+def run_dir(label: str) -> str:
+    """The folder name of an extra's runs (one folder per repetition in it)."""
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", label)
 
 
 def run_check(size: str, rep: int, counts: Path, samples: Path, work: Path, setup: Setup) -> Run:

@@ -11,14 +11,21 @@ The like-for-like run of this tool passes ``--method round --no-report --plots n
 R script rounds and writes no report and no plots, so the tool does the same when the two are
 compared (its default method, auto, would recover the simulated raw counts instead).
 
-Extras (``--extras``): ``--threads 2`` against ``--threads 1`` at the medium size, the
-glmGamPoi fit against the default parametric fit at the large size,
-``deseq2-normalized check`` at the large size, and the tool with its defaults (report.html
-and plots as PNG and PDF) at every size, which measures what the report costs.
+Extras (``--extras``): ``--threads 2`` against ``--threads 1`` at the medium size, the same
+with ``--method round --rounding-sensitivity 4`` and the tool's defaults (vst, report.html and
+plots) at the small size (``threads-sensitivity``: the refits run in parallel; the two runs'
+tables must be byte-identical), the glmGamPoi fit against the default parametric fit at the
+large size, ``deseq2-normalized check`` at the large size, and the tool with its defaults
+(report.html and plots as PNG and PDF) at every size, which measures what the report costs.
 
 Usage::
 
     python benchmarks/run.py [--sizes small,medium,large] [--reps 5,3,1] [--extras threads,glmgampoi,check,report]
+
+Only the rounding-sensitivity threads comparison, 5 alternating pairs, kept apart from the record::
+
+    python benchmarks/run.py --sizes small --reps 0 --extras threads-sensitivity --extra-reps 5 \
+        --json /tmp/ts.json --out /tmp/ts.md
 
 Only the report extra, merged into the existing record (no other tool is run)::
 
@@ -45,15 +52,27 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # benchmarks/ is not a package: its modules import each other by name
 
-from bench_agreement import check_size, compare_glmgampoi  # noqa: E402
+from bench_agreement import check_size, compare_glmgampoi, compare_threads  # noqa: E402
 from bench_markdown import render, write_results  # noqa: E402
 from bench_record import merge, new_record, sizes_and_tools  # noqa: E402
-from bench_runs import REPORT, ROOT, TIMED_OUT, TOOLS, Run, Setup, run_check, run_extra, run_tool  # noqa: E402
+from bench_runs import (  # noqa: E402
+    REPORT,
+    ROOT,
+    SENSITIVITY,
+    TIMED_OUT,
+    TOOLS,
+    Run,
+    Setup,
+    run_check,
+    run_dir,
+    run_extra,
+    run_tool,
+)
 from simulate import SIZES, simulate  # noqa: E402
 
 log = logging.getLogger("bench")
 
-EXTRAS = ("threads", "glmgampoi", "check", "report")
+EXTRAS = ("threads", "threads-sensitivity", "glmgampoi", "check", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,8 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--extras",
         default=",".join(EXTRAS),
-        help="comma-separated: threads (medium), glmgampoi, check (large), report (every size: the tool's "
-        "defaults, report.html and plots), or none",
+        help="comma-separated: threads (medium), threads-sensitivity (small: --rounding-sensitivity 4 with "
+        "--threads 1 and 2), glmgampoi, check (large), report (every size: the tool's defaults, report.html and "
+        "plots), or none",
     )
     parser.add_argument("--extra-reps", type=int, default=1, help="repetitions of each extra (default 1)")
     parser.add_argument("--transform", choices=("none", "vst"), default="none", help="transform in every tool")
@@ -181,6 +201,17 @@ def bench_size(size: str, plan: Plan, setup: Setup, data: Path, work: Path, outc
         for rep in range(plan.extra_reps):
             for threads in (1, 2) if rep % 2 == 0 else (2, 1):
                 extra(f"threads {threads}", rep, ("--threads", str(threads)))
+    if size == "small" and "threads-sensitivity" in plan.extras:
+        # The issue's command: the rounding method with 4 stochastic roundings and the tool's defaults
+        # (vst, report.html, plots), one thread against two, the order alternating per repetition.
+        for rep in range(plan.extra_reps):
+            for threads in (1, 2) if rep % 2 == 0 else (2, 1):
+                args = ("--method", "round", "--transform", "vst", "--rounding-sensitivity", "4")
+                extra(SENSITIVITY.format(threads=threads), rep, (*args, "--threads", str(threads)), report=True)
+        labels = (run_dir(SENSITIVITY.format(threads=1)), run_dir(SENSITIVITY.format(threads=2)))
+        outcome.checks[size]["deseq2-normalized rounding sensitivity, threads 2 vs 1"] = compare_threads(
+            work / size, labels
+        )
     if size == "large" and "glmgampoi" in plan.extras:
         for rep in range(plan.extra_reps):
             extra("fit-type glmGamPoi", rep, ("--fit-type", "glmGamPoi"))

@@ -22,7 +22,7 @@ RBACKEND = ROOT / "src" / "deseq2_normalized" / "rbackend.py"
 #: Python calls into R through these two, the helper's name first, then named arguments only.
 CALLERS = ("_call", "_call_uncaptured")
 #: Helpers only the other helpers call.
-R_ONLY = {"capture_warnings", "parallel_param", "coef_name"}
+R_ONLY = {"capture_warnings", "parallel_param", "coef_name", "refit_results"}
 
 # Source the file in a fresh R (no site or user profile) as one would at an R prompt, then
 # print each function's formals and which packages sourcing it loaded.
@@ -72,6 +72,10 @@ def test_the_file_sources_in_a_fresh_r_and_only_defines_functions(sourced, signa
         "has_r_package",
         "normalized_counts",
         "parallel_param",
+        "refit_results",
+        "refits_collect",
+        "refits_start",
+        "refits_stop",
         "results_table",
         "rounded_dispersions",
         "save_rds",

@@ -235,6 +235,15 @@ class MethodUsed:
         }[self.name]
 
 
+@dataclass(frozen=True)
+class PendingRefits:
+    """Rounding-sensitivity refits under way, with what their summary needs (:meth:`AnalysisResult.collect_refits`)."""
+
+    plan: Plan
+    opts: AnalysisOptions
+    refits: rbackend.PendingRefits
+
+
 @dataclass
 class AnalysisResult:
     """Everything a run produces.
@@ -277,6 +286,9 @@ class AnalysisResult:
         When run: the stochastic roundings' summary per results file (JSON-ready).
     rlog
         With ``transform="both"``: the rlog values (``transformed`` then holds the vst ones).
+    pending_refits
+        Rounding-sensitivity refits still running, when :func:`run_analysis` was told not to
+        wait for them: :meth:`collect_refits` ends them and fills ``rounding_sensitivity``.
     """
 
     results: dict[str, pd.DataFrame]
@@ -296,6 +308,24 @@ class AnalysisResult:
     rounded_dispersions: pd.DataFrame | None = None
     rounding_sensitivity: dict[str, Any] | None = None
     rlog: pd.DataFrame | None = None
+    pending_refits: PendingRefits | None = field(default=None, repr=False)
+
+    def collect_refits(self) -> None:
+        """Wait for the rounding-sensitivity refits still running and add what they found.
+
+        Sets ``rounding_sensitivity`` and adds the ``rounding_agreement`` column to each
+        results table. Does nothing when no refits are pending.
+        """
+        pending, self.pending_refits = self.pending_refits, None
+        if pending is not None:
+            self.rounding_sensitivity = _rounding_sensitivity(pending.plan, pending.opts, pending.refits, self.results)
+            self.__dict__.pop("diagnostics", None)  # drawn up without the sensitivity, if at all
+
+    def stop_refits(self) -> None:
+        """Stop the rounding-sensitivity refits still running, for a run that ends without them."""
+        pending, self.pending_refits = self.pending_refits, None
+        if pending is not None:
+            rbackend.stop_refits(pending.refits)
 
     @property
     def contrasts(self) -> list[Contrast]:
@@ -396,6 +426,7 @@ def run_analysis(
     *,
     source: str = "counts",
     notes: Sequence[str] = (),
+    wait_for_refits: bool = True,
     **overrides: Any,
 ) -> AnalysisResult:
     """Run DESeq2 on a DESeq2-normalized count matrix.
@@ -423,6 +454,11 @@ def run_analysis(
     notes
         What reading the file did (decimal commas, annotation kept, columns left out),
         recorded in the diagnostics and shown in the report.
+    wait_for_refits
+        With ``rounding_sensitivity``: wait for the refits before returning (default). False
+        returns while they may still run in forked R processes (``--threads``), so that the
+        caller can do work that does not need them (drawing the plots) meanwhile; it must then
+        call :meth:`AnalysisResult.collect_refits` (or ``stop_refits``) before R is used again.
 
     Returns
     -------
@@ -459,57 +495,68 @@ def run_analysis(
     choice, sf_type = _estimator(_size_factor_choice(method, recovery), opts.sf_type, counts_in)
     log.info("size factors: %s", choice.why)
     size_factors = choice.values if choice.source != "fixed at 1" else np.ones(counts_in.shape[1])
-    with stage(f"fitting {counts_in.shape[0]} genes x {counts_in.shape[1]} samples"):
-        model = _fit(plan, opts, counts_in, size_factors, sf_type)
-    with stage("extracting results"):
-        tables = _test(plan, opts, model, opts.shrink)
-        results = {stem: _sorted_results(table) for stem, table in tables.items()}
-        summaries = _summaries(plan, results, opts.alpha)
-        normalized = rbackend.normalized_counts(model)
-        first = "vst" if opts.transform == "both" else opts.transform
-        transformed = rbackend.transformed_counts(model, first) if first != "none" else None
-        rlog = rbackend.transformed_counts(model, "rlog") if opts.transform == "both" else None
-        disp = rbackend.dispersions(model)
-    for s in summaries:
-        log.info("%s: %d up, %d down at padj < %g", s.file, s.up, s.down, opts.alpha)
-    versions = software_versions()
-    used = MethodUsed(method, opts.method, why, recovery, choice, rbackend.size_factors(model))
-    if recovery is not None:
-        checked.size_factors.table["recovered_size_factor"] = recovery.scales
-    sensitivity = None
+    refits = None
     if opts.rounding_sensitivity and method == "round":
-        sensitivity = _rounding_sensitivity(plan, opts, checked.counts, results)
+        # The refits do not depend on the main fit: they start now, in forked R processes when
+        # there are threads for them, and this process joins them once its own work is done.
+        refits = _start_refits(plan, opts, checked.counts)
     elif opts.rounding_sensitivity:
         log.info("rounding sensitivity skipped: the counts were recovered exactly, nothing was rounded")
-    rounded_disp = None
-    if recovery is not None and opts.compare_rounded:
-        with stage("dispersions of the rounded table, for comparison"):
-            rounded_disp = rbackend.rounded_dispersions(
-                checked.rounded,
-                plan.coldata,
-                plan.aliases,
-                plan.design.r_formula(plan.aliases),
-                fit_type=opts.fit_type,
-            )
-    return AnalysisResult(
-        results,
-        summaries,
-        normalized,
-        transformed,
-        checked,
-        disp,
-        model,
-        options=opts,
-        design=plan.design,
-        method=used,
-        source=source,
-        notes=tuple(notes),
-        versions=versions,
-        coldata=plan.coldata,
-        rounded_dispersions=rounded_disp,
-        rounding_sensitivity=sensitivity,
-        rlog=rlog,
-    )
+    try:
+        threads = opts.threads - (refits.forks if refits is not None else 0)
+        with stage(f"fitting {counts_in.shape[0]} genes x {counts_in.shape[1]} samples"):
+            model = _fit(plan, opts, counts_in, size_factors, sf_type, threads)
+        with stage("extracting results"):
+            tables = _test(plan, opts, model, opts.shrink)
+            results = {stem: _sorted_results(table) for stem, table in tables.items()}
+            summaries = _summaries(plan, results, opts.alpha)
+            normalized = rbackend.normalized_counts(model)
+            first = "vst" if opts.transform == "both" else opts.transform
+            transformed = rbackend.transformed_counts(model, first) if first != "none" else None
+            rlog = rbackend.transformed_counts(model, "rlog") if opts.transform == "both" else None
+            disp = rbackend.dispersions(model)
+        for s in summaries:
+            log.info("%s: %d up, %d down at padj < %g", s.file, s.up, s.down, opts.alpha)
+        versions = software_versions()
+        used = MethodUsed(method, opts.method, why, recovery, choice, rbackend.size_factors(model))
+        if recovery is not None:
+            checked.size_factors.table["recovered_size_factor"] = recovery.scales
+        rounded_disp = None
+        if recovery is not None and opts.compare_rounded:
+            with stage("dispersions of the rounded table, for comparison"):
+                rounded_disp = rbackend.rounded_dispersions(
+                    checked.rounded,
+                    plan.coldata,
+                    plan.aliases,
+                    plan.design.r_formula(plan.aliases),
+                    fit_type=opts.fit_type,
+                )
+        result = AnalysisResult(
+            results,
+            summaries,
+            normalized,
+            transformed,
+            checked,
+            disp,
+            model,
+            options=opts,
+            design=plan.design,
+            method=used,
+            source=source,
+            notes=tuple(notes),
+            versions=versions,
+            coldata=plan.coldata,
+            rounded_dispersions=rounded_disp,
+            rlog=rlog,
+            pending_refits=PendingRefits(plan, opts, refits) if refits is not None else None,
+        )
+    except BaseException:
+        if refits is not None:
+            rbackend.stop_refits(refits)
+        raise
+    if wait_for_refits:
+        result.collect_refits()
+    return result
 
 
 #: How the stderr line and the report name each method.
@@ -613,8 +660,10 @@ def _fit(
     opts: AnalysisOptions,
     counts: pd.DataFrame,
     size_factors: np.ndarray | None,
-    sf_type: str = "ratio",
+    sf_type: str,
+    threads: int,
 ) -> rbackend.FittedModel:
+    """The main ``DESeq()`` fit, with ``threads`` workers for BiocParallel."""
     aliases = plan.aliases
     return rbackend.fit(
         counts,
@@ -625,7 +674,7 @@ def _fit(
         test=opts.test,
         reduced=(plan.reduced.r_formula(aliases) if plan.reduced else "~ 1") if opts.test == "lrt" else None,
         fit_type=opts.fit_type,
-        threads=opts.threads,
+        threads=threads,
         sf_type=sf_type,
         beta_prior=opts.beta_prior,
         outlier_replacement=opts.outlier_replacement,
@@ -648,21 +697,49 @@ def _test(plan: Plan, opts: AnalysisOptions, model: rbackend.FittedModel, shrink
     }
 
 
+def _start_refits(plan: Plan, opts: AnalysisOptions, values: pd.DataFrame) -> rbackend.PendingRefits:
+    """Start the rounding-sensitivity refits: DESeq2 on ``opts.rounding_sensitivity`` stochastic roundings."""
+    k = opts.rounding_sensitivity
+    refits = rbackend.start_refits(
+        rounding.stochastic_roundings(values.to_numpy(), k, opts.seed),
+        values.index,
+        plan.coldata,
+        plan.aliases,
+        plan.design.r_formula(plan.aliases),
+        contrasts=[contrast for _, contrast in plan.tests],
+        test=opts.test,
+        reduced=(plan.reduced.r_formula(plan.aliases) if plan.reduced else "~ 1") if opts.test == "lrt" else None,
+        fit_type=opts.fit_type,
+        beta_prior=opts.beta_prior,
+        outlier_replacement=opts.outlier_replacement,
+        alpha=opts.alpha,
+        lfc_threshold=opts.lfc_threshold,
+        independent_filtering=opts.independent_filtering,
+        cooks_cutoff=opts.cooks_cutoff,
+        threads=opts.threads,
+    )
+    if refits.forks:
+        log.info(
+            "rounding sensitivity: %d refits started in %d forked R process%s beside the main fit",
+            k,
+            refits.forks,
+            "es" if refits.forks > 1 else "",
+        )
+    return refits
+
+
 def _rounding_sensitivity(
-    plan: Plan, opts: AnalysisOptions, values: pd.DataFrame, results: dict[str, pd.DataFrame]
+    plan: Plan, opts: AnalysisOptions, refits: rbackend.PendingRefits, results: dict[str, pd.DataFrame]
 ) -> dict[str, Any]:
-    """Rerun DESeq2 on stochastic roundings; add ``rounding_agreement`` to each results table."""
+    """Collect the refits on stochastic roundings; add ``rounding_agreement`` to each results table."""
     k = opts.rounding_sensitivity
     directional = opts.test == "wald"
     main = {stem: rounding.calls(table, opts.alpha, directional) for stem, table in results.items()}
-    reruns: dict[str, list[pd.Series]] = {stem: [] for stem in results}
-    roundings = rounding.stochastic_roundings(values.to_numpy(), k, opts.seed)
-    for i, matrix in enumerate(roundings, start=1):
-        with stage(f"rounding sensitivity: refit {i} of {k}"):
-            counts = pd.DataFrame(matrix, index=values.index, columns=values.columns)
-            tables = _test(plan, opts, _fit(plan, opts, counts, np.ones(counts.shape[1])), "none")
-            for stem, table in tables.items():
-                reruns[stem].append(rounding.calls(table, opts.alpha, directional))
+    with stage(f"rounding sensitivity: {k} refits"):
+        tables = rbackend.collect_refits(refits)
+    # Each refit has a table per test, in the order of plan.tests.
+    reruns = {stem: [rounding.calls(refit[i], opts.alpha, directional) for refit in tables]
+              for i, (stem, _) in enumerate(plan.tests)}  # fmt: skip
     per_contrast = {}
     for stem, table in results.items():
         agree = rounding.agreement(main[stem], reruns[stem])

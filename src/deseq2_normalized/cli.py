@@ -311,7 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
             "sample (microbiome, pseudobulk) gets poscounts, and the run says so",
             None,
         ),
-        ("threads", "BiocParallel workers (default %(default)s)", "N"),
+        (
+            "threads",
+            "cores to use (default %(default)s): with --rounding-sensitivity the refits run side by side, "
+            "beside the main fit; otherwise DESeq() gets BiocParallel workers",
+            "N",
+        ),
         (
             "method",
             "how the normalized table becomes counts (default %(default)s): auto (what the table's kind calls for: "
@@ -558,21 +563,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # The rounded-table dispersion fit only feeds a plot: skip it when nothing is drawn.
         compare_rounded=args.report or args.plots != "none",
     )
-    result = analysis.run_analysis(counts, samples, options, source=names["counts"], notes=table.notes)
-    with stage("writing"):
-        columns = outputs.write_outputs(
-            result,
-            out_dir,
-            save_rds=args.save_rds,
-            plots=args.plots,
-            report=args.report,
-            inputs=names,
-            annotation=table.annotation,
-            header=args.header,
-            report_form=args.report_form,
-        )
-        if args.galaxy_metadata:
-            outputs.write_galaxy_metadata(columns, args.galaxy_metadata)
+    # Rounding-sensitivity refits may still run in forked R processes when the analysis returns:
+    # the plots are drawn meanwhile, and write_outputs collects them before writing the tables.
+    result = analysis.run_analysis(
+        counts, samples, options, source=names["counts"], notes=table.notes, wait_for_refits=False
+    )
+    try:
+        with stage("writing"):
+            columns = outputs.write_outputs(
+                result,
+                out_dir,
+                save_rds=args.save_rds,
+                plots=args.plots,
+                report=args.report,
+                inputs=names,
+                annotation=table.annotation,
+                header=args.header,
+                report_form=args.report_form,
+            )
+            if args.galaxy_metadata:
+                outputs.write_galaxy_metadata(columns, args.galaxy_metadata)
+    finally:
+        result.stop_refits()  # when writing stopped before collecting them
     log.info("outputs written to %s", out_dir)
     return 0
 

@@ -61,7 +61,8 @@ class AnalysisOptions:
         ``"poscounts"`` or ``"iterate"``. With ``"ratio"``, a table in which every gene has a
         zero in some sample gets ``"poscounts"``, and the run says so.
     threads
-        BiocParallel workers.
+        Cores to use: the rounding-sensitivity refits run in up to ``threads - 1`` forked R
+        processes beside the main fit, and ``DESeq()`` gets the BiocParallel workers left.
     sf_tolerance
         Tolerance of the size-factor check.
     strict

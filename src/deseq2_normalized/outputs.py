@@ -28,6 +28,7 @@ from deseq2_normalized.progress import stage
 
 if TYPE_CHECKING:
     from deseq2_normalized.analysis import AnalysisResult
+    from deseq2_normalized.figures import Plot
 
 log = logging.getLogger(__name__)
 
@@ -277,6 +278,10 @@ def write_outputs(
 ) -> dict[str, list[str]]:
     """Write every output of a run into ``out_dir``, all or nothing.
 
+    The count tables, size factors and plots are written first: rounding-sensitivity refits
+    still running (see :func:`~deseq2_normalized.analysis.run_analysis`'s ``wait_for_refits``)
+    go on meanwhile and are collected before the results tables, diagnostics and report.
+
     Parameters
     ----------
     result
@@ -319,24 +324,38 @@ def write_outputs(
         columns[name] = [index_label, *(str(c) for c in frame.columns)]
 
     with staged(out_dir) as out:
+        drawn = None
+        try:
+            # What needs no rounding-sensitivity result is written while refits may still run
+            # (run_analysis(wait_for_refits=False)): the count tables, the size factors, the plots.
+            tabular(result.normalized, "normalized_counts.tsv", "gene_id")
+            _write_recovered_counts(result, out)
+            if result.transformed is not None:
+                tabular(result.transformed, "transformed_counts.tsv", "gene_id")
+            if result.rlog is not None:
+                tabular(result.rlog, "rlog_counts.tsv", "gene_id")
+            tabular(result.check.size_factors.table, "size_factors.tsv", "sample")
+            write_model_size_factors(result.method.size_factor_values, out.path(MODEL_SIZE_FACTORS))
+            columns[MODEL_SIZE_FACTORS] = ["sample", "size_factor"]
+            if plots != "none" or report:
+                drawn = _draw_plots(result, out, plots)
+        except BaseException:
+            result.stop_refits()
+            raise
+        # The refits end here: the results tables (rounding_agreement), diagnostics and report need them.
+        result.collect_refits()
+        others = dict(columns)
+        columns.clear()
         for stem, table in result.results.items():
             tabular(annotate(table, annotation), f"{stem}.tsv", "gene_id")
             if not header:
                 _drop_first_line(out.staging / f"{stem}.tsv")
-        tabular(result.normalized, "normalized_counts.tsv", "gene_id")
-        _write_recovered_counts(result, out)
-        if result.transformed is not None:
-            tabular(result.transformed, "transformed_counts.tsv", "gene_id")
-        if result.rlog is not None:
-            tabular(result.rlog, "rlog_counts.tsv", "gene_id")
-        tabular(result.check.size_factors.table, "size_factors.tsv", "sample")
-        write_model_size_factors(result.method.size_factor_values, out.path(MODEL_SIZE_FACTORS))
-        columns[MODEL_SIZE_FACTORS] = ["sample", "size_factor"]
+        columns.update(others)  # the results tables first, then the others
         write_json(build_diagnostics(result), out.path("diagnostics.json"))
         if save_rds:
             rbackend.save_rds(result.model, str(out.path("model.rds")))
-        if plots != "none" or report:
-            _write_plots_and_report(result, out, plots, report, inputs, annotation, report_form)
+        if report and drawn is not None:
+            _write_report(result, drawn, out, inputs, annotation, report_form)
     return columns
 
 
@@ -460,21 +479,16 @@ def _drop_first_line(path: Path) -> None:
     path.write_bytes(rest)
 
 
-def _write_plots_and_report(
-    result: AnalysisResult,
-    out: StagedOutputs,
-    plots: str,
-    report: bool,
-    inputs: dict[str, str] | None,
-    annotation: pd.DataFrame | None = None,
-    report_form: str = "single",
-) -> None:
-    what = " and ".join(x for x in ("plots" if plots != "none" else "", "report" if report else "") if x)
-    with stage(f"drawing {what}"):
+def _draw_plots(result: AnalysisResult, out: StagedOutputs, plots: str) -> list[Plot]:
+    """Draw every plot as PNG, and for ``--plots pdf`` or ``both`` into ``plots.pdf``.
+
+    The PNGs go into the output's ``plots/`` for ``png`` or ``both``, else into scratch space,
+    for the report.
+    """
+    with stage("drawing plots"):
         # Imported here, inside the stage whose time it is: matplotlib costs most of a second to
         # import, and only these outputs need it.
         from deseq2_normalized.figures import draw_run_plots
-        from deseq2_normalized.report import write_report, write_report_files
 
         # The PNGs are drawn even for --plots pdf or none when the report embeds them; they
         # then stay in the staging folder, which is removed after publishing.
@@ -486,7 +500,21 @@ def _write_plots_and_report(
         if png_in_output:
             for plot in drawn:
                 out.path(f"{PLOT_FOLDER}/{plot.name}")
-        if report and report_form == "files":
+    return drawn
+
+
+def _write_report(
+    result: AnalysisResult,
+    drawn: list[Plot],
+    out: StagedOutputs,
+    inputs: dict[str, str] | None,
+    annotation: pd.DataFrame | None = None,
+    report_form: str = "single",
+) -> None:
+    with stage("drawing the report"):
+        from deseq2_normalized.report import write_report, write_report_files
+
+        if report_form == "files":
             write_report_files(result, drawn, out.path, inputs=inputs, annotation=annotation)
-        elif report:
+        else:
             write_report(result, drawn, out.path("report.html"), inputs=inputs, annotation=annotation)

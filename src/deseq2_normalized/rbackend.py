@@ -14,7 +14,8 @@ and the DESeq2 load (:func:`start_in_background`) before it imports them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from deseq2_normalized import rsession
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 __all__ = [
     "RESULT_COLUMNS",
     "FittedModel",
+    "PendingRefits",
+    "collect_refits",
     "dispersions",
     "fit",
     "has_r_package",
@@ -36,11 +39,15 @@ __all__ = [
     "save_rds",
     "size_factors",
     "start_in_background",
+    "start_refits",
+    "stop_refits",
     "transformed_counts",
     "versions",
 ]
 
 RESULT_COLUMNS = ("baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj")
+#: DESeq2's name of each ``test``.
+_R_TESTS = {"wald": "Wald", "lrt": "LRT"}
 
 
 def _call(helper: str, /, **arguments: Any) -> Any:
@@ -175,7 +182,7 @@ def fit(
         dds=_dataset(counts, coldata, aliases, design),
         reduced=StrVector([reduced or ""]),
         size_factors=FloatVector([] if size_factors is None else list(size_factors)),
-        test=StrVector(["LRT" if test == "lrt" else "Wald"]),
+        test=StrVector([_R_TESTS[test]]),
         fit_type=StrVector([fit_type]),
         workers=threads,
         sf_type=StrVector([sf_type]),
@@ -187,29 +194,41 @@ def fit(
 
 def _dataset(counts: pd.DataFrame, coldata: pd.DataFrame, aliases: dict[str, str], design: str) -> Any:
     """The DESeqDataSet of ``counts`` (an R object): the count matrix, its names and colData in R."""
+    from rpy2.robjects.vectors import StrVector
+
+    return _call(
+        "dataset",
+        counts=_integer_matrix(counts.to_numpy()),
+        genes=StrVector([str(g) for g in counts.index]),
+        samples=StrVector([str(s) for s in counts.columns]),
+        coldata=_coldata(coldata, aliases),
+        design=StrVector([design]),
+    )
+
+
+def _integer_matrix(values: np.ndarray) -> Any:
+    """An R integer matrix of a genes x samples array of whole numbers."""
     import numpy as np
     import rpy2.robjects as ro
     from rpy2.rinterface import IntSexpVector
+
+    matrix = np.asfortranarray(values, dtype=np.int32)
+    flat = IntSexpVector.from_memoryview(matrix.ravel(order="F").data)
+    return ro.r["matrix"](data=flat, nrow=matrix.shape[0], ncol=matrix.shape[1])
+
+
+def _coldata(coldata: pd.DataFrame, aliases: dict[str, str]) -> Any:
+    """The samples' design variables as R colData: one column per alias, factors with their levels."""
+    import rpy2.robjects as ro
     from rpy2.robjects.vectors import StrVector
 
-    matrix = np.asfortranarray(counts.to_numpy(dtype=np.int32))
-    flat = IntSexpVector.from_memoryview(matrix.ravel(order="F").data)
-    r_matrix = ro.r["matrix"](data=flat, nrow=matrix.shape[0], ncol=matrix.shape[1])
     cols = list(coldata.columns)
-    r_coldata = _call_uncaptured(
+    return _call_uncaptured(
         "coldata",
         values=ro.ListVector.from_length(0) if not cols else _list([_column(coldata[c]) for c in cols]),
         levels=_list([StrVector([str(x) for x in _levels(coldata[c])]) for c in cols]),
         columns=StrVector([aliases[c] for c in cols]),
         samples=StrVector([str(s) for s in coldata.index]),
-    )
-    return _call(
-        "dataset",
-        counts=r_matrix,
-        genes=StrVector([str(g) for g in counts.index]),
-        samples=StrVector([str(s) for s in counts.columns]),
-        coldata=r_coldata,
-        design=StrVector([design]),
     )
 
 
@@ -319,6 +338,123 @@ def results(
         workers=model.threads,
     )
     return _columns(out, RESULT_COLUMNS, model.genes)
+
+
+@dataclass
+class PendingRefits:
+    """Rounding-sensitivity refits under way in R (see :func:`start_refits`).
+
+    Attributes
+    ----------
+    handle
+        The R side's record of them (opaque to Python).
+    genes
+        Row names of every results table, in order.
+    forks
+        Forked R processes working on them beside this one until collected.
+    """
+
+    handle: Any = field(repr=False)
+    genes: pd.Index
+    forks: int
+
+
+@rsession.uses_r
+def start_refits(
+    roundings: Iterable[np.ndarray],
+    genes: pd.Index,
+    coldata: pd.DataFrame,
+    aliases: dict[str, str],
+    design: str,
+    *,
+    contrasts: Sequence[tuple[str, str, str] | None],
+    test: str,
+    reduced: str | None,
+    fit_type: str,
+    beta_prior: bool,
+    outlier_replacement: bool,
+    alpha: float,
+    lfc_threshold: float,
+    independent_filtering: bool,
+    cooks_cutoff: bool,
+    threads: int,
+) -> PendingRefits:
+    """Start the refits of the rounding sensitivity: ``DESeq`` and ``results`` on each rounding.
+
+    Each refit fits its rounding with every size factor 1, serially, and tests every contrast
+    without shrinkage. With ``threads`` above 1, ``min(threads - 1, len(roundings))`` forked
+    copies of R start on them at once and this process goes on (with the main fit); it joins
+    in when :func:`collect_refits` is called, so the processes share the refits, each refit
+    done once. The results do not depend on ``threads``.
+
+    Parameters
+    ----------
+    roundings
+        Integer genes x samples arrays, one per refit, in order (an iterator is read one
+        array at a time).
+    genes
+        Gene IDs (the rows of every rounding).
+    coldata, aliases, design
+        As for :func:`fit`; the samples are ``coldata``'s index, in the roundings' column order.
+    contrasts
+        What :func:`results` tests, in order: ``(factor alias, numerator, denominator)``, or
+        ``None`` for DESeq2's default (the LRT).
+    test, reduced, fit_type, beta_prior, outlier_replacement
+        As for :func:`fit`.
+    alpha, lfc_threshold, independent_filtering, cooks_cutoff
+        As for :func:`results`.
+    threads
+        Processes that may work on the refits (this one included).
+
+    Returns
+    -------
+    PendingRefits
+        Handle for :func:`collect_refits`, or :func:`stop_refits` when the analysis stops first.
+    """
+    from rpy2.robjects.vectors import StrVector
+
+    # One rounding at a time becomes an R matrix: Python holds no more than one of them.
+    matrices = [_integer_matrix(r) for r in roundings]
+    handle = _call(
+        "refits_start",
+        roundings=_list(matrices),
+        genes=StrVector([str(g) for g in genes]),
+        samples=StrVector([str(s) for s in coldata.index]),
+        coldata=_coldata(coldata, aliases),
+        design=StrVector([design]),
+        reduced=StrVector([reduced or ""]),
+        test=StrVector([_R_TESTS[test]]),
+        fit_type=StrVector([fit_type]),
+        beta_prior=beta_prior,
+        outlier_replacement=outlier_replacement,
+        contrasts=_list([StrVector(list(c) if c else []) for c in contrasts]),
+        alpha=alpha,
+        lfc_threshold=lfc_threshold,
+        independent_filtering=independent_filtering,
+        cooks_cutoff=cooks_cutoff,
+        workers=threads,
+    )
+    return PendingRefits(handle=handle, genes=genes, forks=max(min(threads - 1, len(matrices)), 0))
+
+
+@rsession.uses_r
+def collect_refits(pending: PendingRefits) -> list[list[pd.DataFrame]]:
+    """The results of the refits started by :func:`start_refits`: this process takes its share, then waits.
+
+    Returns
+    -------
+    list of list of pandas.DataFrame
+        Per rounding, in order, a table per contrast, in order; each indexed by gene ID with
+        columns :data:`RESULT_COLUMNS`. R warnings of the refits are logged, wherever they ran.
+    """
+    out = _call("refits_collect", pending=pending.handle)
+    return [[_columns(table, RESULT_COLUMNS, pending.genes) for table in refit] for refit in out]
+
+
+@rsession.uses_r
+def stop_refits(pending: PendingRefits) -> None:
+    """Stop the forked R processes of refits that will not be collected (the analysis stopped first)."""
+    _call("refits_stop", pending=pending.handle)
 
 
 @rsession.uses_r

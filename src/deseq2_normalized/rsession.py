@@ -232,7 +232,14 @@ def helpers() -> Any:
     global _env, _loading
     if _env is None:
         loading, _loading = _loading, None
-        _env = _load_deseq2() if loading is None else loading.done.result()
+        if loading is None:
+            _env = _load_deseq2()
+        else:
+            _env = loading.done.result()
+            # The loader thread is over before R is used here: R may fork this process (BiocParallel,
+            # the rounding-sensitivity refits), and a fork while another thread holds Python's lock
+            # would leave the forked copy unable to call back into Python.
+            loading.thread.join()
     return _env
 
 

@@ -106,6 +106,84 @@ results_table <- function(dds, contrast, alpha, lfc_threshold, independent_filte
   out
 }
 
+# One rounding-sensitivity refit: DESeq() on one stochastic rounding with every size factor 1, serial
+# inside (the refits themselves are what runs in parallel), then results_table() for every contrast
+# (a list of contrasts; an empty one is DESeq2's default, the LRT's), without shrinkage.
+refit_results <- function(counts, genes, samples, coldata, design, reduced, test, fit_type, beta_prior,
+                          outlier_replacement, contrasts, alpha, lfc_threshold, independent_filtering,
+                          cooks_cutoff) {
+  dds <- dataset(counts = counts, genes = genes, samples = samples, coldata = coldata, design = design)
+  dds <- fit(dds = dds, reduced = reduced, size_factors = rep(1, ncol(dds)), test = test, fit_type = fit_type,
+             workers = 1, sf_type = "ratio", beta_prior = beta_prior, outlier_replacement = outlier_replacement)
+  lapply(contrasts, function(contrast) {
+    results_table(dds = dds, contrast = contrast, alpha = alpha, lfc_threshold = lfc_threshold,
+                  independent_filtering = independent_filtering, cooks_cutoff = cooks_cutoff, shrink = "none",
+                  workers = 1)
+  })
+}
+
+# The rounding-sensitivity refits over `workers` processes: up to workers - 1 forked copies of this R
+# start on them at once, while this one goes on with the main analysis and joins in refits_collect(). A
+# refit belongs to the process that creates its claim folder first (dir.create() is atomic), so each
+# refit runs once, and whichever process is free takes the next: the work balances whatever else this
+# process has to do. Every refit is serial inside, so its results do not depend on where it ran.
+# `roundings` is a list of integer matrices (genes x samples); the other arguments are refit_results()'s.
+refits_start <- function(roundings, genes, samples, coldata, design, reduced, test, fit_type, beta_prior,
+                         outlier_replacement, contrasts, alpha, lfc_threshold, independent_filtering,
+                         cooks_cutoff, workers) {
+  claims <- tempfile("refits")
+  dir.create(claims)
+  share <- function() {
+    out <- list()
+    for (i in seq_along(roundings)) {
+      if (dir.create(file.path(claims, i), showWarnings = FALSE)) {
+        out[[as.character(i)]] <- refit_results(
+          counts = roundings[[i]], genes = genes, samples = samples, coldata = coldata, design = design,
+          reduced = reduced, test = test, fit_type = fit_type, beta_prior = beta_prior,
+          outlier_replacement = outlier_replacement, contrasts = contrasts, alpha = alpha,
+          lfc_threshold = lfc_threshold, independent_filtering = independent_filtering,
+          cooks_cutoff = cooks_cutoff)
+      }
+    }
+    out
+  }
+  # This process has the main analysis to do first: the copies take the other workers.
+  forks <- min(workers - 1, length(roundings))
+  # Each forked copy keeps its R warnings with its results: refits_collect() raises them here.
+  children <- lapply(seq_len(max(forks, 0)), function(i) {
+    parallel::mcparallel(capture_warnings(helper = share), silent = FALSE)
+  })
+  list(share = share, children = children, claims = claims, n = length(roundings))
+}
+
+# The refits' results_table() lists, one per rounding in order: this process takes the refits no copy
+# has claimed yet, then waits for the copies and raises their R warnings here.
+refits_collect <- function(pending) {
+  on.exit(unlink(pending$claims, recursive = TRUE))
+  out <- tryCatch(pending$share(), error = function(e) {
+    refits_stop(pending)
+    stop(e)
+  })
+  for (theirs in parallel::mccollect(pending$children, wait = TRUE)) {
+    if (is.null(theirs)) stop("a forked R process of the rounding-sensitivity refits ended without its results")
+    if (inherits(theirs, "try-error")) stop(conditionMessage(attr(theirs, "condition")), call. = FALSE)
+    for (w in theirs$warnings) warning(w, call. = FALSE)
+    out <- c(out, theirs$value)
+  }
+  missing <- setdiff(as.character(seq_len(pending$n)), names(out))
+  if (length(missing)) stop("rounding-sensitivity refits without results: ", paste(missing, collapse = ", "))
+  unname(out[as.character(seq_len(pending$n))])
+}
+
+# Stops the forked copies of an analysis that ends before refits_collect() (an error on the way).
+refits_stop <- function(pending) {
+  pids <- vapply(pending$children, function(job) job$pid, integer(1))
+  if (length(pids)) tools::pskill(pids, tools::SIGTERM)
+  parallel::mccollect(pending$children, wait = TRUE)
+  unlink(pending$claims, recursive = TRUE)
+  invisible(NULL)
+}
+
 normalized_counts <- function(dds) DESeq2::counts(dds, normalized = TRUE)
 
 size_factors <- function(dds) as.numeric(DESeq2::sizeFactors(dds))
