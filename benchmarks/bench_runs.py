@@ -29,8 +29,11 @@ SENSITIVITY = "sensitivity 4, threads {threads}"
 #: The arguments that make this tool do the bare R script's work: the rounding method (the default,
 #: auto, would recover the simulated raw counts instead), no report, no plot files.
 LIKE_FOR_LIKE = ("--method", "round", "--no-report", "--plots", "none")
-#: The tool's progress line for a finished stage: ``deseq2-normalized: NAME: done in 1.2 s``.
-STAGE_LINE = re.compile(r"^deseq2-normalized: (?P<name>.+): done in (?P<seconds>[0-9.]+) s$", re.MULTILINE)
+#: A finished stage: the tool's progress line ``deseq2-normalized: NAME: done in 1.2 s``, or the bare
+#: R script's line for its fit, ``bare_deseq2.R: fitting: done in 1.23 s``.
+STAGE_LINE = re.compile(
+    r"^(?:deseq2-normalized|bare_deseq2\.R): (?P<name>.+): done in (?P<seconds>[0-9.]+) s$", re.MULTILINE
+)
 #: Exit code recorded for a run stopped at ``--timeout``.
 TIMED_OUT = -9
 
@@ -192,6 +195,12 @@ def stage_times(log_path: Path) -> dict[str, float]:
     return {m["name"]: float(m["seconds"]) for m in STAGE_LINE.finditer(text)}
 
 
+def fit_stage(run: Run) -> float:
+    """Wall seconds of the run's fit (DESeqDataSet, size factors, ``DESeq()``), nan when absent."""
+    times = [s for name, s in run.stages.items() if name.startswith("fitting")]
+    return times[0] if len(times) == 1 else float("nan")
+
+
 def report_stage(run: Run) -> float:
     """Wall seconds of the run's report and plots stage (``drawing ...``), nan when absent."""
     times = [s for name, s in run.stages.items() if name.startswith("drawing")]
@@ -246,7 +255,7 @@ def run_tool(tool: str, size: str, rep: int, counts: Path, samples: Path, work: 
     la = load1()
     log_path = out.parent / f"{rep}.log"
     wall, cpu, rss, rc = timed(commands(tool, counts, samples, out, setup), log_path, setup.timeout)
-    stages = stage_times(log_path) if tool == "deseq2-normalized" else {}
+    stages = stage_times(log_path) if tool != "PyDESeq2" else {}
     run = _logged(Run(tool, size, rep, wall, cpu, rss, rc, la, stages), tool)
     if rc == TIMED_OUT:
         log.warning("%s stopped after --timeout %g s", tool, setup.timeout)

@@ -31,8 +31,9 @@ def test_first_call_into_r_waits_for_the_background_load_and_uses_it():
 
         rbackend.start_in_background()
         loading = rsession._loading
-        print("loading:", loading is not None and loading.thread.is_alive())
+        print("loading:", loading is not None and loading.thread.is_alive(), rbackend.loading())
         versions = rbackend.versions()  # the first call into R: waits for the load
+        print("still loading:", rbackend.loading())
         print("DESeq2:", versions["DESeq2"])
         print("loader done:", not loading.thread.is_alive(), loading.done.result() is rsession._env)
         print("events callback back:", openrlib.rlib.ptr_R_ProcessEvents != openrlib.ffi.NULL)
@@ -42,11 +43,12 @@ def test_first_call_into_r_waits_for_the_background_load_and_uses_it():
     )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0] == "loading: True"
-    assert lines[1].startswith("DESeq2: 1.")
-    assert lines[2] == "loader done: True True"
-    assert lines[3] == "events callback back: True"
-    assert lines[4] == "started again: False"
+    assert lines[0] == "loading: True True"
+    assert lines[1] == "still loading: False"
+    assert lines[2].startswith("DESeq2: 1.")
+    assert lines[3] == "loader done: True True"
+    assert lines[4] == "events callback back: True"
+    assert lines[5] == "started again: False"
 
 
 @pytest.mark.r

@@ -495,6 +495,10 @@ def run_analysis(
     choice, sf_type = _estimator(_size_factor_choice(method, recovery), opts.sf_type, counts_in)
     log.info("size factors: %s", choice.why)
     size_factors = choice.values if choice.source != "fixed at 1" else np.ones(counts_in.shape[1])
+    if rbackend.loading():
+        # A stage of its own, so that the fitting stage times the fit alone.
+        with stage("waiting for DESeq2 to load"):
+            rbackend.wait_until_loaded()
     refits = None
     if opts.rounding_sensitivity and method == "round":
         # The refits do not depend on the main fit: they start now, in forked R processes when

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from deseq2_normalized import rsession
-from deseq2_normalized.rsession import start_in_background
+from deseq2_normalized.rsession import helpers as wait_until_loaded
+from deseq2_normalized.rsession import loading, start_in_background
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,6 +34,7 @@ __all__ = [
     "dispersions",
     "fit",
     "has_r_package",
+    "loading",
     "normalized_counts",
     "results",
     "rounded_dispersions",
@@ -43,6 +45,7 @@ __all__ = [
     "stop_refits",
     "transformed_counts",
     "versions",
+    "wait_until_loaded",
 ]
 
 RESULT_COLUMNS = ("baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj")

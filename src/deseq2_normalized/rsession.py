@@ -243,6 +243,11 @@ def helpers() -> Any:
     return _env
 
 
+def loading() -> bool:
+    """Whether DESeq2 is still being loaded in the background (see :func:`start_in_background`)."""
+    return _env is None and _loading is not None and not _loading.done.done()
+
+
 def uses_r(func: _F) -> _F:
     """Mark a function that calls into R: it first waits for (or does) the DESeq2 load."""
 
