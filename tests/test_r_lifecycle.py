@@ -263,3 +263,28 @@ def test_r_library_path_falls_back_without_an_ldpaths_file(tmp_path):
     (tmp_path / "etc").mkdir()
     (tmp_path / "etc" / "ldpaths").write_text("exit 3\n")
     assert rsession._ldpaths_library_path(str(tmp_path)) == ""
+
+
+@pytest.mark.r
+@pytest.mark.parametrize(("given", "expected_mb"), [(None, 256), ("100M", 100)])
+def test_r_starts_with_a_vector_heap_that_spares_the_fit_most_collections(given, expected_mb):
+    # R's default 64 MB vector heap made the fit collect garbage for a third of its time; a
+    # user's own R_VSIZE wins, and the variable is gone from the environment once R runs.
+    env = {k: v for k, v in os.environ.items() if k != "R_VSIZE"}
+    if given:
+        env["R_VSIZE"] = given
+    code = textwrap.dedent(
+        """
+        import os
+        from deseq2_normalized import rsession
+
+        ro = rsession._start_r()
+        trigger_mb = ro.r("gc()[2, 4]")[0]  # Vcells' "gc trigger" in Mb
+        print(round(trigger_mb), os.environ.get("R_VSIZE"))
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    trigger, left = proc.stdout.split()
+    assert abs(int(trigger) - expected_mb) <= 1
+    assert left == (given or "None")

@@ -105,7 +105,7 @@ def _start_r() -> Any:
     """Start the embedded R (once per process); return ``rpy2.robjects``."""
     global _ends_like_rscript
     try:
-        with _library_path_from_ldpaths():
+        with _library_path_from_ldpaths(), _initial_vector_heap():
             import rpy2.robjects as ro
     except Exception as exc:  # rpy2 raises several kinds when R cannot be loaded
         raise AnalysisError(f"cannot start R through rpy2: {exc}") from None
@@ -116,6 +116,29 @@ def _start_r() -> Any:
         atexit.register(_end_r)
         _ends_like_rscript = True
     return ro
+
+
+#: R's initial vector heap (``R_VSIZE``) unless the environment sets one. R's default, 64 MB, is
+#: outgrown by DESeq2's load alone; from there the fit of a 20,000 x 12 table spent 2.3-2.6 s of
+#: 7.7-8.2 s in R's collector, against 0.15 s with 256 MB (benchmarks/RESULTS.md's notes).
+INITIAL_VSIZE = "256M"
+
+
+@contextlib.contextmanager
+def _initial_vector_heap() -> Iterator[None]:
+    """While R starts, let it read :data:`INITIAL_VSIZE` as ``R_VSIZE`` (a user's own value wins).
+
+    R reads the variable once, when it starts; the environment is restored afterwards, so
+    no other program this process starts sees the change.
+    """
+    if "R_VSIZE" in os.environ or "rpy2.rinterface_lib.embedded" in sys.modules:
+        yield
+        return
+    os.environ["R_VSIZE"] = INITIAL_VSIZE
+    try:
+        yield
+    finally:
+        os.environ.pop("R_VSIZE", None)
 
 
 @contextlib.contextmanager
