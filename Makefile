@@ -43,8 +43,12 @@ lint: venv ## ruff (with docstring rules), ruff format --check and mypy on every
 
 # tests/galaxy needs a running Galaxy and selenium (in Galaxy's virtualenv): galaxy-test runs it.
 # The report tests open report.html in Debian's chromium: galaxy-system-deps installs it.
-unit: venv galaxy-system-deps ## the pytest suite (without the live-Galaxy tests)
-	$(PY) -m pytest -q --ignore=tests/galaxy
+# One pytest worker per core (pytest-xdist); a test file stays on one worker, so its module
+# fixtures (DESeq2 fits shared by its tests) run once.
+XDIST := -n auto --dist loadfile
+
+unit: venv galaxy-system-deps ## the pytest suite (without the live-Galaxy tests), one worker per core
+	$(PY) -m pytest -q --ignore=tests/galaxy $(XDIST) --durations=15
 
 unit-fast: venv ## the tests that need neither R nor chromium (about a minute)
 	$(PY) -m pytest -q --ignore=tests/galaxy -m "not r and not chromium"

@@ -49,6 +49,14 @@ def test_option_names_the_form_field_in_galaxy(galaxy_interface) -> None:
     )
 
 
+def test_interface_holds_for_one_command_line_call_only(tmp_path: Path) -> None:
+    """``--interface galaxy`` names the form's fields in that call's errors, then the naming is back."""
+    missing = tmp_path / "absent.tsv"
+    code = main(["check", "--interface", "galaxy", "--counts", str(missing), "--quiet"])
+    assert code == 2
+    assert interface.current() == interface.CLI
+
+
 def test_unknown_interface_is_refused() -> None:
     with pytest.raises(ValueError, match="interface must be one of cli, galaxy"):
         interface.set_interface("web")

@@ -660,6 +660,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         0 on success, 2 for usage or input errors, 1 for analysis failures.
     """
+    # --interface holds for this call only: a program that calls main() more than once (or a
+    # test run) gets back the naming it had.
+    before = interface.current()
+    try:
+        return _main(argv)
+    finally:
+        interface.set_interface(before)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
 #: Stem of the one results table of a likelihood-ratio test.
 LRT_STEM = "results_lrt"
+
+#: Longest file stem of a results table. File systems allow 255 bytes per name; the plots add
+#: ``_pvalue_histogram.png`` to the stem, so long factor or level names are cut to this length.
+MAX_STEM = 200
 
 
 @dataclass(frozen=True)
@@ -19,8 +24,16 @@ class Contrast:
 
     @property
     def stem(self) -> str:
-        """``results_<factor>_<numerator>_vs_<denominator>`` with file-safe characters."""
-        return "results_" + "_".join(_file_safe(x) for x in (self.factor, self.numerator, "vs", self.denominator))
+        """``results_<factor>_<numerator>_vs_<denominator>`` with file-safe characters.
+
+        A stem longer than :data:`MAX_STEM` is cut and ends in a digest of the whole stem, so that
+        two long contrasts still get two files.
+        """
+        stem = "results_" + "_".join(_file_safe(x) for x in (self.factor, self.numerator, "vs", self.denominator))
+        if len(stem) <= MAX_STEM:
+            return stem
+        digest = hashlib.sha256(stem.encode("ascii")).hexdigest()[:12]
+        return f"{stem[: MAX_STEM - len(digest) - 1]}-{digest}"
 
 
 def _file_safe(text: str) -> str:
