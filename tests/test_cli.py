@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -241,6 +243,20 @@ def test_version(cli):
     run = cli("--version")
     assert run.code == 0
     assert run.out.startswith("deseq2-normalized 0.1.0 (DESeq2 1.38.3, R 4.2.2")
+
+
+@pytest.mark.r
+def test_version_reads_deseq2s_version_without_loading_it() -> None:
+    """Galaxy runs ``--version`` before every job: it starts R but does not load DESeq2 (seconds)."""
+    code = (
+        "from deseq2_normalized.cli import main\n"
+        "assert main(['--version']) == 0\n"
+        "import rpy2.robjects as ro\n"
+        "print('DESeq2 loaded:', ro.r('isNamespaceLoaded(\"DESeq2\")')[0])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.startswith("deseq2-normalized 0.1.0 (DESeq2 1.38.3, R 4.2.2"), proc.stdout
+    assert proc.stdout.splitlines()[-1] == "DESeq2 loaded: False", proc.stdout
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

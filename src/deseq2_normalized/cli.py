@@ -674,9 +674,10 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.version:
-            from deseq2_normalized.diagnostics import software_versions
+            # Read without loading DESeq2: Galaxy runs --version before every job of the tool.
+            from deseq2_normalized.rbackend import installed_versions
 
-            v = software_versions()
+            v = installed_versions()
             print(f"deseq2-normalized {__version__} (DESeq2 {v['DESeq2']}, R {v['R']}, rpy2 {v['rpy2']})")
             return 0
         if args.command is None:

@@ -99,6 +99,29 @@ def versions() -> dict[str, str]:
     return out
 
 
+#: R's version and DESeq2's installed version, read from its DESCRIPTION file: DESeq2 is not loaded.
+_INSTALLED_VERSIONS = """c(R = paste(R.version$major, R.version$minor, sep = "."),
+  DESeq2 = tryCatch(as.character(utils::packageVersion("DESeq2")), error = function(e) "not installed"))"""
+
+
+def installed_versions() -> dict[str, str]:
+    """Versions of R, DESeq2 and rpy2 without loading DESeq2 (what ``--version`` prints).
+
+    Returns
+    -------
+    dict
+        Keys ``R``, ``DESeq2`` (``"not installed"`` when R cannot find it), ``rpy2``.
+    """
+    import rpy2
+    from rpy2.robjects.conversion import localconverter
+
+    with rsession.base_r() as ro, localconverter(ro.default_converter):
+        values = ro.r(_INSTALLED_VERSIONS)
+        out = {str(k): str(v) for k, v in zip(values.names, values, strict=True)}
+    out["rpy2"] = rpy2.__version__
+    return out
+
+
 @rsession.uses_r
 def has_r_package(name: str) -> bool:
     """Whether an R package (for example ``apeglm``) can be loaded."""

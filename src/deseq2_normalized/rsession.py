@@ -87,6 +87,26 @@ def session() -> Iterator[Any]:
         yield helpers()
 
 
+@contextlib.contextmanager
+def base_r() -> Iterator[Any]:
+    """Use R without DESeq2: yield ``rpy2.robjects`` with R started but DESeq2 not loaded for it.
+
+    For what base R answers alone (``--version``): starting R takes a fraction of a second,
+    loading DESeq2 several. Waits for a background DESeq2 load first, so that one thread uses R
+    at a time. R's console goes to logging and R errors are raised as :class:`RError`.
+
+    Yields
+    ------
+    module
+        ``rpy2.robjects``.
+    """
+    if _loading is not None:
+        helpers()
+    ro = _start_r()
+    with _console_and_errors():
+        yield ro
+
+
 def _r_error_text(exc: Exception) -> str:
     text = str(exc).strip()
     # rpy2 gives "Error in f(x) : message"; keep R's message, drop the call.
