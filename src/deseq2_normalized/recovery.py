@@ -394,7 +394,10 @@ def _smallest_count_candidates(u: np.ndarray, b: np.ndarray) -> list[int]:
     lasts = np.floor(units * (u[0] + b[0]) / (step - error) * (1 + 4 * _EPS)).tolist()
     found: set[int] = set()
     for first, last in zip(firsts, lasts, strict=True):
-        found.update(range(max(int(first), 1), int(last) + 1))
+        # Only the MAX_CANDIDATES smallest counts are kept: no more of one range can be among them
+        # (a step resolved by a hair gives ranges of billions, which would not fit in memory).
+        low = max(int(first), 1)
+        found.update(range(low, min(int(last), low + MAX_CANDIDATES - 1) + 1))
         if len(found) >= MAX_CANDIDATES:
             break
     return _prefilter(np.array(sorted(found)[:MAX_CANDIDATES], dtype=np.float64), u, b)
