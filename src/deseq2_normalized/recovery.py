@@ -374,6 +374,10 @@ class RecoveryResult:
         }
 
 
+#: The smallest distinct values of a sample that give its unit candidates.
+_CANDIDATE_VALUES = 4096
+
+
 def _smallest_count_candidates(u: np.ndarray, b: np.ndarray) -> list[int]:
     """Counts the smallest value may stand for, coarsest unit first.
 
@@ -381,7 +385,7 @@ def _smallest_count_candidates(u: np.ndarray, b: np.ndarray) -> list[int]:
     bounds. The smallest resolved difference among the smallest values is ``k`` units for
     some ``k >= 1``, so the smallest value is ``r = k * u[0] / step`` counts within the bounds.
     """
-    head = min(u.size, 4096)
+    head = min(u.size, _CANDIDATE_VALUES)
     steps = np.diff(u[:head])
     errors = b[: head - 1] + b[1:head]
     resolved = steps > 2 * errors
@@ -430,16 +434,34 @@ class _Distinct:
     def __init__(self, values: np.ndarray) -> None:
         self._codes, distinct = pd.factorize(values, sort=False)
         self._distinct = np.asarray(distinct)  # in order of first appearance
-        self._order = np.argsort(self._distinct, kind="stable")
-        self.values: np.ndarray = self._distinct[self._order]
+        self._sorted: np.ndarray | None = None
         self._inverse: np.ndarray | None = None
+
+    @property
+    def size(self) -> int:
+        """How many distinct values there are."""
+        return int(self._distinct.size)
+
+    @property
+    def values(self) -> np.ndarray:
+        """The distinct values, sorted."""
+        if self._sorted is None:
+            self._sorted = np.sort(self._distinct)
+        return self._sorted
+
+    def smallest(self, n: int) -> np.ndarray:
+        """The ``n`` smallest distinct values, sorted (``values[:n]``, without sorting them all)."""
+        if self._sorted is not None or self._distinct.size <= n:
+            return self.values[:n]
+        return np.sort(np.partition(self._distinct, n - 1)[:n])
 
     @property
     def inverse(self) -> np.ndarray:
         """For each value, in order, its index in :attr:`values`."""
         if self._inverse is None:
-            rank = np.empty(self._order.size, dtype=np.intp)
-            rank[self._order] = np.arange(self._order.size, dtype=np.intp)
+            order = np.argsort(self._distinct)  # the values are distinct: any sort orders them alike
+            rank = np.empty(order.size, dtype=np.intp)
+            rank[order] = np.arange(order.size, dtype=np.intp)
             self._inverse = rank[self._codes]
         return self._inverse
 
@@ -475,10 +497,13 @@ def _recover_column(
     positive = np.compress(nonzero, values)
     distinct = _Distinct(positive)
     precision = distinct.precision()
-    u = distinct.values
     if bounds is None:
-        b = precision.bounds(u)  # a value's bound depends on the value alone
+        # The smallest values give the candidates and refute most wrong ones: all values are
+        # sorted only for a candidate they leave standing (a value's bound depends on it alone).
+        u = distinct.smallest(_CANDIDATE_VALUES)
+        b = precision.bounds(u)
     else:
+        u = distinct.values
         b = np.zeros(u.shape)
         np.maximum.at(b, distinct.inverse, np.compress(nonzero, bounds))
     solution = None
@@ -488,6 +513,9 @@ def _recover_column(
         # The smallest values refute most wrong guesses quickly; then all values decide.
         if _solve(u[:head], b[:head], smallest) is None:
             continue
+        if u.size < distinct.size:  # the smallest values only so far
+            u = distinct.values
+            b = precision.bounds(u)
         solution = _solve(u, b, smallest)
         if solution is not None:
             break
