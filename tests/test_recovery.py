@@ -210,3 +210,21 @@ def test_method_choice(tmp_path, cli, normalized_path, samples_path, raw_path):
     np.log2(read_counts(normalized_path) + 1).to_csv(log_table, sep="\t")
     refused_log = cli("run", "--counts", log_table, "--out-dir", tmp_path / "d", *common)
     assert refused_log.code == 2 and "not counts" in refused_log.err and "log2(x+1)" in refused_log.err
+
+
+def test_unit_candidates_of_a_hair_thin_step_stay_few():
+    """Two values a hair apart (noise, not a unit) give millions of readings: only the smallest are kept."""
+    import tracemalloc
+
+    from deseq2_normalized.recovery import MAX_CANDIDATES, _smallest_count_candidates
+
+    u = np.array([1.0, 1.0 + 1e-9, 2.0, 3.0])
+    b = np.full(u.size, 1e-12)  # the first range alone spans about 4 million counts
+    tracemalloc.start()
+    try:
+        candidates = _smallest_count_candidates(u, b)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(candidates) <= MAX_CANDIDATES
+    assert peak < 20 * 2**20

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from deseq2_normalized import rbackend, rounding
-from deseq2_normalized.classify import Classification, approximation_note, classify_table
+from deseq2_normalized.classify import Classification, approximation_note, classify_table, rounded_table
 from deseq2_normalized.contrasts import LRT_STEM, Contrast, ResultSummary
 from deseq2_normalized.design import Design
 from deseq2_normalized.diagnostics import build_diagnostics, software_versions
@@ -372,12 +372,13 @@ def check_table(
         raise InputError(f"--sf-tolerance must be positive, got {sf_tolerance}")
     values = validate_counts(counts, source)
     matched = match_samples(samples, list(values.columns)).table if samples is not None else None
-    classification = classify_table(values, sf_tolerance)
+    rounded = rounded_table(values)
+    classification = classify_table(values, sf_tolerance, rounded=rounded)
     if classification.pseudocount is not None:
         # Everything after this (rounding, the check, the fit) sees the table less its constant.
         shifted = values - classification.offset
         values = shifted.where(shifted.abs() > 1e-9 * classification.offset, 0.0)
-    rounded = pd.DataFrame(np.rint(values.to_numpy()), index=values.index, columns=values.columns, copy=False)
+        rounded = rounded_table(values)
     non_integer = float(np.mean(values.to_numpy() != rounded.to_numpy()))
     sf = classification.size_factors
     if sf is None:

@@ -219,14 +219,23 @@ def invert_log(values: pd.DataFrame, base: float, pseudocount: float) -> tuple[p
     )
 
 
-def size_factor_check(values: pd.DataFrame, tolerance: float) -> SizeFactorCheck | None:
-    """The size-factor check on the table rounded to integers (half to even, as R's ``round``).
-
-    Returns None when no gene is positive in every sample, so that no size factor can be estimated.
-    """
-    rounded = pd.DataFrame(
+def rounded_table(values: pd.DataFrame) -> pd.DataFrame:
+    """The table rounded to integers (half to even, as R's ``round``), as float64."""
+    return pd.DataFrame(
         np.rint(values.to_numpy(dtype=np.float64)), index=values.index, columns=values.columns, copy=False
     )
+
+
+def size_factor_check(
+    values: pd.DataFrame, tolerance: float, rounded: pd.DataFrame | None = None
+) -> SizeFactorCheck | None:
+    """The size-factor check on the table rounded to integers (half to even, as R's ``round``).
+
+    ``rounded`` is :func:`rounded_table` of ``values`` when the caller has it already.
+    Returns None when no gene is positive in every sample, so that no size factor can be estimated.
+    """
+    if rounded is None:
+        rounded = rounded_table(values)
     try:
         return check_size_factors(rounded, tolerance)
     except ValueError:
@@ -270,7 +279,9 @@ def _spike(values: pd.DataFrame, constant: float) -> bool:
     return True
 
 
-def classify_table(values: pd.DataFrame, sf_tolerance: float = 0.1) -> Classification:
+def classify_table(
+    values: pd.DataFrame, sf_tolerance: float = 0.1, *, rounded: pd.DataFrame | None = None
+) -> Classification:
     """Say what kind of table ``values`` is, with the evidence, a recommendation and what ``run`` does.
 
     Parameters
@@ -279,6 +290,8 @@ def classify_table(values: pd.DataFrame, sf_tolerance: float = 0.1) -> Classific
         Genes x samples values, parsed exactly as written (may hold negatives).
     sf_tolerance
         Tolerance of the size-factor check.
+    rounded
+        :func:`rounded_table` of ``values``, when the caller has it already (computed here otherwise).
 
     Returns
     -------
@@ -286,9 +299,11 @@ def classify_table(values: pd.DataFrame, sf_tolerance: float = 0.1) -> Classific
         The verdict.
     """
     arr = values.to_numpy(dtype=np.float64)
+    if rounded is None:
+        rounded = rounded_table(values)
     # A validated table is all finite: no copy of its finite values is needed then.
     finite = arr if np.isfinite(arr).all() else arr[np.isfinite(arr)]
-    non_integer = float(np.mean(arr != np.rint(arr)))
+    non_integer = _non_integer_fraction(arr, rounded)
     max_value = float(finite.max()) if finite.size else 0.0
     min_value = float(finite.min()) if finite.size else 0.0
     # log2(x+0.5) and similar transforms give negative values for zero counts: try them first.
@@ -314,7 +329,12 @@ def classify_table(values: pd.DataFrame, sf_tolerance: float = 0.1) -> Classific
         found = _with_pseudocount(values, pseudocount, sf_tolerance)
         if found is not None:
             return found
-    return _classify_counts(values, None, sf_tolerance)
+    return _classify_counts(values, None, sf_tolerance, rounded)
+
+
+def _non_integer_fraction(arr: np.ndarray, rounded: pd.DataFrame) -> float:
+    """The share of cells of ``arr`` that are not whole numbers (``rounded`` is it rounded)."""
+    return np.count_nonzero(arr != rounded.to_numpy()) / arr.size if arr.size else float("nan")
 
 
 def _with_pseudocount(values: pd.DataFrame, pseudocount: Pseudocount, sf_tolerance: float) -> Classification | None:
@@ -351,11 +371,18 @@ def _with_pseudocount(values: pd.DataFrame, pseudocount: Pseudocount, sf_toleran
     )
 
 
-def _classify_counts(values: pd.DataFrame, bounds: pd.DataFrame | None, sf_tolerance: float) -> Classification:
-    """Classify a table of non-negative values: raw, scaled, estimated, depth-normalized or unexplained."""
+def _classify_counts(
+    values: pd.DataFrame, bounds: pd.DataFrame | None, sf_tolerance: float, rounded: pd.DataFrame | None = None
+) -> Classification:
+    """Classify a table of non-negative values: raw, scaled, estimated, depth-normalized or unexplained.
+
+    ``rounded`` is :func:`rounded_table` of ``values`` when the caller has it already.
+    """
     arr = values.to_numpy(dtype=np.float64)
-    non_integer = float(np.mean(arr != np.rint(arr)))
-    sf = size_factor_check(values, sf_tolerance)
+    if rounded is None:
+        rounded = rounded_table(values)
+    non_integer = _non_integer_fraction(arr, rounded)
+    sf = size_factor_check(values, sf_tolerance, rounded)
     if non_integer == 0:
         totals = arr.sum(axis=0)
         # Whole numbers summing to about a million, not exactly the same total (rarefied counts do): rounded TPM.

@@ -124,6 +124,11 @@ def written_precision(values: np.ndarray) -> Precision:
         return Precision(decimals=0, significant=None)
     if v.size > _PRECISION_SAMPLE:
         v = v[:: v.size // _PRECISION_SAMPLE + 1]
+    return _precision_of(v)
+
+
+def _precision_of(v: np.ndarray) -> Precision:
+    """The largest decimals and significant digits of positive non-whole values ``v``."""
     decimals = np.full(v.shape, _FULL)
     pending = np.ones(v.shape, dtype=bool)
     for d in range(23):  # 10**22 is the largest power of ten a double holds exactly
@@ -369,6 +374,10 @@ class RecoveryResult:
         }
 
 
+#: The smallest distinct values of a sample that give its unit candidates.
+_CANDIDATE_VALUES = 4096
+
+
 def _smallest_count_candidates(u: np.ndarray, b: np.ndarray) -> list[int]:
     """Counts the smallest value may stand for, coarsest unit first.
 
@@ -376,7 +385,7 @@ def _smallest_count_candidates(u: np.ndarray, b: np.ndarray) -> list[int]:
     bounds. The smallest resolved difference among the smallest values is ``k`` units for
     some ``k >= 1``, so the smallest value is ``r = k * u[0] / step`` counts within the bounds.
     """
-    head = min(u.size, 4096)
+    head = min(u.size, _CANDIDATE_VALUES)
     steps = np.diff(u[:head])
     errors = b[: head - 1] + b[1:head]
     resolved = steps > 2 * errors
@@ -384,11 +393,15 @@ def _smallest_count_candidates(u: np.ndarray, b: np.ndarray) -> list[int]:
         return _prefilter(np.arange(1.0, MAX_UNITS_IN_SMALLEST_STEP + 1), u, b)
     i = int(np.argmin(np.where(resolved, steps, np.inf)))
     step, error = float(steps[i]), float(errors[i])
+    units = np.arange(1.0, MAX_UNITS_IN_SMALLEST_STEP + 1)
+    firsts = np.ceil(units * (u[0] - b[0]) / (step + error) * (1 - 4 * _EPS)).tolist()
+    lasts = np.floor(units * (u[0] + b[0]) / (step - error) * (1 + 4 * _EPS)).tolist()
     found: set[int] = set()
-    for k in range(1, MAX_UNITS_IN_SMALLEST_STEP + 1):
-        first = int(np.ceil(k * (u[0] - b[0]) / (step + error) * (1 - 4 * _EPS)))
-        last = int(np.floor(k * (u[0] + b[0]) / (step - error) * (1 + 4 * _EPS)))
-        found.update(range(max(first, 1), last + 1))
+    for first, last in zip(firsts, lasts, strict=True):
+        # Only the MAX_CANDIDATES smallest counts are kept: no more of one range can be among them
+        # (a step resolved by a hair gives ranges of billions, which would not fit in memory).
+        low = max(int(first), 1)
+        found.update(range(low, min(int(last), low + MAX_CANDIDATES - 1) + 1))
         if len(found) >= MAX_CANDIDATES:
             break
     return _prefilter(np.array(sorted(found)[:MAX_CANDIDATES], dtype=np.float64), u, b)
@@ -411,6 +424,65 @@ def _prefilter(candidates: np.ndarray, u: np.ndarray, b: np.ndarray, values: int
     return [int(r) for r in candidates[keep]]
 
 
+class _Distinct:
+    """The distinct values of a column, sorted as by ``np.unique``, found by hashing rather than sorting every value.
+
+    A normalized column holds few distinct values (one per raw count): only those are sorted.
+    Which distinct value each cell holds (``np.unique``'s inverse) is worked out when asked for.
+    """
+
+    def __init__(self, values: np.ndarray) -> None:
+        self._codes, distinct = pd.factorize(values, sort=False)
+        self._distinct = np.asarray(distinct)  # in order of first appearance
+        self._sorted: np.ndarray | None = None
+        self._inverse: np.ndarray | None = None
+
+    @property
+    def size(self) -> int:
+        """How many distinct values there are."""
+        return int(self._distinct.size)
+
+    @property
+    def values(self) -> np.ndarray:
+        """The distinct values, sorted."""
+        if self._sorted is None:
+            self._sorted = np.sort(self._distinct)
+        return self._sorted
+
+    def smallest(self, n: int) -> np.ndarray:
+        """The ``n`` smallest distinct values, sorted (``values[:n]``, without sorting them all)."""
+        if self._sorted is not None or self._distinct.size <= n:
+            return self.values[:n]
+        return np.sort(np.partition(self._distinct, n - 1)[:n])
+
+    @property
+    def inverse(self) -> np.ndarray:
+        """For each value, in order, its index in :attr:`values`."""
+        if self._inverse is None:
+            order = np.argsort(self._distinct)  # the values are distinct: any sort orders them alike
+            rank = np.empty(order.size, dtype=np.intp)
+            rank[order] = np.arange(order.size, dtype=np.intp)
+            self._inverse = rank[self._codes]
+        return self._inverse
+
+    def precision(self) -> Precision:
+        """:func:`written_precision` of the (positive) values, each distinct value read once.
+
+        The values are sampled in row order as :func:`written_precision` samples them; only the
+        largest decimals and significant digits count, so one reading of each distinct value will do.
+        """
+        distinct = self._distinct
+        fraction = distinct != np.rint(distinct)
+        rows = self._codes[fraction[self._codes]]  # the values that are not whole numbers, in row order
+        if rows.size == 0:
+            return Precision(decimals=0, significant=None)
+        if rows.size > _PRECISION_SAMPLE:
+            rows = rows[:: rows.size // _PRECISION_SAMPLE + 1]
+        seen = np.zeros(distinct.size, dtype=bool)
+        seen[rows] = True
+        return _precision_of(distinct[seen])
+
+
 def _not_recoverable(name: str, precision: Precision, reason: str, size: int) -> tuple[SampleRecovery, np.ndarray]:
     record = SampleRecovery(name, "not_recoverable", np.nan, np.nan, np.nan, 0, 1.0, precision.describe(), reason)
     return record, np.zeros(size, np.int64)
@@ -419,16 +491,21 @@ def _not_recoverable(name: str, precision: Precision, reason: str, size: int) ->
 def _recover_column(
     name: str, values: np.ndarray, bounds: np.ndarray | None, max_relative_uncertainty: float
 ) -> tuple[SampleRecovery, np.ndarray]:
-    precision = written_precision(values)
     nonzero = values > 0
     if not nonzero.any():
-        return _not_recoverable(name, precision, "every value is zero", values.size)
-    u, inverse = np.unique(values[nonzero], return_inverse=True)
+        return _not_recoverable(name, written_precision(values), "every value is zero", values.size)
+    positive = np.compress(nonzero, values)
+    distinct = _Distinct(positive)
+    precision = distinct.precision()
     if bounds is None:
-        b = precision.bounds(u)  # a value's bound depends on the value alone
+        # The smallest values give the candidates and refute most wrong ones: all values are
+        # sorted only for a candidate they leave standing (a value's bound depends on it alone).
+        u = distinct.smallest(_CANDIDATE_VALUES)
+        b = precision.bounds(u)
     else:
+        u = distinct.values
         b = np.zeros(u.shape)
-        np.maximum.at(b, inverse, bounds[nonzero])
+        np.maximum.at(b, distinct.inverse, np.compress(nonzero, bounds))
     solution = None
     head = min(u.size, 256)
     candidates = _smallest_count_candidates(u, b)
@@ -436,6 +513,9 @@ def _recover_column(
         # The smallest values refute most wrong guesses quickly; then all values decide.
         if _solve(u[:head], b[:head], smallest) is None:
             continue
+        if u.size < distinct.size:  # the smallest values only so far
+            u = distinct.values
+            b = precision.bounds(u)
         solution = _solve(u, b, smallest)
         if solution is not None:
             break
@@ -455,19 +535,26 @@ def _recover_column(
             f"10^{chance:.1f}: the digits hold no evidence of whole counts"
         )
         return _not_recoverable(name, precision, reason, values.size)
-    counts = np.zeros(values.shape, np.int64)
     if not (np.isfinite(scale) and values.max() * scale < 2.0**62):
         return _not_recoverable(name, precision, f"the scale {scale:.4g} gives counts beyond 2^62", values.size)
     # Each unique value's interval of consistent counts; its midpoint is the recovered count.
     first = np.maximum(np.ceil((u - b) * solution.low * (1 - 4 * _EPS)), 1)
     last = np.maximum(np.floor((u + b) * solution.high * (1 + 4 * _EPS)), first)
     unique_counts = np.where(solution.ambiguous, np.rint(0.5 * (first + last)), np.rint(u * scale))
-    counts[nonzero] = unique_counts[inverse].astype(np.int64)
+    if solution.ambiguous.any():
+        counts = np.zeros(values.shape, np.int64)
+        counts[nonzero] = unique_counts[distinct.inverse].astype(np.int64)
+        ambiguous = float(solution.ambiguous[distinct.inverse].mean())
+    else:
+        # Every count is rint(value * scale), as for its distinct value (no need to map cells to them).
+        scaled = values * scale
+        scaled[~nonzero] = 0.0
+        counts = np.rint(scaled, out=scaled).astype(np.int64)
+        ambiguous = 0.0
     # The largest distance from the (rounded) midpoint to a consistent count bounds the error.
     spread = np.maximum(unique_counts - first, last - unique_counts)
     relative = np.where(solution.ambiguous, spread / np.maximum(unique_counts, 1), 0.0)
     max_relative = float(relative.max())
-    ambiguous = float(solution.ambiguous[inverse].mean())
     basis = (
         f"the recovered counts share no common factor (smallest count {solution.smallest_count}); counts that are "
         "all multiples of one whole number would give the same values"
@@ -522,14 +609,14 @@ def _explained_scales(records: list[SampleRecovery], counts: np.ndarray) -> tupl
     low = np.array([r.scale_low for r in records])
     high = np.array([r.scale_high for r in records])
     candidates: list[tuple[str, Any]] = [
-        ("DESeq2 median-of-ratios", lambda c: median_of_ratios(c)),
-        ("CPM", lambda c: c.sum(axis=0) / 1e6),
-        ("upper quartile", lambda c: np.array([np.percentile(col[col > 0], 75) for col in c.T])),
+        ("DESeq2 median-of-ratios", lambda c: median_of_ratios(c)),  # takes the counts as they are
+        ("CPM", lambda c: c.astype(np.float64).sum(axis=0) / 1e6),
+        ("upper quartile", lambda c: np.array([np.percentile(col[col > 0], 75) for col in c.astype(np.float64).T])),
     ]
     slack = 1e-9
     for name, func in candidates:
         try:
-            sf = np.asarray(func(counts.astype(np.float64)), dtype=np.float64)
+            sf = np.asarray(func(counts), dtype=np.float64)
         except ValueError:
             continue
         if np.all((sf >= low * (1 - slack)) & (sf <= high * (1 + slack))):

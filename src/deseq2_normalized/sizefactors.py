@@ -14,13 +14,16 @@ import numpy as np
 import pandas as pd
 
 
-def median_of_ratios(counts: np.ndarray) -> np.ndarray:
+def median_of_ratios(counts: np.ndarray, *, usable: np.ndarray | None = None) -> np.ndarray:
     """DESeq2's median-of-ratios size factors of a genes x samples matrix.
 
     Parameters
     ----------
     counts
         Non-negative values, genes x samples.
+    usable
+        The genes positive in every sample, when the caller already knows them (a boolean
+        mask over the rows); found here otherwise.
 
     Returns
     -------
@@ -33,12 +36,15 @@ def median_of_ratios(counts: np.ndarray) -> np.ndarray:
         When no gene is positive in every sample (DESeq2 refuses such a matrix too).
     """
     # Samples x genes: each sample's ratios lie contiguous in memory for the median (a column-major
-    # table, as pandas holds one, is this without a copy).
-    values = np.asarray(counts, dtype=np.float64).T
-    usable = (values > 0).all(axis=0)
+    # table, as pandas holds one, is this without a copy). Integer counts are turned into float64
+    # only for the genes used.
+    values = np.asarray(counts)
+    values = (values if values.dtype.kind in "iu" else values.astype(np.float64, copy=False)).T
+    if usable is None:
+        usable = (values > 0).all(axis=0)
     if not usable.any():
         raise ValueError("every gene contains at least one zero, cannot compute log geometric means")
-    ratios = np.compress(usable, values, axis=1)  # a new C-ordered array: worked on in place
+    ratios = np.compress(usable, values, axis=1).astype(np.float64, copy=False)  # new and C-ordered: worked on in place
     np.log(ratios, out=ratios)
     ratios -= ratios.mean(axis=0)
     return np.exp(np.median(ratios, axis=1, overwrite_input=True))
@@ -178,8 +184,10 @@ def check_size_factors(rounded: pd.DataFrame, tolerance: float = 0.1) -> SizeFac
     says so.
     """
     values = rounded.to_numpy(dtype=np.float64)
-    complete = has_complete_gene(values)
-    sf = median_of_ratios(values) if complete else poscounts(values)
+    positive = values > 0
+    complete_genes: np.ndarray = np.asarray(positive.all(axis=1))
+    complete = bool(complete_genes.any())
+    sf = median_of_ratios(values, usable=complete_genes) if complete else poscounts(values)
     rel = sf / np.exp(np.log(sf).mean())
     bound = np.log1p(tolerance)
     # A tiny slack keeps a factor exactly on the band's edge inside it.
@@ -188,7 +196,7 @@ def check_size_factors(rounded: pd.DataFrame, tolerance: float = 0.1) -> SizeFac
         {"size_factor": sf, "relative_size_factor": rel, "within_tolerance": within},
         index=pd.Index(rounded.columns, name="sample"),
     )
-    used = (values > 0).all(axis=1) if complete else (values > 0).any(axis=1)
+    used = complete_genes if complete else positive.any(axis=1)
     return SizeFactorCheck(
         table=table,
         tolerance=tolerance,

@@ -67,6 +67,16 @@ def validate_counts(counts: pd.DataFrame, source: str = "counts") -> pd.DataFram
 
 
 def _check_values(values: np.ndarray, genes: pd.Index, samples: list[str], source: str) -> None:
+    if values.size:
+        # Two passes without temporaries say whether anything is wrong; only then are the cells looked for.
+        lowest, highest = values.min(axis=0), values.max(axis=0)  # NaN when a column holds one
+        finite = np.isfinite(lowest).all() and np.isfinite(highest).all()
+        if finite and lowest.min() >= 0 and highest.max() <= MAX_COUNT and (highest > 0).all():
+            return
+    _find_bad_values(values, genes, samples, source)
+
+
+def _find_bad_values(values: np.ndarray, genes: pd.Index, samples: list[str], source: str) -> None:
     def where(mask: np.ndarray) -> str:
         i, j = np.argwhere(mask)[0]
         return f"row {i + 1} (gene '{genes[i]}'), column '{samples[j]}'"
