@@ -474,16 +474,7 @@ def _read_rows_in_parts(
     view = memoryview(raw)
 
     def parse(span: tuple[int, int]) -> pd.DataFrame:
-        return pd.read_csv(
-            _Window(view[span[0] : span[1]]),
-            sep=sep,
-            header=None,
-            names=names,
-            engine="c",
-            quotechar='"',
-            skip_blank_lines=True,
-            **options,
-        )
+        return _c_parse(_Window(view[span[0] : span[1]]), sep, names, options)
 
     # A table of numbers only is copied into one float64 matrix (column-major, as a DataFrame holds
     # one block) part by part, its rows counted beforehand: no second copy of the matrix is made.
@@ -515,6 +506,13 @@ def _read_rows_in_parts(
     return pd.DataFrame(values, index=index, columns=first.columns, copy=False)
 
 
+def _c_parse(source: Any, sep: str, names: list[str], options: dict[str, Any]) -> pd.DataFrame:
+    """Rows without a header line read by pandas' C parser: ``"`` quotes, blank lines skipped."""
+    return pd.read_csv(
+        source, sep=sep, header=None, names=names, engine="c", quotechar='"', skip_blank_lines=True, **options
+    )
+
+
 def _line_breaks(raw: bytes, start: int, step: int = 1 << 22) -> int:
     """How many line feeds ``raw`` holds from byte ``start`` on (in a third of ``bytes.count``'s time)."""
     codes = np.frombuffer(raw, dtype=np.uint8)
@@ -542,16 +540,7 @@ def _read_rows(
     first row with too many fields, found in ``raw``).
     """
     try:
-        return pd.read_csv(
-            body,
-            sep=sep,
-            header=None,
-            names=names,
-            engine="c",
-            quotechar='"',
-            skip_blank_lines=True,
-            **read_options,
-        )
+        return _c_parse(body, sep, names, read_options)
     except pd.errors.ParserError as exc:
         detail = _misfit_row(raw, sep, len(names)) or _parser_detail(exc)
         raise InputError(f"{where}: rows do not line up with the header ({detail})") from None
