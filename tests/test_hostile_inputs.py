@@ -119,8 +119,8 @@ INPUT_CASES: dict[str, Case] = {
     # Workbooks are read (recognised by content, whatever the name; tests/test_file_forms.py reads
     # real ones); this minimal one lacks the workbook's relationships part, so openpyxl cannot open it.
     "excel_renamed_tsv": Case(xlsx_bytes(), GOOD_SHEET, 2, (C, "the Excel workbook cannot be read")),
-    "truncated_gzip": Case(gzip.compress(GOOD_COUNTS.encode())[:-40], GOOD_SHEET, 2, (C, "gzip", "truncated")),
-    "gzip_of_binary": Case(gzip.compress(bytes(range(256))), GOOD_SHEET, 2, (C, "binary data")),
+    "truncated_gzip": Case(gzip.compress(GOOD_COUNTS.encode(), mtime=0)[:-40], GOOD_SHEET, 2, (C, "gzip", "truncated")),
+    "gzip_of_binary": Case(gzip.compress(bytes(range(256)), mtime=0), GOOD_SHEET, 2, (C, "binary data")),
     # --- layout
     "header_only": Case("gene\ta1\ta2\tb1\tb2\n", GOOD_SHEET, 2, (C, "header but no gene rows")),
     "single_column": Case("gene\ng1\ng2\n", GOOD_SHEET, 2, (C, "single column")),
