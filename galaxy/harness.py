@@ -101,7 +101,7 @@ def tool_test(run_dir: Path, out_dir: Path, tests: list[int] | None = None, tool
 
     def command(tool_id: str) -> list[str]:
         return [
-            str(galaxy_venv() / "bin" / "python"), str(ROOT / "galaxy" / "tool_test_client.py"),
+            str(galaxy_venv() / "bin" / "galaxy-tool-test"),
             "-u", state.url, "-k", state.user_api_key, "-a", state.user_api_key,
             "-t", tool_id, "--parallel-tests", os.environ.get("DESEQ2N_TOOL_TEST_PARALLEL", "2"),
             "-j", str(report), "-o", str(out_dir / "tool_test_outputs"), "--history-per-test-case",
