@@ -308,6 +308,12 @@ def run_dir(label: str) -> str:
     return re.sub(r"[^A-Za-z0-9.-]+", "_", label)
 
 
+#: Label of the check extra's baseline: a process that imports pandas and reads the matrix with
+#: ``pandas.read_csv``'s defaults (the gene IDs as index), as ``benchmarks/scale_check.py`` does.
+PLAIN_READ = "pandas.read_csv"
+_PLAIN_READ_CODE = "import sys, pandas; pandas.read_csv(sys.argv[1], sep='\\t', index_col=0)"
+
+
 def run_check(size: str, rep: int, counts: Path, samples: Path, work: Path, setup: Setup) -> Run:
     """One run of ``deseq2-normalized check`` on the matrix, its log in ``work/check_REP.log``."""
     cmd = [setup.tool, "check", "--counts", str(counts), "--samples", str(samples)]
@@ -315,3 +321,12 @@ def run_check(size: str, rep: int, counts: Path, samples: Path, work: Path, setu
     wall, cpu, rss, rc = timed(cmd, work / f"check_{rep}.log", setup.timeout)
     log.info("check %s rep %d: %.1f s wall, %.0f MiB, exit %d", size, rep + 1, wall, rss, rc)
     return Run("check", size, rep, wall, cpu, rss, rc, la)
+
+
+def run_plain_read(size: str, rep: int, counts: Path, work: Path, setup: Setup) -> Run:
+    """One plain ``pandas.read_csv`` of the matrix in a fresh process of this tool's Python: check's baseline."""
+    cmd = [str(Path(setup.tool).with_name("python")), "-c", _PLAIN_READ_CODE, str(counts)]
+    la = load1()
+    wall, cpu, rss, rc = timed(cmd, work / f"plain_read_{rep}.log", setup.timeout)
+    log.info("%s %s rep %d: %.1f s wall, %.0f MiB, exit %d", PLAIN_READ, size, rep + 1, wall, rss, rc)
+    return Run(PLAIN_READ, size, rep, wall, cpu, rss, rc, la)
