@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from deseq2_normalized import run_analysis
+from deseq2_normalized.diagnostics import build_diagnostics
 from deseq2_normalized.reader import read_counts, read_samples
 
 pytestmark = pytest.mark.r
@@ -59,7 +60,7 @@ def test_two_factor(counts, samples, reference):
         counts, samples, design="~ type + condition", reference="untreated", transform="none", method="round"
     )
     assert_same(res.results["results_condition_treated_vs_untreated"], reference / "two_factor.tsv")
-    assert res.diagnostics["design"] == "~ type + condition"
+    assert build_diagnostics(res)["design"] == "~ type + condition"
 
 
 def test_several_contrasts(counts, samples, reference):

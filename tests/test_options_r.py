@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from deseq2_normalized import run_analysis
+from deseq2_normalized.diagnostics import build_diagnostics
 from deseq2_normalized.reader import read_counts, read_samples
 
 pytestmark = pytest.mark.r
@@ -74,7 +75,7 @@ def test_numeric_covariate_equals_deseq2(tmp_path, rscript, raw, sheet):
     assert res.method.name == "raw"
     assert res.coldata is not None and res.coldata["W_1"].dtype == np.float64
     assert res.coldata["condition"].dtype == "category"
-    assert res.diagnostics["options"]["numeric_columns"] == ["W_1"]
+    assert build_diagnostics(res)["options"]["numeric_columns"] == ["W_1"]
     ref = r_reference(rscript, tmp_path, raw, sheet, "~ W_1 + condition", "numeric=W_1")
     assert_same(res.results[STEM], ref)
 
@@ -94,7 +95,7 @@ def test_beta_prior_equals_deseq2(tmp_path, rscript, raw, sheet):
     res = run_analysis(
         raw, sheet, design="~ type + condition", reference="untreated", transform="none", beta_prior=True
     )
-    assert res.diagnostics["options"]["beta_prior"] is True
+    assert build_diagnostics(res)["options"]["beta_prior"] is True
     ref = r_reference(rscript, tmp_path, raw, sheet, "~ type + condition", "beta_prior=TRUE")
     assert_same(res.results[STEM], ref)
     plain = run_analysis(raw, sheet, design="~ type + condition", reference="untreated", transform="none")
@@ -106,7 +107,7 @@ def test_beta_prior_equals_deseq2(tmp_path, rscript, raw, sheet):
 @pytest.mark.parametrize("sf_type", ["poscounts", "iterate"])
 def test_sf_type_equals_deseq2(tmp_path, rscript, raw, sheet, sf_type):
     res = run_analysis(raw, sheet[["condition"]], reference="untreated", transform="none", sf_type=sf_type)
-    assert res.diagnostics["options"]["sf_type"] == sf_type
+    assert build_diagnostics(res)["options"]["sf_type"] == sf_type
     assert f"estimator: {sf_type}" in res.method.size_factors.why
     ref = r_reference(rscript, tmp_path, raw, sheet[["condition"]], "~ condition", f"sf_type={sf_type}")
     assert_size_factors(res.method.size_factor_values, ref)
@@ -136,8 +137,8 @@ def test_sparse_table_uses_poscounts_as_deseq2(tmp_path, rscript, caplog):
         res = run_analysis(counts, samples, reference="untreated", transform="none")
     assert res.method.name == "raw"
     assert res.check.size_factors.estimator == "poscounts"
-    assert res.diagnostics["size_factor_check"]["estimator"] == "poscounts"
-    assert "poscounts estimator was used" in res.diagnostics["method"]["size_factors"]["why"]
+    assert build_diagnostics(res)["size_factor_check"]["estimator"] == "poscounts"
+    assert "poscounts estimator was used" in build_diagnostics(res)["method"]["size_factors"]["why"]
     assert "uses DESeq2's poscounts estimator" in caplog.text
     ref = r_reference(rscript, tmp_path, counts, samples, "~ condition", "sf_type=poscounts")
     assert_size_factors(res.method.size_factor_values, ref)
@@ -180,7 +181,7 @@ def replicated() -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_outlier_replacement_equals_deseq2(tmp_path, rscript, replicated, replace):
     counts, samples = replicated
     res = run_analysis(counts, samples, reference="untreated", transform="none", outlier_replacement=replace)
-    assert res.diagnostics["options"]["outlier_replacement"] is replace
+    assert build_diagnostics(res)["options"]["outlier_replacement"] is replace
     opts = () if replace else ("min_replicates_for_replace=Inf",)
     ref = r_reference(rscript, tmp_path, counts, samples, "~ condition", *opts)
     assert_same(res.results[STEM], ref, min_genes=1500)

@@ -10,6 +10,7 @@ import pytest
 
 from deseq2_normalized import run_analysis
 from deseq2_normalized.classify import classify_table
+from deseq2_normalized.diagnostics import build_diagnostics
 from deseq2_normalized.reader import read_counts, read_samples
 from deseq2_normalized.recovery import recover_counts, written_precision
 
@@ -182,7 +183,7 @@ def test_recover_method_equals_deseq2_on_the_raw_counts(tmp_path, raw_path, samp
         reference="untreated",
         transform="none",
     )
-    assert result.diagnostics["method"]["name"] == "recover"
+    assert build_diagnostics(result)["method"]["name"] == "recover"
     ours = result.results["results_condition_treated_vs_untreated"]
     ref = pd.read_csv(reference, sep="\t", index_col=0)
     ours = ours.loc[ref.index]
@@ -190,7 +191,7 @@ def test_recover_method_equals_deseq2_on_the_raw_counts(tmp_path, raw_path, samp
         a, b = ours[col].to_numpy(), ref[col].to_numpy()
         np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
         np.testing.assert_allclose(a[~np.isnan(a)], b[~np.isnan(b)], rtol=1e-8)
-    samples = result.diagnostics["method"]["recovery"]["samples"]
+    samples = build_diagnostics(result)["method"]["recovery"]["samples"]
     assert {s["verdict"] for s in samples.values()} == {"exact"}
 
 

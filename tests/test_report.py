@@ -356,12 +356,13 @@ def fake_result(passed: bool, method: str = "round", unstable: int = 0, approxim
         check_failed_for=lambda used: used == "round" and not passed,
         story=lambda used: "the check's words",
     )
+    from deseq2_normalized.rounding import CallStability
+    from deseq2_normalized.sensitivity import RoundingSensitivity
+
     sensitivity = None
     if unstable is not None:
-        sensitivity = {
-            "roundings": 3,
-            "contrasts": {"r.tsv": {"unstable_calls": unstable, "called_in_any_run": 100, "unstable_fraction": 0.01}},
-        }
+        stability = CallStability(main_calls=100, called_in_any_run=100, unstable_calls=unstable, unstable_fraction=0.01)
+        sensitivity = RoundingSensitivity(roundings=3, seed=1, alpha=0.1, contrasts={"r.tsv": stability})
     return SimpleNamespace(
         method=SimpleNamespace(name=method, requested="auto"), check=check, rounding_sensitivity=sensitivity
     )
@@ -383,9 +384,9 @@ def fake_result(passed: bool, method: str = "round", unstable: int = 0, approxim
     ],
 )
 def test_verdict_levels(passed, method, unstable, approximate, level):
-    from deseq2_normalized.report import verdict
+    from deseq2_normalized.verdict import run_verdict
 
-    v = verdict(fake_result(passed, method, unstable, approximate))
+    v = run_verdict(fake_result(passed, method, unstable, approximate))
     assert v.level == level
     assert v.reasons[0] == "the check's words"
     if level == "amber":

@@ -40,7 +40,12 @@ def test_calls_agreement_and_summary():
     agree = rounding.agreement(main, [rerun1, rerun2])
     assert agree.tolist() == [1, 1, 2, 2]
     summary = rounding.summarize(main, [rerun1, rerun2], agree)
-    assert summary == {"main_calls": 2, "called_in_any_run": 3, "unstable_calls": 2, "unstable_fraction": 2 / 3}
+    assert summary.to_dict() == {
+        "main_calls": 2,
+        "called_in_any_run": 3,
+        "unstable_calls": 2,
+        "unstable_fraction": 2 / 3,
+    }
     lrt = rounding.calls(pd.DataFrame({"padj": [0.01, 0.01], "stat": [-3.0, 5.0]}), 0.1, directional=False)
     assert lrt.tolist() == [1, 1]
 

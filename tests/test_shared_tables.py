@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from deseq2_normalized import run_analysis
+from deseq2_normalized.diagnostics import build_diagnostics
 from deseq2_normalized.reader import read_counts, read_samples
 from deseq2_normalized.recovery import recover_counts
 from deseq2_normalized.sizefactors import median_of_ratios
@@ -92,7 +93,7 @@ def test_cpm_tables_give_deseq2_on_the_raw_counts(tmp_path, raw, sheet, truth, o
     library = raw.sum() * (tmm_like_factors(raw) if kind == "tmm_cpm" else 1.0)
     table = write(raw / library * 1e6, tmp_path / f"{kind}.tsv", fmt)
     result = run(table, sheet)
-    method = result.diagnostics["method"]
+    method = build_diagnostics(result)["method"]
     assert method["name"] == "recover" and method["requested"] == "auto"
     assert method["recovery"]["scaling"] == ("CPM" if kind == "cpm" else "unknown per-sample scaling")
     # DESeq2's own estimate on the recovered raw counts, not the library sizes per million (8.4 to 21.9).
@@ -119,7 +120,7 @@ def test_tables_of_expressed_genes_recover_the_original_analysis(
     assert max(s.smallest_count for s in recovery.samples) > 64
     pd.testing.assert_frame_equal(recovery.counts, raw.loc[genes].astype(np.int64))
     result = run(table, sheet)
-    method = result.diagnostics["method"]
+    method = build_diagnostics(result)["method"]
     assert method["name"] == "recover" and method["size_factors"]["source"] == "recovered"
     used = pd.Series(method["size_factors"]["values"])[original_sf.index]
     # 1,000 values at 2 decimals pin each scale down to an interval about 1e-8 wide.
@@ -137,7 +138,7 @@ def test_a_subset_of_samples_keeps_the_original_size_factors(
     keep = ["untreated1", "untreated3", "untreated4", "treated1", "treated2", "treated3"]
     table = write(read_counts(normalized_path)[keep], tmp_path / "subset.tsv", ".15g")
     result = run(table, sheet)
-    method = result.diagnostics["method"]
+    method = build_diagnostics(result)["method"]
     assert method["name"] == "recover" and method["recovery"]["scaling"] == "unknown per-sample scaling"
     assert method["size_factors"]["source"] == "recovered"
     np.testing.assert_allclose(pd.Series(method["size_factors"]["values"])[keep], original_sf[keep], rtol=1e-9)
@@ -178,7 +179,7 @@ def test_six_significant_digits_use_what_the_digits_determine(tmp_path, rscript)
     assert "bounded" in verdicts and verdicts <= {"exact", "bounded"}, recovery.summary()
     assert all(s.max_relative_uncertainty <= 1e-4 for s in recovery.samples)
     result = run(table, sheet)
-    method = result.diagnostics["method"]
+    method = build_diagnostics(result)["method"]
     assert method["name"] == "recover"
     samples = method["recovery"]["samples"].values()
     assert all(s["max_relative_uncertainty"] is not None for s in samples)

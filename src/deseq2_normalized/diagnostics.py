@@ -1,7 +1,7 @@
 """The JSON-ready record of a run (``diagnostics.json``), built from its typed result.
 
-Built once, when the outputs are written (``AnalysisResult.diagnostics`` gives the same
-record); the plots and the report read the result's typed fields instead.
+Built once, when the outputs are written; the plots and the report read the result's
+typed fields instead.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from deseq2_normalized import rbackend
 from deseq2_normalized.classify import approximation_note
 
 if TYPE_CHECKING:
-    from deseq2_normalized.analysis import AnalysisResult, MethodUsed
     from deseq2_normalized.contrasts import ResultSummary
+    from deseq2_normalized.results import AnalysisResult, MethodUsed
 
 
 def software_versions() -> dict[str, str]:
@@ -84,7 +84,7 @@ def build_diagnostics(result: AnalysisResult) -> dict[str, Any]:
         "method": _method_record(result.method),
     }
     if result.rounding_sensitivity is not None:
-        record["rounding_sensitivity"] = result.rounding_sensitivity
+        record["rounding_sensitivity"] = result.rounding_sensitivity.to_dict()
     return record
 
 

@@ -1,7 +1,7 @@
 """The plots of a run: which figures a run gets, their titles and captions, drawn in order.
 
 :func:`draw_run_plots` draws every plot of an
-:class:`~deseq2_normalized.analysis.AnalysisResult` with the drawing functions of
+:class:`~deseq2_normalized.results.AnalysisResult` with the drawing functions of
 :mod:`deseq2_normalized.plots`; the report shows the returned :class:`Plot` records.
 """
 
@@ -23,8 +23,8 @@ from deseq2_normalized import plots
 from deseq2_normalized.blas import one_blas_thread
 
 if TYPE_CHECKING:
-    from deseq2_normalized.analysis import AnalysisResult
     from deseq2_normalized.contrasts import ResultSummary
+    from deseq2_normalized.results import AnalysisResult
 
 
 @dataclass(frozen=True)

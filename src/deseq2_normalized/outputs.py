@@ -27,8 +27,8 @@ from deseq2_normalized.errors import InputError, OutputError
 from deseq2_normalized.progress import stage
 
 if TYPE_CHECKING:
-    from deseq2_normalized.analysis import AnalysisResult
     from deseq2_normalized.figures import Plot
+    from deseq2_normalized.results import AnalysisResult
 
 log = logging.getLogger(__name__)
 
@@ -343,7 +343,7 @@ def write_outputs(
             result.stop_refits()
             raise
         # The refits end here: the results tables (rounding_agreement), diagnostics and report need them.
-        result.collect_refits()
+        result = result.collect_refits()
         others = dict(columns)
         columns.clear()
         for stem, table in result.results.items():

@@ -30,7 +30,7 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -695,6 +695,10 @@ def recover_counts(
     )
 
 
+#: Where the size factors DESeq2 gets come from (:attr:`SizeFactorChoice.source`).
+SizeFactorSource = Literal["estimated", "recovered", "fixed at 1"]
+
+
 @dataclass(frozen=True)
 class SizeFactorChoice:
     """The size factors DESeq2 gets for recovered counts, and why.
@@ -702,15 +706,16 @@ class SizeFactorChoice:
     Attributes
     ----------
     source
-        ``"estimated"`` (DESeq2's own median-of-ratios estimate on the recovered counts) or
-        ``"recovered"`` (the table's own scales, passed to DESeq2 as they are).
+        ``"estimated"`` (DESeq2 estimates them on the counts it gets), ``"recovered"`` (the
+        table's own scales, passed to DESeq2 as they are) or ``"fixed at 1"`` (the rounding
+        workaround).
     why
         Plain words for stderr, diagnostics and the report.
     values
         The size factors to set, or ``None`` when DESeq2 estimates them.
     """
 
-    source: str
+    source: SizeFactorSource
     why: str
     values: np.ndarray | None
 

@@ -23,19 +23,18 @@ import html
 import math
 import shutil
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from deseq2_normalized import interface
-from deseq2_normalized.classify import approximation_note
 from deseq2_normalized.figures import Plot, contrast_title
+from deseq2_normalized.verdict import run_verdict
 
 if TYPE_CHECKING:
-    from deseq2_normalized.analysis import AnalysisResult
     from deseq2_normalized.contrasts import ResultSummary
+    from deseq2_normalized.results import AnalysisResult
 
 #: Genes per contrast in the report's sortable table.
 TOP_GENES = 50
@@ -49,74 +48,6 @@ SCRIPT_FILE = "report.js"
 def esc(value: object) -> str:
     """``value`` as text escaped for HTML content and attribute values."""
     return html.escape(str(value), quote=True)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The size-factor verdict as a traffic light.
-
-    Attributes
-    ----------
-    level
-        ``"green"``, ``"amber"`` or ``"red"`` (also the badge's CSS class).
-    headline
-        A few words for the badge.
-    reasons
-        Plain-language sentences behind the level.
-    """
-
-    level: str
-    headline: str
-    reasons: tuple[str, ...]
-
-
-def verdict(result: AnalysisResult) -> Verdict:
-    """Green, amber or red for a run.
-
-    Red when the table was rounded and the size-factor check failed (the check guards only
-    the rounding workaround); amber when something deserves a look (calls that changed
-    under stochastic rounding, a scaled table rounded because recovery was only
-    approximate, whole numbers analysed as raw counts); green otherwise.
-    """
-    check = result.check
-    method = result.method.name
-    story = check.story(method)
-    if check.check_failed_for(method):
-        return Verdict("red", "size-factor check failed", (story,))
-    warnings = []
-    cls = check.classification
-    recovery = cls.recovery if cls is not None else None
-    if recovery is not None and method != "recover":
-        approximate = [s.sample for s in recovery.samples if not s.usable]
-        if approximate and cls is not None and cls.kind == "scaled_counts":
-            warnings.append(
-                f"Raw counts could be recovered only approximately for {len(approximate)} sample(s) "
-                f"({', '.join(approximate[:5])}{'...' if len(approximate) > 5 else ''}), so the table was rounded."
-            )
-    if method == "round":
-        note = approximation_note(result.method.requested)
-        warnings.append(note[0].upper() + note[1:] + ".")
-    if method == "raw":
-        warnings.append(
-            "The table holds whole numbers, so it was analysed as raw counts with standard DESeq2 (size factors "
-            "estimated). If it is a normalized table rounded before it was shared, the rounding and the original "
-            "size factors are lost: results approximate the original analysis."
-        )
-    if cls is not None and cls.pseudocount is not None:
-        warnings.append(f"A pseudocount of {cls.offset:g} was found and removed from every value before the analysis.")
-    sensitivity = result.rounding_sensitivity
-    if sensitivity:
-        for name, summary in sensitivity["contrasts"].items():
-            if summary["unstable_calls"]:
-                warnings.append(
-                    f"{name}: {summary['unstable_calls']} of {summary['called_in_any_run']} genes called in any run "
-                    f"({100 * summary['unstable_fraction']:.1f}%) changed their call under "
-                    f"{sensitivity['roundings']} stochastic roundings."
-                )
-    if warnings:
-        return Verdict("amber", "with warnings", (story, *warnings))
-    headline = {"recover": "raw counts recovered", "estimated": "estimated counts analysed"}.get(method, "check passed")
-    return Verdict("green", headline, (story,))
 
 
 def build_report(
@@ -247,7 +178,7 @@ def write_report_files(
 def _summary_section(result: AnalysisResult, inputs: dict[str, str]) -> str:
     check = result.check
     genes, samples = check.counts.shape
-    v = verdict(result)
+    v = run_verdict(result)
     cls = check.classification
     rows = [(role, Path(name).name) for role, name in inputs.items()] or [("counts", Path(result.source).name)]
     rows.append(("shape", f"{genes:,} genes x {samples} samples"))

@@ -2,12 +2,13 @@
 
 Pure numpy: stochastic roundings of the table and the agreement of DE calls between
 the main run and reruns on those roundings. DESeq2 reruns are driven by
-:mod:`deseq2_normalized.analysis`.
+:mod:`deseq2_normalized.sensitivity`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -81,16 +82,42 @@ def agreement(main: pd.Series, reruns: list[pd.Series]) -> pd.Series:
     return pd.Series(same, index=main.index, name="rounding_agreement")
 
 
-def summarize(main: pd.Series, reruns: list[pd.Series], agree: pd.Series) -> dict[str, float | int]:
+@dataclass(frozen=True)
+class CallStability:
+    """How stable one results table's DE calls are under stochastic rounding.
+
+    Attributes
+    ----------
+    main_calls
+        Genes called DE in the main run.
+    called_in_any_run
+        Genes called DE in the main run or in any rerun.
+    unstable_calls
+        Of those, the genes whose call is not the same in every run.
+    unstable_fraction
+        ``unstable_calls / called_in_any_run`` (0 when no gene was called).
+    """
+
+    main_calls: int
+    called_in_any_run: int
+    unstable_calls: int
+    unstable_fraction: float
+
+    def to_dict(self) -> dict[str, float | int]:
+        """JSON-ready, as ``diagnostics.json`` holds it."""
+        return asdict(self)
+
+
+def summarize(main: pd.Series, reruns: list[pd.Series], agree: pd.Series) -> CallStability:
     """Unstable calls: genes called DE in the main run or any rerun whose call is not unanimous."""
     called_anywhere = main.to_numpy() != 0
     for rerun in reruns:
         called_anywhere |= rerun.reindex(main.index).to_numpy() != 0
     unstable = called_anywhere & (agree.to_numpy() < len(reruns))
     n_called = int(called_anywhere.sum())
-    return {
-        "main_calls": int((main != 0).sum()),
-        "called_in_any_run": n_called,
-        "unstable_calls": int(unstable.sum()),
-        "unstable_fraction": float(unstable.sum() / n_called) if n_called else 0.0,
-    }
+    return CallStability(
+        main_calls=int((main != 0).sum()),
+        called_in_any_run=n_called,
+        unstable_calls=int(unstable.sum()),
+        unstable_fraction=float(unstable.sum() / n_called) if n_called else 0.0,
+    )
