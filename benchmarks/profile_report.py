@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     import deseq2_normalized.plots as plots
     from deseq2_normalized.figures import draw_run_plots
     from deseq2_normalized.report import write_report
+    from deseq2_normalized.results import InputNames
 
     imported = time.perf_counter() - start
     result = analysis_result(args.size, args.data)
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
                 profiler.enable()
             wall, cpu = time.perf_counter(), time.process_time()
             drawn = draw_run_plots(result, out / "plots", out / "plots.pdf")
-            write_report(result, drawn, out / "report.html", inputs={"counts": args.size})
+            write_report(result, drawn, out / "report.html", inputs=InputNames(args.size))
             totals.append((time.perf_counter() - wall, time.process_time() - cpu))
             if profiler is not None and rep == args.reps - 1:
                 profiler.disable()

@@ -361,7 +361,9 @@ def fake_result(passed: bool, method: str = "round", unstable: int = 0, approxim
 
     sensitivity = None
     if unstable is not None:
-        stability = CallStability(main_calls=100, called_in_any_run=100, unstable_calls=unstable, unstable_fraction=0.01)
+        stability = CallStability(
+            main_calls=100, called_in_any_run=100, unstable_calls=unstable, unstable_fraction=0.01
+        )
         sensitivity = RoundingSensitivity(roundings=3, seed=1, alpha=0.1, contrasts={"r.tsv": stability})
     return SimpleNamespace(
         method=SimpleNamespace(name=method, requested="auto"), check=check, rounding_sensitivity=sensitivity

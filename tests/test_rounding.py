@@ -191,3 +191,31 @@ def test_a_failing_refit_is_an_r_error_and_leaves_no_process_behind(normalized_p
     pids = child_pids(stopped)
     rbackend.stop_refits(stopped)
     assert len(pids) == 1 and all(gone(pid) for pid in pids)
+
+
+@pytest.mark.r
+def test_collecting_the_refits_gives_a_new_result_and_leaves_the_old_one(normalized_path, samples_path):
+    """A result is never changed once built: collecting the refits returns another one; stopping after it is safe."""
+    from deseq2_normalized.analysis import run_analysis
+    from deseq2_normalized.reader import read_counts, read_samples
+
+    values = read_counts(normalized_path).iloc[:1000]
+    result = run_analysis(
+        values, read_samples(samples_path), design="~ condition", method="round", transform="none",
+        rounding_sensitivity=2, threads=2, wait_for_refits=False,
+    )  # fmt: skip
+    assert result.pending_refits is not None and result.rounding_sensitivity is None
+    before = {stem: table.copy() for stem, table in result.results.items()}
+    collected = result.collect_refits()
+    assert collected is not result and collected.pending_refits is None
+    assert collected.rounding_sensitivity is not None and collected.rounding_sensitivity.roundings == 2
+    for stem, table in result.results.items():
+        pd.testing.assert_frame_equal(table, before[stem], check_exact=True)
+        assert "rounding_agreement" not in table.columns
+        with_agreement = collected.results[stem]
+        assert list(with_agreement.columns) == [*table.columns, "rounding_agreement"]
+        assert with_agreement["rounding_agreement"].between(0, 2).all()
+    result.stop_refits()  # the handle was collected: nothing left to stop, nothing killed
+    assert collected.collect_refits() is collected
+    with pytest.raises(RuntimeError, match="already collected"):
+        result.collect_refits()

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from deseq2_normalized.reader import CountTable
+    from deseq2_normalized.results import InputNames
 
 log = logging.getLogger("deseq2_normalized")
 
@@ -426,22 +427,22 @@ def _configure_logging(quiet: bool, verbose: bool) -> None:
     # R's console lines are DEBUG: shown only with --verbose.
 
 
-def _input_names(args: argparse.Namespace) -> dict[str, str]:
+def _input_names(args: argparse.Namespace) -> InputNames:
     """What messages and the report call the inputs: ``--counts-name``/``--samples-name`` or the paths."""
-    names = {"counts": args.counts_name or str(args.counts)}
-    if args.samples:
-        names["sample sheet"] = args.samples_name or str(args.samples)
-    return names
+    from deseq2_normalized.results import InputNames
+
+    sheet = (args.samples_name or str(args.samples)) if args.samples else None
+    return InputNames(args.counts_name or str(args.counts), sheet)
 
 
-def _read_counts(args: argparse.Namespace, names: dict[str, str], samples: pd.DataFrame | None) -> CountTable:
+def _read_counts(args: argparse.Namespace, names: InputNames, samples: pd.DataFrame | None) -> CountTable:
     """Read the counts: with a sample sheet only its samples, with ``--group`` only the grouped columns."""
     from deseq2_normalized import reader
 
     groups = getattr(args, "group", None)
     return reader.read_count_table(
         args.counts,
-        names["counts"],
+        names.counts,
         samples=list(samples.index) if samples is not None else None,
         columns=[c for _, cols in groups for c in cols] if groups and samples is None else None,
         sheet=args.sheet,
@@ -456,18 +457,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     names = _input_names(args)
     with stage("reading"):
-        samples = reader.read_samples(args.samples, names["sample sheet"]) if args.samples else None
+        samples = reader.read_samples(args.samples, names.sample_sheet) if args.samples else None
         counts = _read_counts(args, names, samples).values
     if (counts.to_numpy() < 0).any():
         # Not a table of counts at all: say what it looks like, then fail as bad input.
         print(classify.classify_table(counts).text())
         column = str(counts.columns[int((counts.to_numpy() < 0).any(axis=0).argmax())])
         raise InputError(
-            f"{names['counts']}: column '{column}' has values below zero; this is not a table of counts"
+            f"{names.counts}: column '{column}' has values below zero; this is not a table of counts"
             f"{validate.results_column_hint(column)}"
         )
     with stage("checking"):
-        result = analysis.check_table(counts, samples, sf_tolerance=args.sf_tolerance, source=names["counts"])
+        result = analysis.check_table(counts, samples, sf_tolerance=args.sf_tolerance, source=names.counts)
     if result.samples is not None:
         # run refuses a design without replicates before R starts; check says so for the default design.
         check_replicates(result.samples, default_design([str(c) for c in result.samples.columns]))
@@ -501,18 +502,18 @@ def _cmd_recover(args: argparse.Namespace) -> int:
     recovered_counts.check_writable(args.out)
     names = _input_names(args)
     with stage("reading"):
-        samples = reader.read_samples(args.samples, names["sample sheet"]) if args.samples else None
+        samples = reader.read_samples(args.samples, names.sample_sheet) if args.samples else None
         counts = _read_counts(args, names, samples).values
     if (counts.to_numpy() < 0).any():
         # Not counts at all: say what it looks like; the check then stops on the first negative cell.
         _log_lines(classify.classify_table(counts).text())
     with stage("checking"):
-        result = analysis.check_table(counts, samples, sf_tolerance=args.sf_tolerance, source=names["counts"])
+        result = analysis.check_table(counts, samples, sf_tolerance=args.sf_tolerance, source=names.counts)
     log.info("%s", result.verdict)
     classification = result.classification
     if classification is not None:
         _log_lines(classification.text())
-    matrix = recovered_counts.recovered_counts(classification, names["counts"])
+    matrix = recovered_counts.recovered_counts(classification, names.counts)
     assert classification is not None and classification.recovery is not None
     log.info("recovery: %s", classification.recovery.summary())
     with stage("writing"):
@@ -539,16 +540,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     names = _input_names(args)
     with stage("reading"):
         if args.samples:
-            samples = reader.read_samples(args.samples, names["sample sheet"])
+            samples = reader.read_samples(args.samples, names.sample_sheet)
             table = _read_counts(args, names, samples)
         else:
             table = _read_counts(args, names, None)
             # Column numbers count every column of the file (annotation too); samples in no group are left out.
-            samples = validate.samples_from_groups(args.group, list(table.file_columns), names["counts"])
+            samples = validate.samples_from_groups(args.group, list(table.file_columns), names.counts)
         counts = table.values
     # --factor/--blocking become the design (and the LRT's reduced one); NUM,DEN contrasts get their factor.
     args.design, args.reduced, args.contrasts = command_line_design(
-        [str(c) for c in samples.columns], args.samples, names.get("sample sheet"), factor=args.factor,
+        [str(c) for c in samples.columns], args.samples, names.sample_sheet, factor=args.factor,
         blocking=args.blocking, design=args.design, reduced=args.reduced, test=args.test,
         contrasts=args.contrasts or [],
     )  # fmt: skip
@@ -566,7 +567,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # Rounding-sensitivity refits may still run in forked R processes when the analysis returns:
     # the plots are drawn meanwhile, and write_outputs collects them before writing the tables.
     result = analysis.run_analysis(
-        counts, samples, options, source=names["counts"], notes=table.notes, wait_for_refits=False
+        counts, samples, options, source=names.counts, notes=table.notes, wait_for_refits=False
     )
     try:
         with stage("writing"):

@@ -28,7 +28,7 @@ from deseq2_normalized.progress import stage
 
 if TYPE_CHECKING:
     from deseq2_normalized.figures import Plot
-    from deseq2_normalized.results import AnalysisResult
+    from deseq2_normalized.results import AnalysisResult, InputNames
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +271,7 @@ def write_outputs(
     save_rds: bool = False,
     plots: str = "none",
     report: bool = False,
-    inputs: dict[str, str] | None = None,
+    inputs: InputNames | None = None,
     annotation: pd.DataFrame | None = None,
     header: bool = True,
     report_form: str = "single",
@@ -296,7 +296,7 @@ def write_outputs(
     report
         Also write the self-contained ``report.html`` (it embeds the plots whatever ``plots`` says).
     inputs
-        Input roles to file names, shown in the report.
+        What the inputs are called, shown in the report.
     annotation
         Gene annotation columns of the counts file (index gene IDs), written into every
         results table after DESeq2's columns (and after any other column of the run, such as
@@ -507,7 +507,7 @@ def _write_report(
     result: AnalysisResult,
     drawn: list[Plot],
     out: StagedOutputs,
-    inputs: dict[str, str] | None,
+    inputs: InputNames | None,
     annotation: pd.DataFrame | None = None,
     report_form: str = "single",
 ) -> None:

@@ -34,7 +34,7 @@ from deseq2_normalized.verdict import run_verdict
 
 if TYPE_CHECKING:
     from deseq2_normalized.contrasts import ResultSummary
-    from deseq2_normalized.results import AnalysisResult
+    from deseq2_normalized.results import AnalysisResult, InputNames
 
 #: Genes per contrast in the report's sortable table.
 TOP_GENES = 50
@@ -54,7 +54,7 @@ def build_report(
     result: AnalysisResult,
     plots: Sequence[Plot],
     *,
-    inputs: dict[str, str] | None = None,
+    inputs: InputNames | None = None,
     now: dt.datetime | None = None,
     annotation: pd.DataFrame | None = None,
     form: str = "single",
@@ -68,7 +68,7 @@ def build_report(
     plots
         Drawn plots (PNG files are read and embedded).
     inputs
-        Input roles to file names, e.g. ``{"counts": "normalized.tsv", "samples": "samples.tsv"}``.
+        What the inputs are called (default: the counts as the result names them).
     now
         Run date shown in the report (default: now).
     annotation
@@ -87,7 +87,7 @@ def build_report(
     when = (now or dt.datetime.now()).strftime("%Y-%m-%d %H:%M")
     figures = _embedded_figures if form == "single" else _linked_figures
     sections = [
-        _summary_section(result, inputs or {}),
+        _summary_section(result, inputs or InputNames(result.source)),
         _method_section(result),
         _design_section(result),
         _plots_section("Quality control", [p for p in plots if p.contrast is None], figures),
@@ -121,7 +121,7 @@ def write_report(
     plots: Sequence[Plot],
     path: Path,
     *,
-    inputs: dict[str, str] | None = None,
+    inputs: InputNames | None = None,
     annotation: pd.DataFrame | None = None,
 ) -> Path:
     """Write :func:`build_report` to ``path`` (UTF-8) and return the path."""
@@ -134,7 +134,7 @@ def write_report_files(
     plots: Sequence[Plot],
     target: Callable[[str], Path],
     *,
-    inputs: dict[str, str] | None = None,
+    inputs: InputNames | None = None,
     folder: str = "report",
     annotation: pd.DataFrame | None = None,
 ) -> Path:
@@ -152,7 +152,7 @@ def write_report_files(
     target
         Gives the path to write an output name to, e.g. ``StagedOutputs.path``.
     inputs
-        Input roles to file names, shown in the report.
+        What the inputs are called, shown in the report.
     folder
         The report's folder, relative to the output folder.
     annotation
@@ -175,12 +175,12 @@ def write_report_files(
 # --- sections ---------------------------------------------------------------------------
 
 
-def _summary_section(result: AnalysisResult, inputs: dict[str, str]) -> str:
+def _summary_section(result: AnalysisResult, inputs: InputNames) -> str:
     check = result.check
     genes, samples = check.counts.shape
     v = run_verdict(result)
     cls = check.classification
-    rows = [(role, Path(name).name) for role, name in inputs.items()] or [("counts", Path(result.source).name)]
+    rows = [(role, Path(name).name) for role, name in inputs.roles()]
     rows.append(("shape", f"{genes:,} genes x {samples} samples"))
     rows.append(("non-integer cells", f"{100 * check.non_integer_fraction:.1f}%"))
     if check.size_factors.estimator == "poscounts":

@@ -24,6 +24,27 @@ from deseq2_normalized.recovery import RecoveryResult, SizeFactorChoice
 from deseq2_normalized.sensitivity import PendingRefits, RoundingSensitivity
 from deseq2_normalized.sizefactors import SizeFactorCheck
 
+
+@dataclass(frozen=True)
+class InputNames:
+    """What messages and the report call the inputs (``--counts-name``/``--samples-name``, or the paths).
+
+    Attributes
+    ----------
+    counts
+        The count table's name.
+    sample_sheet
+        The sample sheet's, when one was given.
+    """
+
+    counts: str
+    sample_sheet: str | None = None
+
+    def roles(self) -> list[tuple[str, str]]:
+        """Each given input's role and name, the counts first."""
+        return [("counts", self.counts)] + ([("sample sheet", self.sample_sheet)] if self.sample_sheet else [])
+
+
 #: How the table became counts for DESeq2 (:attr:`MethodUsed.name`).
 MethodName = Literal["round", "recover", "estimated", "raw"]
 
