@@ -11,6 +11,10 @@ import pytest
 from deseq2_normalized import reader
 from deseq2_normalized.errors import InputError
 
+# The part-by-part parse is reader._parse's: patches go there, where its names are looked up (the
+# package does not re-export them, so a patch of reader.<name> would fail rather than do nothing).
+from deseq2_normalized.reader import _parse
+
 
 def _table(rows: int = 400, seed: int = 3) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
@@ -32,9 +36,9 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
             return str(exc)
         return t.values, t.annotation, t.notes, t.file_columns
 
-    monkeypatch.setattr(reader, "_PART_BYTES", 997)  # many parts, cut mid-table
+    monkeypatch.setattr(_parse, "_PART_BYTES", 997)  # many parts, cut mid-table
     parts = read()
-    monkeypatch.setattr(reader, "_read_rows_in_parts", lambda *args: None)
+    monkeypatch.setattr(_parse, "_read_rows_in_parts", lambda *args: None)
     return parts, read()
 
 
@@ -83,14 +87,14 @@ def test_parts_parse_as_the_whole(
     path = tmp_path / "t.tsv"
     path.write_text(make(_table()), encoding="utf-8")  # type: ignore[operator]
     used: list[bool] = []
-    real = reader._read_rows_in_parts
+    real = _parse._read_rows_in_parts
 
     def spy(*args: object) -> pd.DataFrame | None:
         frame = real(*args)  # type: ignore[arg-type]
         used.append(frame is not None)
         return frame
 
-    monkeypatch.setattr(reader, "_read_rows_in_parts", spy)
+    monkeypatch.setattr(_parse, "_read_rows_in_parts", spy)
     parts = _both(path, monkeypatch)
     if in_parts is not None:
         assert used[0] is in_parts
@@ -101,16 +105,16 @@ def test_parts_cut_at_line_breaks(monkeypatch: pytest.MonkeyPatch) -> None:
     text = _text(_table()).encode()
     start = text.index(b"\n") + 1
     seen: list[int] = []
-    real = reader._Window
+    real = _parse._Window
 
     class Recording(real):  # type: ignore[misc, valid-type]
         def __init__(self, view: memoryview) -> None:
             seen.append(len(view))
             super().__init__(view)
 
-    monkeypatch.setattr(reader, "_Window", Recording)
-    monkeypatch.setattr(reader, "_PART_BYTES", 1000)
-    names = [reader._GENE_COLUMN, *text[:start].decode().strip().split("\t")[1:]]
-    frame = reader._read_rows_in_parts(text, start, "\t", names, {"index_col": 0, "dtype": {reader._GENE_COLUMN: str}})
+    monkeypatch.setattr(_parse, "_Window", Recording)
+    monkeypatch.setattr(_parse, "_PART_BYTES", 1000)
+    names = [_parse._GENE_COLUMN, *text[:start].decode().strip().split("\t")[1:]]
+    frame = _parse._read_rows_in_parts(text, start, "\t", names, {"index_col": 0, "dtype": {_parse._GENE_COLUMN: str}})
     assert frame is not None and len(frame) == 400 and len(seen) > 10
     assert sum(seen) == len(text) - start

@@ -13,6 +13,9 @@ and no ``data:`` URI, so the cleaned page keeps every section, table and plot, u
 
 Every piece of user text (gene IDs, sample names, levels, file names) goes through
 :func:`html.escape`, so it can never become markup or script.
+
+The style sheet, the script and the page around the sections are package data:
+``report_assets/report.css``, ``report.js`` and ``page.html``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import html
 import math
 import shutil
 from collections.abc import Callable, Iterable, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -364,88 +368,19 @@ def _figures(plots: Sequence[Plot], sources: Sequence[str]) -> str:
     return f'<div class="figures">{"".join(out)}</div>' if out else ""
 
 
-_STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 0;
-       color: #222; background: #f6f7f9; line-height: 1.45; }
-header { background: #2b3e50; color: #fff; padding: 1.2em 2em; }
-header h1 { margin: 0; font-size: 1.6em; }
-header p { margin: 0.3em 0 0; color: #cfd8e0; }
-nav { background: #fff; border-bottom: 1px solid #dde1e6; padding: 0.5em 2em; font-size: 0.95em; }
-nav { color: #b8c2cc; }
-nav a { margin: 0 0.5em; color: #2b5f8a; text-decoration: none; }
-main { max-width: 1200px; margin: 0 auto; padding: 1em 2em 3em; }
-section { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: 1em 1.5em; margin: 1.2em 0; }
-h2 { margin-top: 0.2em; font-size: 1.3em; border-bottom: 2px solid #e8ebef; padding-bottom: 0.3em; }
-h3 { font-size: 1.05em; margin-bottom: 0.3em; }
-table { border-collapse: collapse; font-size: 0.9em; }
-table.kv th { text-align: left; font-weight: 600; padding: 0.2em 1.2em 0.2em 0; color: #555; vertical-align: top; }
-table.kv td { padding: 0.2em 0; }
-table.calls, table.genes { margin: 0.6em 0; }
-table.calls th, table.calls td, table.genes th, table.genes td { border-bottom: 1px solid #e8ebef;
-    padding: 0.3em 0.8em; text-align: left; }
-table.calls thead th, table.genes thead th { background: #eef1f4; position: sticky; top: 0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.sortable th { cursor: pointer; user-select: none; }
-table.sortable th:hover { background: #dde4ea; }
-th.asc::after { content: " \\25B2"; font-size: 0.75em; }
-th.desc::after { content: " \\25BC"; font-size: 0.75em; }
-.scroll { max-height: 26em; overflow: auto; border: 1px solid #e8ebef; display: inline-block; max-width: 100%; }
-.badge { display: inline-block; padding: 0.25em 0.9em; border-radius: 1em; font-weight: 600; color: #fff; }
-.badge.green { background: #2e7d32; }
-.badge.amber { background: #e69500; }
-.badge.red { background: #c62828; }
-.up { color: #c62828; font-weight: 600; }
-.down { color: #1565c0; font-weight: 600; }
-.hint { color: #666; font-size: 0.9em; }
-.figures { display: flex; flex-wrap: wrap; gap: 1.2em; margin-top: 1em; }
-figure { margin: 0; flex: 1 1 480px; max-width: 640px; }
-figure img { width: 100%; height: auto; border: 1px solid #e8ebef; }
-figcaption { font-size: 0.88em; color: #444; margin-top: 0.3em; }
-"""
+def _asset(name: str) -> str:
+    """The text of ``report_assets/<name>``, package data beside this module, as it is in the file."""
+    return (resources.files("deseq2_normalized") / "report_assets" / name).read_text(encoding="utf-8")
+
+
+_STYLE = _asset(STYLE_FILE)
 
 # Sorts a table's rows by the clicked column: numbers by their data-sort value (NA last),
 # text alphabetically; a second click reverses. No user data is ever put into this script.
-_SCRIPT = """
-document.querySelectorAll("table.sortable").forEach(function (table) {
-  table.querySelectorAll("thead th").forEach(function (th, col) {
-    th.addEventListener("click", function () {
-      var asc = !th.classList.contains("asc");
-      table.querySelectorAll("thead th").forEach(function (h) { h.classList.remove("asc", "desc"); });
-      th.classList.add(asc ? "asc" : "desc");
-      var body = table.tBodies[0];
-      var rows = Array.prototype.slice.call(body.rows);
-      rows.sort(function (a, b) {
-        var x = a.cells[col], y = b.cells[col];
-        if (x.hasAttribute("data-sort")) {
-          var u = x.getAttribute("data-sort"), v = y.getAttribute("data-sort");
-          if (u === "" || v === "") { return (u === "") - (v === ""); }
-          return asc ? parseFloat(u) - parseFloat(v) : parseFloat(v) - parseFloat(u);
-        }
-        var c = x.textContent.localeCompare(y.textContent);
-        return asc ? c : -c;
-      });
-      rows.forEach(function (r) { body.appendChild(r); });
-    });
-  });
-});
-"""
+_SCRIPT = _asset(SCRIPT_FILE)
 
 _TITLE = "DESeq2 on normalized counts: report"
 
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-{head}
-</head>
-<body>
-<header><h1>{title}</h1><p>Run on {when}</p></header>
-<nav>{nav}</nav>
-<main>
-{body}
-</main>
-{script}
-</body>
-</html>
-"""
+# The page around the sections: a str.format template with the fields head, title, when, nav,
+# body and script (see build_report).
+_PAGE = _asset("page.html")
