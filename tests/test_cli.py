@@ -205,7 +205,7 @@ def test_check_strict_fails_when_the_table_would_be_rounded(tmp_path, normalized
     assert cli("check", "--counts", path, "--strict").code == 1
 
 
-def test_strict_run_stops_before_fitting(tmp_path, raw_path, samples_path, cli):
+def test_strict_run_stops_before_fitting(r_unavailable, tmp_path, raw_path, samples_path, cli):
     run = cli("run", "--counts", raw_path, "--samples", samples_path, "--out-dir", tmp_path / "o", "--strict",
               "--method", "round")  # fmt: skip
     assert run.code == 1

@@ -291,7 +291,7 @@ def test_the_catalogue_is_large_enough():
 
 
 @pytest.mark.parametrize("name", sorted(INPUT_CASES))
-def test_run_refuses(tmp_path, cli, name):
+def test_run_refuses(r_unavailable, tmp_path, cli, name):
     case = INPUT_CASES[name]
     counts_path, sheet_path = materialize(tmp_path, case)
     out = tmp_path / "out"
@@ -347,8 +347,11 @@ def test_extra_samples_in_the_sheet_are_a_warning(tmp_path, cli):
 
 
 @pytest.mark.parametrize("name", ["binary_data", "excel_renamed_tsv", "integer_of_400_digits"])
-def test_no_traceback_reaches_the_terminal(tmp_path, name):
-    """The installed command, in a real process: one error line on stderr, nothing else alarming."""
+def test_no_traceback_reaches_the_terminal(tmp_path, env_without_r, name):
+    """The installed command, in a real process: one error line on stderr, nothing else alarming.
+
+    R cannot start in that process (``env_without_r``): these inputs are refused before R.
+    """
     case = INPUT_CASES[name]
     counts_path, sheet_path = materialize(tmp_path, case)
     exe = Path(sys.executable).with_name("deseq2-normalized")
@@ -366,6 +369,7 @@ def test_no_traceback_reaches_the_terminal(tmp_path, name):
         capture_output=True,
         text=True,
         timeout=120,
+        env=env_without_r,
     )
     assert proc.returncode == case.code, proc.stderr
     line = assert_one_error_line(proc.stderr, case.expect)

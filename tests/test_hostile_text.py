@@ -218,7 +218,7 @@ def test_every_refusal_is_tested(hostile):
 
 
 @pytest.mark.parametrize("name", REFUSALS)
-def test_code_in_options_is_refused(tmp_path, hostile, cli, name):
+def test_code_in_options_is_refused(r_unavailable, tmp_path, hostile, cli, name):
     extra, message = refusals(hostile)[name]
     out = tmp_path / "out"
     run = cli("run", "--counts", hostile.counts, "--samples", hostile.sheet, "--out-dir", out, *extra)
