@@ -11,6 +11,7 @@ then cannot start, as on a machine without it, and any call into R fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Iterator
@@ -108,13 +109,17 @@ def _watch_r(monkeypatch: pytest.MonkeyPatch) -> None:
     """Note in ``_R_USED`` every way a test can start or use R in this process (the calls run as usual)."""
     helpers, base_r, start = rsession.helpers, rsession.base_r, rsession.start_in_background
 
+    # Noted once R answered: a call refused because R cannot start (r_unavailable) used no R.
     def noted_helpers() -> object:
+        env = helpers()
         _R_USED.append("the R session")
-        return helpers()
+        return env
 
-    def noted_base_r() -> object:
-        _R_USED.append("base R")
-        return base_r()
+    @contextlib.contextmanager
+    def noted_base_r() -> Iterator[object]:
+        with base_r() as ro:
+            _R_USED.append("base R")
+            yield ro
 
     def noted_start() -> None:
         start()

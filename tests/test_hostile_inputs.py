@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import R_UNAVAILABLE
+
 SAMPLES = ["a1", "a2", "b1", "b2"]
 N_GENES = 200
 _rng = np.random.default_rng(2024)
@@ -286,8 +288,21 @@ def files_in(folder: Path) -> list[Path]:
     return sorted(folder.rglob("*")) if folder.exists() else []
 
 
-def test_the_catalogue_is_large_enough():
-    assert len(INPUT_CASES) + len(R_CASES) >= 30
+def test_the_unedited_input_passes_every_check_before_r(tmp_path, cli, r_unavailable):
+    """The control of the catalogue: each case's refusal is its edit's, the input it edits is good.
+
+    With R unavailable, ``run`` on the unedited files gets past reading, validation, the size-factor
+    check and the design and stops only where R is needed; ``check`` accepts them.
+    """
+    counts_path, sheet_path = materialize(tmp_path, Case(GOOD_COUNTS, GOOD_SHEET, 0, ()))
+    out = tmp_path / "out"
+    run = cli("run", "--counts", counts_path, "--samples", sheet_path, "--out-dir", out, "--transform", "none")
+    assert run.code == 1, run.err
+    assert_one_error_line(run.err, (R_UNAVAILABLE,))
+    assert "checking: done in" in run.err
+    assert files_in(out) == []
+    check = cli("check", "--counts", counts_path, "--samples", sheet_path)
+    assert check.code == 0 and "error:" not in check.err
 
 
 @pytest.mark.parametrize("name", sorted(INPUT_CASES))

@@ -66,12 +66,13 @@ def test_unmarked_run_on_bad_input_without_r(r_starts, r_unavailable, cli, tmp_p
     assert rsession._loading is None and rsession._env is None
 
 
-@pytest.mark.r  # it calls into R, on purpose
 def test_r_unavailable_makes_every_call_into_r_fail(r_unavailable):
     from deseq2_normalized.errors import AnalysisError
 
     with pytest.raises(AnalysisError, match="R is unavailable in this test"):
         rbackend.versions()
+    with pytest.raises(AnalysisError, match="R is unavailable in this test"):
+        rsession.helpers()
 '''
 
 
