@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -212,7 +213,7 @@ def test_plot_records_name_their_contrast(result, tmp_path):
 
 
 def test_without_rounded_dispersions_there_is_no_comparison_plot(result, tmp_path):
-    plain = AnalysisResult(**{**result.__dict__, "rounded_dispersions": None})
+    plain = replace(result, rounded_dispersions=None)
     names = [p.name for p in draw_run_plots(plain, tmp_path)]
     assert "dispersion_rounded_vs_recovered.png" not in names and len(names) == 7
 
@@ -242,6 +243,17 @@ def test_hostile_text_is_escaped(html):
     # The only script is the report's own sorting code, the only images the plots.
     assert html.count("<script>") == 1 and "alert" not in html.split("<script>")[1]
     assert html.count("<img ") == len(embedded_images(html)) == 8
+
+
+def test_hostile_level_in_a_contrast_is_escaped(inputs):
+    # The default contrast (condition) shows no level of type: test it with one that does.
+    counts, sheet, _ = inputs
+    built = build_result(counts, sheet, options(contrasts=(("type", HOSTILE_LEVEL, "paired_end"),)))
+    page = build_report(built, [])
+    assert HOSTILE_LEVEL not in page
+    assert "<h2>Contrast: type: single&amp;read&lt;b&gt; vs paired_end</h2>" in page
+    # The results file's name is file-safe, the section's anchor escaped.
+    assert '<section class="contrast" id="results_type_single-read-b_vs_paired_end">' in page
 
 
 def test_report_counts_equal_the_results_table(html, result):
@@ -291,7 +303,7 @@ def test_report_is_self_contained(html):
 
 def test_report_with_no_gene_tested(result, tmp_path):
     table = result.results[STEM].assign(padj=np.nan)
-    empty = AnalysisResult(**{**result.__dict__, "results": {STEM: table}})
+    empty = replace(result, results={STEM: table})
     page = build_report(empty, [])
     assert "<p>No gene has an adjusted p-value.</p>" in page
     assert '<table class="sortable genes">' not in page
