@@ -205,7 +205,7 @@ def test_check_strict_fails_when_the_table_would_be_rounded(tmp_path, normalized
     assert cli("check", "--counts", path, "--strict").code == 1
 
 
-def test_strict_run_stops_before_fitting(tmp_path, raw_path, samples_path, cli):
+def test_strict_run_stops_before_fitting(r_unavailable, tmp_path, raw_path, samples_path, cli):
     run = cli("run", "--counts", raw_path, "--samples", samples_path, "--out-dir", tmp_path / "o", "--strict",
               "--method", "round")  # fmt: skip
     assert run.code == 1
@@ -282,46 +282,126 @@ GOOD_SHEET = "sample\tcondition\na1\tA\na2\tA\nb1\tB\nb2\tB\n"
 @pytest.mark.parametrize(
     ("counts", "sheet", "extra", "code", "message"),
     [
-        (
+        pytest.param(
             GOOD_COUNTS.replace("\t3\t", "\tthree\t", 1),
             GOOD_SHEET,
             [],
             2,
             "row 1 (gene 'g0'), column 'b1': 'three' is not a number",
+            id="not_a_number",
         ),
-        (GOOD_COUNTS.replace("\t3\t", "\t-3\t", 1), GOOD_SHEET, [], 2, "column 'b1': negative value -3"),
-        (GOOD_COUNTS.replace("\t3\t", "\tNA\t", 1), GOOD_SHEET, [], 2, "column 'b1': missing value"),
-        (GOOD_COUNTS.replace("g1\t", "g0\t", 1), GOOD_SHEET, [], 2, "row 2: gene ID 'g0' is duplicated"),
-        (GOOD_COUNTS.replace("b2", "b1", 1), GOOD_SHEET, [], 2, "sample name 'b1' is duplicated"),
-        (GOOD_COUNTS, "sample\tcondition\nb2\tB\n", [], 2, "1 sample column(s); DESeq2 needs at least two samples"),
-        (GOOD_COUNTS, GOOD_SHEET, ["--design", "~ genotype"], 2, "'genotype' is not a sample-sheet column"),
-        (GOOD_COUNTS, GOOD_SHEET, ["--design", '~ condition + system("touch pwned")'], 2, "unexpected character '('"),
-        (GOOD_COUNTS, GOOD_SHEET.replace("\tB\n", "\tA\n"), [], 2, "factor 'condition' has a single level ('A')"),
-        ("", GOOD_SHEET, [], 2, "file is empty"),
-        (GOOD_COUNTS, GOOD_SHEET, ["--contrast", "condition,B,C"], 2, "'C' is not a level of 'condition'"),
-        (GOOD_COUNTS, GOOD_SHEET, ["--reference", "Z"], 2, "--reference 'Z' is not a level of 'condition'"),
-        (GOOD_COUNTS, GOOD_SHEET, ["--test", "lrt"], 2, "--test lrt needs --reduced"),
-        (GOOD_COUNTS, GOOD_SHEET, ["--shrink", "apeglm"], 2, "needs the R package 'apeglm'"),
-        (GOOD_COUNTS, GOOD_SHEET, ["--alpha", "2"], 2, "--alpha must lie between 0 and 1"),
-        (GOOD_COUNTS, GOOD_SHEET, ["--fit-type", "magic"], 2, "invalid choice: 'magic'"),
-        (
+        pytest.param(
+            GOOD_COUNTS.replace("\t3\t", "\t-3\t", 1),
+            GOOD_SHEET,
+            [],
+            2,
+            "column 'b1': negative value -3",
+            id="negative",
+        ),
+        pytest.param(
+            GOOD_COUNTS.replace("\t3\t", "\tNA\t", 1), GOOD_SHEET, [], 2, "column 'b1': missing value", id="missing"
+        ),
+        pytest.param(
+            GOOD_COUNTS.replace("g1\t", "g0\t", 1),
+            GOOD_SHEET,
+            [],
+            2,
+            "row 2: gene ID 'g0' is duplicated",
+            id="dup_gene",
+        ),
+        pytest.param(
+            GOOD_COUNTS.replace("b2", "b1", 1), GOOD_SHEET, [], 2, "sample name 'b1' is duplicated", id="dup_sample"
+        ),
+        pytest.param(
+            GOOD_COUNTS,
+            "sample\tcondition\nb2\tB\n",
+            [],
+            2,
+            "1 sample column(s); DESeq2 needs at least two samples",
+            id="one_sample",
+        ),
+        pytest.param(
+            GOOD_COUNTS,
+            GOOD_SHEET,
+            ["--design", "~ genotype"],
+            2,
+            "'genotype' is not a sample-sheet column",
+            id="design_unknown_column",
+        ),
+        pytest.param(
+            GOOD_COUNTS,
+            GOOD_SHEET,
+            ["--design", '~ condition + system("touch pwned")'],
+            2,
+            "unexpected character '('",
+            id="design_r_code",
+        ),
+        pytest.param(
+            GOOD_COUNTS,
+            GOOD_SHEET.replace("\tB\n", "\tA\n"),
+            [],
+            2,
+            "factor 'condition' has a single level ('A')",
+            id="single_level",
+        ),
+        pytest.param("", GOOD_SHEET, [], 2, "file is empty", id="empty_file"),
+        pytest.param(
+            GOOD_COUNTS,
+            GOOD_SHEET,
+            ["--contrast", "condition,B,C"],
+            2,
+            "'C' is not a level of 'condition'",
+            id="contrast_unknown_level",
+        ),
+        pytest.param(
+            GOOD_COUNTS,
+            GOOD_SHEET,
+            ["--reference", "Z"],
+            2,
+            "--reference 'Z' is not a level of 'condition'",
+            id="reference_unknown_level",
+        ),
+        pytest.param(GOOD_COUNTS, GOOD_SHEET, ["--test", "lrt"], 2, "--test lrt needs --reduced", id="lrt_no_reduced"),
+        # Whether apeglm is installed is R's to say.
+        pytest.param(
+            GOOD_COUNTS,
+            GOOD_SHEET,
+            ["--shrink", "apeglm"],
+            2,
+            "needs the R package 'apeglm'",
+            id="shrink_package_missing",
+            marks=pytest.mark.r,
+        ),
+        pytest.param(
+            GOOD_COUNTS, GOOD_SHEET, ["--alpha", "2"], 2, "--alpha must lie between 0 and 1", id="alpha_out_of_range"
+        ),
+        pytest.param(
+            GOOD_COUNTS, GOOD_SHEET, ["--fit-type", "magic"], 2, "invalid choice: 'magic'", id="fit_type_unknown"
+        ),
+        # DESeq2 itself refuses the design, in R.
+        pytest.param(
             GOOD_COUNTS,
             "sample\tcondition\textra\na1\tA\tx\na2\tA\tx\nb1\tB\ty\nb2\tB\ty\n",
             ["--design", "~ extra + condition"],
             1,
             "DESeq2 failed in R: the model matrix is not full rank",
+            id="design_not_full_rank",
+            marks=pytest.mark.r,
         ),
-        (
+        pytest.param(
             GOOD_COUNTS,
             "sample\tcondition\na1\tA\na2\tB\nb1\tC\nb2\tD\n",
             [],
             2,
             "sample sheet: 4 samples for the 4 coefficients of the design ~ condition",
+            id="no_replicates",
         ),
     ],
 )
-@pytest.mark.r
-def test_bad_input(tmp_path, cli, counts, sheet, extra, code, message):
+def test_bad_input(request, tmp_path, cli, counts, sheet, extra, code, message):
+    if request.node.get_closest_marker("r") is None:
+        # Refused before R: the case must pass with R unavailable.
+        request.getfixturevalue("r_unavailable")
     out = tmp_path / "out"
     run = cli("run", "--counts", write(tmp_path, "c.tsv", counts), "--samples", write(tmp_path, "s.tsv", sheet),
               "--out-dir", out, "--transform", "none", *extra)  # fmt: skip

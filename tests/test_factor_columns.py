@@ -198,7 +198,7 @@ def test_argument_combinations_refused():
         (["--contrast", ",treated,untreated"], "is not FACTOR,NUMERATOR,DENOMINATOR or NUMERATOR,DENOMINATOR"),
     ],
 )
-def test_cli_usage_errors(tmp_path, cli, extra, message):
+def test_cli_usage_errors(r_unavailable, tmp_path, cli, extra, message):
     run = cli("run", "--counts", TEST_DATA / "galaxy_normalized.tsv", "--samples", TEST_DATA / "pasilla_samples.tsv",
               "--out-dir", tmp_path / "out", *QUICK, *extra)  # fmt: skip
     assert run.code == 2, run.err
@@ -206,7 +206,7 @@ def test_cli_usage_errors(tmp_path, cli, extra, message):
     assert "Traceback" not in run.err
 
 
-def test_cli_group_mode_has_no_factor_column(tmp_path, cli):
+def test_cli_group_mode_has_no_factor_column(r_unavailable, tmp_path, cli):
     run = cli("run", "--counts", TEST_DATA / "galaxy_normalized.tsv", "--group", "treated=6,7,8",
               "--group", "untreated=2,3,4,5", "--factor", "condition",
               "--out-dir", tmp_path / "out", *QUICK)  # fmt: skip
@@ -214,7 +214,7 @@ def test_cli_group_mode_has_no_factor_column(tmp_path, cli):
     assert "error: --factor names a sample-sheet column: it needs --samples" in run.err
 
 
-def test_galaxy_message_for_the_sample_name_column(tmp_path, cli):
+def test_galaxy_message_for_the_sample_name_column(r_unavailable, tmp_path, cli):
     """Tool test 13 greps this text: it must read as the form names the field."""
     run = cli("run", "--interface", "galaxy", "--counts", TEST_DATA / "galaxy_normalized.tsv",
               "--samples", TEST_DATA / "pasilla_samples.tsv", "--samples-name", "pasilla_samples.tsv",

@@ -164,7 +164,7 @@ def test_vst_falls_back_on_tables_with_few_expressed_genes(tmp_path, cli):
 # --- the output folder --------------------------------------------------------------------------
 
 
-def test_output_folder_not_writable(tmp_path, cli, inputs, monkeypatch):
+def test_output_folder_not_writable(r_unavailable, tmp_path, cli, inputs, monkeypatch):
     out = tmp_path / "locked"
     out.mkdir()
     if os.geteuid() == 0:
@@ -186,7 +186,7 @@ def test_output_folder_not_writable(tmp_path, cli, inputs, monkeypatch):
     assert everything_in(out) == []
 
 
-def test_output_folder_is_a_file(tmp_path, cli, inputs):
+def test_output_folder_is_a_file(r_unavailable, tmp_path, cli, inputs):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder\n")
     res = run(cli, inputs, blocker / "out")

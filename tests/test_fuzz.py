@@ -5,18 +5,21 @@ package's :class:`InputError`; nothing else escapes. Valid tables written in any
 (separator, quoting, line ends, BOM, gzip, R's write.table layout) read back exactly.
 
 Runs are derandomized (the same examples on every run, so CI is reproducible) and keep no
-example database; the example counts below add up to more than 2,000 per run.
+example database. Each property test counts the examples it runs and fails unless it ran at
+least its share of the budget below, which adds up to more than 2,000 per run.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import io
 import re
 import string
 import tempfile
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +39,7 @@ FUZZ = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-# Examples per test; test_the_budget_is_at_least_2000 keeps the sum honest.
+# Examples per test: each must run at least this many (see _budget_spent).
 BUDGET = {
     "test_valid_tables_read_back_exactly": 600,
     "test_any_counts_file_reads_valid_or_input_error": 800,
@@ -51,6 +54,31 @@ NA_STRINGS = {
 }  # fmt: skip
 SEPARATORS = ["\t", ",", ";"]
 LINE_ENDS = ["\n", "\r\n", "\r"]
+
+
+#: Examples each property test ran in this process (see counted).
+RAN: Counter[str] = Counter()
+
+
+def counted(test: Callable[..., None]) -> Callable[..., None]:
+    """Count the examples hypothesis runs through ``test`` (innermost decorator, under ``given``)."""
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        RAN[test.__name__] += 1
+        test(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def _budget_spent(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a property test that ran fewer examples than its budget (hypothesis may stop early)."""
+    name = request.node.originalname
+    RAN[name] = 0
+    yield
+    if name in BUDGET:
+        assert RAN[name] >= BUDGET[name], f"{name} ran {RAN[name]} examples; its budget is {BUDGET[name]}"
 
 
 @pytest.fixture(scope="module")
@@ -254,6 +282,7 @@ def write(scratch: Path, data: bytes, name: str = "table.tsv") -> Path:
 
 @settings(FUZZ, max_examples=BUDGET["test_valid_tables_read_back_exactly"])
 @given(valid_tables())
+@counted
 def test_valid_tables_read_back_exactly(scratch, table):
     data, genes, samples, values = table
     frame = read_counts(write(scratch, data))
@@ -268,6 +297,7 @@ def test_valid_tables_read_back_exactly(scratch, table):
 @example(b'gene\t"a\nb"\tc\ng1\t1\t2\ng2\t3\t4\n')  # a quoted line break in the header once shifted the columns
 @example(b"\n\ngene\ta\tb\ng1\t1\t2\ng2\t3\t4\n")  # blank lines before the header were read as the header
 @example(b"gene\ta\tb\nx\tg1\t1\t2\ny\tg2\t3\t4\n")  # every row one field longer than the header
+@counted
 def test_any_counts_file_reads_valid_or_input_error(scratch, data):
     path = write(scratch, data)
     try:
@@ -342,6 +372,7 @@ def assert_safe_design(text: str, columns: list[str]) -> None:
 
 @settings(FUZZ, max_examples=BUDGET["test_any_sample_sheet_matches_or_input_error"])
 @given(sheets())
+@counted
 def test_any_sample_sheet_matches_or_input_error(scratch, case):
     data, matrix_samples, design = case
     path = write(scratch, data, "samples.tsv")
@@ -370,13 +401,17 @@ def test_any_sample_sheet_matches_or_input_error(scratch, case):
     )
 )
 @example((["cell type", 'x"); system("id', "if"], '~ `cell type` + `x"); system("id` * `if`'))
+@counted
 def test_any_design_parses_safely_or_input_error(case):
     columns, text = case
     assert_safe_design(text, columns)
 
 
-def test_the_budget_is_at_least_2000():
+def test_every_property_test_is_held_to_a_budget_of_2000_in_all():
+    # Each property test's teardown checks the examples it ran against its budget (_budget_spent):
+    # here, that no property test is left out of it.
     assert sum(BUDGET.values()) >= 2000
+    assert {name for name in BUDGET} == {name for name, value in globals().items() if hasattr(value, "hypothesis")}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import R_UNAVAILABLE
+
 SAMPLES = ["a1", "a2", "b1", "b2"]
 N_GENES = 200
 _rng = np.random.default_rng(2024)
@@ -286,12 +288,25 @@ def files_in(folder: Path) -> list[Path]:
     return sorted(folder.rglob("*")) if folder.exists() else []
 
 
-def test_the_catalogue_is_large_enough():
-    assert len(INPUT_CASES) + len(R_CASES) >= 30
+def test_the_unedited_input_passes_every_check_before_r(tmp_path, cli, r_unavailable):
+    """The control of the catalogue: each case's refusal is its edit's, the input it edits is good.
+
+    With R unavailable, ``run`` on the unedited files gets past reading, validation, the size-factor
+    check and the design and stops only where R is needed; ``check`` accepts them.
+    """
+    counts_path, sheet_path = materialize(tmp_path, Case(GOOD_COUNTS, GOOD_SHEET, 0, ()))
+    out = tmp_path / "out"
+    run = cli("run", "--counts", counts_path, "--samples", sheet_path, "--out-dir", out, "--transform", "none")
+    assert run.code == 1, run.err
+    assert_one_error_line(run.err, (R_UNAVAILABLE,))
+    assert "checking: done in" in run.err
+    assert files_in(out) == []
+    check = cli("check", "--counts", counts_path, "--samples", sheet_path)
+    assert check.code == 0 and "error:" not in check.err
 
 
 @pytest.mark.parametrize("name", sorted(INPUT_CASES))
-def test_run_refuses(tmp_path, cli, name):
+def test_run_refuses(r_unavailable, tmp_path, cli, name):
     case = INPUT_CASES[name]
     counts_path, sheet_path = materialize(tmp_path, case)
     out = tmp_path / "out"
@@ -347,8 +362,11 @@ def test_extra_samples_in_the_sheet_are_a_warning(tmp_path, cli):
 
 
 @pytest.mark.parametrize("name", ["binary_data", "excel_renamed_tsv", "integer_of_400_digits"])
-def test_no_traceback_reaches_the_terminal(tmp_path, name):
-    """The installed command, in a real process: one error line on stderr, nothing else alarming."""
+def test_no_traceback_reaches_the_terminal(tmp_path, env_without_r, name):
+    """The installed command, in a real process: one error line on stderr, nothing else alarming.
+
+    R cannot start in that process (``env_without_r``): these inputs are refused before R.
+    """
     case = INPUT_CASES[name]
     counts_path, sheet_path = materialize(tmp_path, case)
     exe = Path(sys.executable).with_name("deseq2-normalized")
@@ -366,6 +384,7 @@ def test_no_traceback_reaches_the_terminal(tmp_path, name):
         capture_output=True,
         text=True,
         timeout=120,
+        env=env_without_r,
     )
     assert proc.returncode == case.code, proc.stderr
     line = assert_one_error_line(proc.stderr, case.expect)

@@ -46,7 +46,7 @@ def test_counts_errors_name_the_dataset(tmp_path, cli):
     assert "dataset_17.dat" not in line
 
 
-def test_sample_sheet_errors_name_the_dataset(tmp_path, cli):
+def test_sample_sheet_errors_name_the_dataset(r_unavailable, tmp_path, cli):
     counts = write_table(tmp_path / "dataset_1.dat", values())
     sheet = tmp_path / "dataset_2.dat"
     sheet.write_text("sample\tcondition\na1\tA\na2\tA\nb1\tB\nb2\tB\na1\tB\n", encoding="utf-8")

@@ -1,4 +1,7 @@
-"""Plots and the self-contained HTML report: files, contents, escaping, a real browser."""
+"""Plots and the self-contained HTML report of real runs: files, contents, escaping, a real browser.
+
+The same on a result built without R, in the fast loop: tests/test_outputs_without_r.py.
+"""
 
 from __future__ import annotations
 

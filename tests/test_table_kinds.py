@@ -101,7 +101,7 @@ def test_method_estimated_is_named_like_the_others(tmp_path, cli, raw, samples_p
 
 
 @pytest.mark.parametrize("fmt", [".15g", ".2f"])
-def test_tpm_is_refused_naming_the_evidence_and_the_way_out(tmp_path, cli, raw, samples_path, fmt):
+def test_tpm_is_refused_naming_the_evidence_and_the_way_out(r_unavailable, tmp_path, cli, raw, samples_path, fmt):
     path = tmp_path / "tpm.tsv"
     write(tpm(raw), path, fmt)
     out = tmp_path / "out"
