@@ -114,7 +114,8 @@ def build_result(
     recovery = checked.classification.recovery
     assert recovery is not None and recovery.all_exact, "the table's raw counts must be recovered exactly"
     plan = plan_run(options, checked.samples)
-    checked.size_factors.table["recovered_size_factor"] = recovery.scales
+    table = checked.size_factors.table.assign(recovered_size_factor=recovery.scales)
+    checked = replace(checked, size_factors=replace(checked.size_factors, table=table))
     normalized = recovery.counts / recovery.scales
     results, summaries = {}, []
     for contrast in plan.contrasts:

@@ -28,6 +28,7 @@ from deseq2_normalized.figures import draw_run_plots
 from deseq2_normalized.outputs import write_outputs
 from deseq2_normalized.reader import read_counts, read_samples
 from deseq2_normalized.report import TOP_GENES, build_report
+from deseq2_normalized.results import InputNames
 
 STEM = "results_condition_treated_vs_untreated"
 HOSTILE_GENE = "<script>alert(1)</script>"
@@ -43,7 +44,7 @@ QC_PLOTS = [
 ]
 CONTRAST_PLOTS = [f"{STEM}_ma.png", f"{STEM}_volcano.png", f"{STEM}_pvalue_histogram.png"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-INPUTS = {"counts": "data/counts.tsv", "sample sheet": "data/samples.tsv"}
+INPUTS = InputNames("data/counts.tsv", "data/samples.tsv")
 
 
 def hostile(frame: pd.DataFrame) -> pd.DataFrame:

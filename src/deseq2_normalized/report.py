@@ -34,11 +34,12 @@ import pandas as pd
 
 from deseq2_normalized import interface
 from deseq2_normalized.figures import Plot, contrast_title
+from deseq2_normalized.results import InputNames
 from deseq2_normalized.verdict import run_verdict
 
 if TYPE_CHECKING:
     from deseq2_normalized.contrasts import ResultSummary
-    from deseq2_normalized.results import AnalysisResult, InputNames
+    from deseq2_normalized.results import AnalysisResult
 
 #: Genes per contrast in the report's sortable table.
 TOP_GENES = 50
