@@ -376,7 +376,9 @@ METHOD_NOTES = [
     "reported as a lower bound.",
     "- **Measurement.** Each run is a fresh process, timed with `os.wait4` (wall, user + system CPU, "
     "`ru_maxrss`). With `--threads 2` the BiocParallel workers are forked children: their CPU is included, "
-    "their memory is not added up (ru_maxrss is the largest single process).",
+    "their memory is not added up (ru_maxrss is the largest single process). Every command is started by a "
+    "small process (`benchmarks/peak_rss.py`): Linux keeps a process's peak across `exec`, so a command forked "
+    "from the benchmark itself would count the benchmark's own size.",
     "- **Reproduce**: `make bench` (defaults: `--sizes small,medium,large --reps 5,3,1 --pydeseq2-reps 1 "
     '--timeout 600`), or for example `make bench BENCH_ARGS="--sizes small --reps 3 --extras none"`. '
     "Simulated matrices (fixed seeds, `benchmarks/simulate.py`) are cached in `benchmarks/data/`.",

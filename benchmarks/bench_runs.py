@@ -2,7 +2,7 @@
 
 Each run is a fresh process timed with ``os.wait4``: wall time, CPU time (user + system of the
 process and its waited-for children) and peak resident memory (``ru_maxrss``: the largest of the
-process and its children, not their sum).
+process and its children, not their sum, measured by ``peak_rss.py`` from the command's start).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 log = logging.getLogger("bench")
+
+#: Every timed command runs under this small process, which reports the command's own peak memory
+#: (a command forked from this large process would count this process's size as its own).
+PEAK_RSS = (sys.executable, "-I", str(HERE / "peak_rss.py"))
 
 TOOLS = ("deseq2-normalized", "bare Rscript", "PyDESeq2")
 #: Label of the report extra's runs (the tool with its defaults: report.html and plots both).
@@ -97,9 +102,13 @@ def timed(cmd: list[str], log_path: Path, timeout: float) -> tuple[float, float,
     tuple of (float, float, float, int)
         Wall seconds, CPU seconds, peak RSS (MiB) and the exit code.
     """
+    peak_file = log_path.with_name(log_path.name + ".peak")
+    peak_file.unlink(missing_ok=True)
     with open(log_path, "wb") as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+        proc = subprocess.Popen(
+            [*PEAK_RSS, str(peak_file), *cmd], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+        )
         killed = False
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -111,7 +120,8 @@ def timed(cmd: list[str], log_path: Path, timeout: float) -> tuple[float, float,
             time.sleep(0.05)
         wall = time.perf_counter() - start
     proc.returncode = TIMED_OUT if killed else os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
+    peak = int(peak_file.read_text()) if peak_file.exists() else usage.ru_maxrss
+    return wall, usage.ru_utime + usage.ru_stime, peak / 1024, proc.returncode
 
 
 def commands(

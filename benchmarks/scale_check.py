@@ -43,15 +43,20 @@ PLAIN_READ = "import sys, pandas; pandas.read_csv(sys.argv[1], sep='\\t', index_
 
 def run_measured(cmd: list[str]) -> tuple[int, float, float, str]:
     """Run ``cmd``; return its exit code, wall seconds, peak RSS in MiB and stderr."""
-    with tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory() as tmp:
+        # peak_rss.py starts the command: started from this process, which simulated the matrix,
+        # its peak would count this process's size at the fork (Linux keeps it across exec).
+        peak_file = Path(tmp) / "peak"
+        wrapper = [sys.executable, "-I", str(Path(__file__).resolve().with_name("peak_rss.py")), str(peak_file)]
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.Popen([*wrapper, *cmd], stdout=subprocess.DEVNULL, stderr=err)
+        _, status, _ = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         text = err.read().decode("utf-8", errors="replace")
-    return proc.returncode, wall, usage.ru_maxrss / 1024, text  # ru_maxrss is in KiB on Linux
+        peak = int(peak_file.read_text()) if peak_file.exists() else float("nan")
+    return proc.returncode, wall, peak / 1024, text  # ru_maxrss is in KiB on Linux
 
 
 def main(argv: list[str] | None = None) -> int:
