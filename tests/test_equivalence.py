@@ -31,7 +31,7 @@ def counts(normalized_path: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def samples(samples_path: Path) -> pd.DataFrame:
-    sheet = read_samples(samples_path)
+    sheet = read_samples(samples_path).table
     untreated = "untreated_" + sheet["type"].str.replace("_.*", "", regex=True)
     sheet["group"] = np.where(sheet["condition"] == "treated", "treated", untreated)
     return sheet

@@ -1,7 +1,7 @@
 """``run --factor``/``--blocking``: the design built in Python from sample-sheet columns.
 
-The Galaxy tool passes the form's column numbers as they are; the command line turns them
-into the design, refuses what cannot be a factor, and names the factor of ``NUM,DEN`` contrasts.
+The Galaxy tool passes the form's column numbers as they are; planning turns them into the
+design, refuses what cannot be a factor, and names the factor of ``NUM,DEN`` contrasts.
 """
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from deseq2_normalized.design import (
-    FactorDesign,
-    command_line_design,
-    factor_design,
-    parse_design,
-)
+from deseq2_normalized.design import FactorDesign, factor_design, parse_design
 from deseq2_normalized.errors import InputError
-from deseq2_normalized.reader import sample_sheet_header
+from deseq2_normalized.options import AnalysisOptions
+from deseq2_normalized.planning import plan_run, settle_request
+from deseq2_normalized.reader import read_samples, sample_sheet_header
+from deseq2_normalized.validate import match_samples
 
 TEST_DATA = Path(__file__).resolve().parent.parent / "test-data"
 SPACES = TEST_DATA / "galaxy_samples_spaces.tsv"  # sample, treatment group, library type
@@ -131,59 +129,79 @@ def test_a_name_with_a_backtick_is_refused():
     )
 
 
-# --- the command line's arguments ------------------------------------------------------------
+# --- the request settled against the sheet (the Python API and the command line alike) -------------
 
 
-def arguments(**given):
-    values = {"factor": None, "blocking": [], "design": None, "reduced": None, "test": "wald", "contrasts": []}
-    values.update(given)
-    return command_line_design(["treatment group", "library type"], SPACES, "spaces", **values)
+def settled(**given):
+    """The options as :func:`settle_request` settles them against the sheet with spaces in its names."""
+    given.setdefault("test", "wald")
+    opts = AnalysisOptions(**given)
+    opts.validate()
+    return settle_request(opts, read_samples(SPACES, "spaces")).options
 
 
-def test_arguments_with_factor_and_blocking():
-    args = arguments(factor="2", blocking=["library type"], contrasts=[("", "treated", "untreated")])
-    assert args.design == "~ `library type` + `treatment group`"
-    assert args.reduced is None  # a Wald test has no reduced design
-    assert args.contrasts == [("treatment group", "treated", "untreated")]
+def test_factor_and_blocking_build_the_design():
+    opts = settled(factor="2", blocking=("library type",), contrasts=(("", "treated", "untreated"),))
+    assert opts.design == "~ `library type` + `treatment group`"
+    assert opts.reduced is None  # a Wald test has no reduced design
+    assert opts.contrasts == (("treatment group", "treated", "untreated"),)
 
 
-def test_arguments_for_the_likelihood_ratio_test():
-    assert arguments(factor="2", blocking=["3"], test="lrt").reduced == "~ `library type`"
-    assert arguments(factor="2", test="lrt").reduced == "~ 1"
-    assert arguments(factor="2", blocking=["3"], test="lrt", reduced="~ 1").reduced == "~ 1"
+def test_factor_gives_the_likelihood_ratio_test_its_reduced_design():
+    assert settled(factor="2", blocking=("3",), test="lrt").reduced == "~ `library type`"
+    assert settled(factor="2", test="lrt").reduced == "~ 1"
+    assert settled(factor="2", blocking=("3",), test="lrt", reduced="~ 1").reduced == "~ 1"
 
 
 def test_two_part_contrasts_without_factor_take_the_designs_last_variable():
-    args = arguments(design="~ `treatment group` + `library type`", contrasts=[("", "paired_end", "single_read")])
-    assert args.design == "~ `treatment group` + `library type`"
-    assert args.contrasts == [("library type", "paired_end", "single_read")]
+    opts = settled(design="~ `treatment group` + `library type`", contrasts=(("", "paired_end", "single_read"),))
+    assert opts.design == "~ `treatment group` + `library type`"
+    assert opts.contrasts == (("library type", "paired_end", "single_read"),)
     # Three-part contrasts are kept as given.
-    assert arguments(factor="2", contrasts=[("library type", "a", "b")]).contrasts == [("library type", "a", "b")]
+    assert settled(factor="2", contrasts=(("library type", "a", "b"),)).contrasts == (("library type", "a", "b"),)
 
 
-def test_factor_with_a_design_names_the_factor_of_interest():
-    """A custom design (the Galaxy form's formula field) keeps the form's factor for NUM,DEN contrasts."""
-    args = arguments(factor="2", design="~ `treatment group` + `library type`", test="lrt", reduced="~ 1",
-                     contrasts=[("", "treated", "untreated")])  # fmt: skip
-    assert args == ("~ `treatment group` + `library type`", "~ 1", [("treatment group", "treated", "untreated")])
-    assert error(lambda: arguments(factor="1", design="~ `library type`")).startswith(
+def test_factor_with_a_design_is_the_factor_of_interest_for_everything():
+    """A custom design (the Galaxy form's formula field) keeps the form's factor, for everything."""
+    opts = settled(factor="2", design="~ `treatment group` + `library type`", contrasts=(("", "treated", "untreated"),))
+    assert (opts.design, opts.contrasts) == (
+        "~ `treatment group` + `library type`", (("treatment group", "treated", "untreated"),)
+    )  # fmt: skip
+    both = "~ `treatment group` + `library type`"
+    assert settled(factor="2", design=both, test="lrt", reduced="~ 1").reduced == "~ 1"
+    sheet = read_samples(SPACES, "spaces")
+    request = settle_request(AnalysisOptions(factor="2", design="~ `treatment group` + `library type`"), sheet)
+    assert request.factor == "treatment group"
+    plan = plan_run(request.options, match_samples(sheet.table, list(sheet.table.index)).table, request)
+    assert [(c.factor, c.numerator, c.denominator) for c in plan.contrasts] == [
+        ("treatment group", "untreated", "treated")
+    ]
+    assert error(lambda: settled(factor="1", design="~ `library type`")).startswith(
         "--factor: column 1 ('sample') of the sample sheet"
     )
 
 
-def test_arguments_without_factor_are_unchanged():
-    assert arguments(design="~ `library type`", test="lrt", reduced="~ 1") == ("~ `library type`", "~ 1", [])
+def test_without_factor_the_options_are_unchanged():
+    opts = settled(design="~ `library type`", test="lrt", reduced="~ 1")
+    assert (opts.design, opts.reduced, opts.contrasts) == ("~ `library type`", "~ 1", ())
 
 
-def test_argument_combinations_refused():
-    assert error(lambda: arguments(blocking=["3"])) == (
+def test_factor_by_number_counts_a_table_s_index_as_column_1():
+    """A sheet held in memory (the Python API): column 1 is its sample names."""
+    table = pd.DataFrame({"condition": ["a", "b"], "batch": ["x", "y"]}, index=pd.Index(["s1", "s2"], name="sample"))
+    assert settle_request(AnalysisOptions(factor="3"), table).options.design == "~ batch"
+    assert settle_request(AnalysisOptions(factor="condition", blocking=("3",)), table).design == parse_design(
+        "~ batch + condition", ["condition", "batch"]
+    )
+
+
+def test_option_combinations_refused():
+    assert error(lambda: settled(blocking=("3",))) == (
         "--blocking needs --factor: the blocking columns come before the factor of interest"
     )
-    message = error(lambda: command_line_design(
-        ["condition"], None, None, factor="condition", blocking=[], design=None, reduced=None, test="wald",
-        contrasts=[],
-    ))  # fmt: skip
-    assert message == "--factor names a sample-sheet column: it needs --samples"
+    assert error(lambda: settled(factor="2", blocking=("3",), design="~ `library type`")).startswith(
+        "--blocking builds the design with --factor"
+    )
 
 
 @pytest.mark.parametrize(

@@ -378,14 +378,14 @@ def test_any_sample_sheet_matches_or_input_error(scratch, case):
     path = write(scratch, data, "samples.tsv")
     try:
         sheet = read_samples(path)
-        table = match_samples(sheet, matrix_samples).table
+        table = match_samples(sheet.table, matrix_samples, sheet.source).table
     except InputError as exc:
         assert str(path) in str(exc)
         event("input error")
         return
     event("matched")
     assert list(table.index) == matrix_samples
-    assert list(table.columns) == list(sheet.columns) and len(table.columns) >= 1
+    assert list(table.columns) == sheet.columns and len(table.columns) >= 1
     for col in table.columns:
         values = table[col]
         assert isinstance(values.dtype, pd.CategoricalDtype)
@@ -432,7 +432,7 @@ def test_blank_lines_before_the_header(scratch):
     frame = read_counts(write(scratch, b"\r\n \n\ngene\ta\tb\ng1\t1\t2\ng2\t3\t4\n"))
     assert list(frame.columns) == ["a", "b"] and list(frame.index) == ["g1", "g2"]
     sheet = read_samples(write(scratch, b"\n\nsample\tcondition\na\tA\nb\tB\n", "samples.tsv"))
-    assert list(sheet.index) == ["a", "b"]
+    assert list(sheet.table.index) == ["a", "b"]
 
 
 def test_csv_module_and_pandas_agree_on_a_write_csv_file(scratch):

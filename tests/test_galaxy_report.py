@@ -13,8 +13,10 @@ import pandas as pd
 import pytest
 
 from deseq2_normalized import interface
-from deseq2_normalized.cli import main, pick_reference
+from deseq2_normalized.cli import main
 from deseq2_normalized.errors import InputError
+from deseq2_normalized.options import AnalysisOptions
+from deseq2_normalized.planning import settle_request
 
 DATA = Path(__file__).resolve().parent.parent / "test-data"
 STEM = "results_condition_treated_vs_untreated"
@@ -62,6 +64,12 @@ def test_unknown_interface_is_refused() -> None:
         interface.set_interface("web")
 
 
+def pick_reference(design: str | None, sheet: pd.DataFrame, factor: str | None = None) -> str | None:
+    """The reference ``pick_reference`` settles on (the command line's ``--pick-reference``)."""
+    opts = AnalysisOptions(design=design, factor=factor, pick_reference=True)
+    return settle_request(opts, sheet).options.reference
+
+
 def _sheet(levels: list[str]) -> pd.DataFrame:
     names = [f"s{i}" for i in range(len(levels))]
     return pd.DataFrame({"batch": ["a", "b"] * (len(levels) // 2), "condition": levels}, index=names)
@@ -86,6 +94,17 @@ def test_pick_reference_uses_the_design_s_last_variable() -> None:
     sheet = _sheet(["treated", "untreated"] * 2)
     sheet["batch"] = ["control", "other"] * 2
     assert pick_reference("~ condition + batch", sheet) == "control"
+
+
+def test_pick_reference_uses_the_factor_of_interest() -> None:
+    sheet = _sheet(["treated", "untreated"] * 2)
+    sheet["batch"] = ["control", "other"] * 2
+    assert pick_reference("~ condition + batch", sheet, factor="condition") == "untreated"
+
+
+def test_a_given_reference_is_kept() -> None:
+    opts = AnalysisOptions(reference="treated", pick_reference=True)
+    assert settle_request(opts, _sheet(["treated", "untreated"] * 2)).options.reference == "treated"
 
 
 def test_pick_reference_stops_without_a_control_name(galaxy_interface) -> None:

@@ -30,7 +30,7 @@ def raw(raw_path: Path) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def sheet(samples_path: Path) -> pd.DataFrame:
     """The pasilla sample sheet with a RUVSeq-like factor ``W_1`` (decimals, one per sample)."""
-    table = read_samples(samples_path)
+    table = read_samples(samples_path).table
     table.insert(0, "W_1", [f"{x:.6f}" for x in np.linspace(-0.31, 0.42, len(table)) ** 3 + 0.05])
     return table
 

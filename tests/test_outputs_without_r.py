@@ -56,7 +56,7 @@ def hostile(frame: pd.DataFrame) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def inputs(normalized_path, raw_path, samples_path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The hostile normalized table, its sample sheet (a level with markup) and its true raw counts."""
-    sheet = read_samples(samples_path).rename(index={"treated1": HOSTILE_SAMPLE})
+    sheet = read_samples(samples_path).table.rename(index={"treated1": HOSTILE_SAMPLE})
     sheet["type"] = sheet["type"].replace("single_read", HOSTILE_LEVEL)
     return hostile(read_counts(normalized_path)), sheet, hostile(read_counts(raw_path))
 

@@ -96,7 +96,7 @@ def test_missing_file(tmp_path):
 
 def test_sample_sheet_sample_column_anywhere(tmp_path):
     path = write(tmp_path, "s.csv", "condition,Sample,batch\nA,s2,1\nB,s1,2\n")
-    sheet = read_samples(path)
+    sheet = read_samples(path).table
     assert list(sheet.index) == ["s2", "s1"]
     assert list(sheet.columns) == ["condition", "batch"]
     assert sheet.loc["s1", "batch"] == "2"
@@ -104,7 +104,7 @@ def test_sample_sheet_sample_column_anywhere(tmp_path):
 
 def test_sample_sheet_first_column_and_write_table_layout(tmp_path):
     path = write(tmp_path, "s.txt", "condition\ttype\ns1\tA\tx\ns2\tB\ty\n")
-    sheet = read_samples(path)
+    sheet = read_samples(path).table
     assert list(sheet.index) == ["s1", "s2"]
     assert list(sheet.columns) == ["condition", "type"]
 

@@ -72,7 +72,7 @@ def hostile(tmp_path_factory, normalized_path, samples_path) -> tuple[Path, Path
     counts = counts.loc[[*counts.index[:1500], "FBgn0039155"]]
     counts = counts.rename(index={"FBgn0039155": HOSTILE_GENE}, columns={"treated1": HOSTILE_SAMPLE})
     counts.to_csv(folder / "counts.tsv", sep="\t", index_label="gene_id")
-    sheet = read_samples(samples_path).rename(index={"treated1": HOSTILE_SAMPLE})
+    sheet = read_samples(samples_path).table.rename(index={"treated1": HOSTILE_SAMPLE})
     sheet["type"] = sheet["type"].replace("single_read", HOSTILE_LEVEL)
     sheet.to_csv(folder / "samples.tsv", sep="\t", index_label="sample")
     return folder / "counts.tsv", folder / "samples.tsv"

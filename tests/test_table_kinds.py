@@ -307,7 +307,7 @@ def test_group_means_are_refused_before_r(tmp_path, cli, normalized_path):
     assert "2 samples for the 2 coefficients" in refused.err and "group means" in refused.err
     checked = cli("check", "--counts", counts, "--samples", samples)
     assert checked.code == 2 and "group means" in checked.err
-    assert read_samples(samples).shape == (2, 1)
+    assert read_samples(samples).table.shape == (2, 1)
 
 
 def test_tpm_rounded_to_whole_numbers_is_refused_but_rarefied_counts_are_not(raw):

@@ -27,10 +27,11 @@ from deseq2_normalized.contrasts import LRT_STEM, Contrast, ResultSummary
 from deseq2_normalized.diagnostics import software_versions
 from deseq2_normalized.errors import AnalysisError, InputError
 from deseq2_normalized.options import AnalysisOptions
-from deseq2_normalized.planning import Plan, plan_run
+from deseq2_normalized.planning import Plan, plan_run, settle_request
 from deseq2_normalized.progress import stage
 from deseq2_normalized.recovery import RecoveryResult, SizeFactorChoice, choose_size_factors
 from deseq2_normalized.results import AnalysisResult, CheckResult, MethodName, MethodUsed
+from deseq2_normalized.samplesheet import SampleSheet, as_sample_sheet
 from deseq2_normalized.sizefactors import check_size_factors, has_complete_gene
 from deseq2_normalized.validate import match_samples, validate_counts
 from deseq2_normalized.verdict import log_check
@@ -52,7 +53,7 @@ log = logging.getLogger(__name__)
 
 def check_table(
     counts: pd.DataFrame,
-    samples: pd.DataFrame | None = None,
+    samples: SampleSheet | pd.DataFrame | None = None,
     *,
     sf_tolerance: float = AnalysisOptions.sf_tolerance,
     source: str = "counts",
@@ -64,7 +65,8 @@ def check_table(
     counts
         Genes x samples normalized values.
     samples
-        Optional sample sheet (index sample names) to match against the matrix.
+        Optional sample sheet to match against the matrix: as :func:`~deseq2_normalized.reader.read_samples`
+        reads it, or a table (index sample names, columns design variables).
     sf_tolerance
         Tolerance of the size-factor check.
     source
@@ -83,7 +85,11 @@ def check_table(
     if not sf_tolerance > 0:
         raise InputError(f"--sf-tolerance must be positive, got {sf_tolerance}")
     values = validate_counts(counts, source)
-    matched = match_samples(samples, list(values.columns)).table if samples is not None else None
+    if samples is not None:
+        sheet = as_sample_sheet(samples)
+        matched = match_samples(sheet.table, list(values.columns), sheet.source).table
+    else:
+        matched = None
     rounded = rounded_table(values)
     classification = classify_table(values, sf_tolerance, rounded=rounded)
     if classification.pseudocount is not None:
@@ -134,7 +140,7 @@ def _count_calls(table: pd.DataFrame, alpha: float) -> tuple[int, int, int]:
 
 def run_analysis(
     counts: pd.DataFrame,
-    samples: pd.DataFrame,
+    samples: SampleSheet | pd.DataFrame,
     options: AnalysisOptions | None = None,
     *,
     source: str = "counts",
@@ -158,7 +164,9 @@ def run_analysis(
     counts
         Genes x samples normalized values (index gene IDs, columns sample names).
     samples
-        Sample sheet: index sample names, columns design variables.
+        Sample sheet, as :func:`~deseq2_normalized.reader.read_samples` reads it (then
+        ``factor`` and ``blocking`` may name columns by their number in the file), or a
+        table: index sample names, columns design variables.
     options
         Analysis options; keyword ``overrides`` replace single fields, e.g.
         ``run_analysis(counts, samples, design="~ type + condition")``.
@@ -189,14 +197,19 @@ def run_analysis(
     --------
     >>> result = run_analysis(counts, samples, reference="untreated")  # doctest: +SKIP
     >>> result.results["results_condition_treated_vs_untreated"].head()  # doctest: +SKIP
+    >>> sheet = read_samples("samples.tsv")  # doctest: +SKIP
+    >>> run_analysis(counts, sheet, factor="3", blocking=("batch",), pick_reference=True)  # doctest: +SKIP
     """
     opts = replace(options or AnalysisOptions(), **overrides)
     opts.validate()
     rbackend.start_in_background()
+    sheet = as_sample_sheet(samples)
+    request = settle_request(opts, sheet)
+    opts = request.options
     with stage("checking"):
-        checked = check_table(counts, samples, sf_tolerance=opts.sf_tolerance, source=source)
+        checked = check_table(counts, sheet, sf_tolerance=opts.sf_tolerance, source=source)
         assert checked.samples is not None
-        plan = plan_run(opts, checked.samples)
+        plan = plan_run(opts, checked.samples, request)
     method, why, recovery = _choose_method(opts.method, checked, source)
     log_check(checked, method)
     log.info("method: %s (%s)", _METHOD_NAMES[method], why)

@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from deseq2_normalized import __version__, interface, rbackend
 from deseq2_normalized.choices import PLOT_FORMATS, allowed
+from deseq2_normalized.design import CONTROL_NAMES
 from deseq2_normalized.errors import DESeq2NormalizedError, InputError
 from deseq2_normalized.options import AnalysisOptions, default, flag
 from deseq2_normalized.progress import stage
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from deseq2_normalized.reader import CountTable
     from deseq2_normalized.results import InputNames
+    from deseq2_normalized.samplesheet import SampleSheet
 
 log = logging.getLogger("deseq2_normalized")
 
@@ -47,7 +47,7 @@ def _contrast(text: str) -> tuple[str, str, str]:
     parts = [p.strip() for p in text.split(",")]
     if len(parts) not in (2, 3) or not all(parts):
         raise argparse.ArgumentTypeError(f"'{text}' is not FACTOR,NUMERATOR,DENOMINATOR or NUMERATOR,DENOMINATOR")
-    # Two parts: the factor of interest, named once the design is known (design.command_line_design).
+    # Two parts: the factor of interest, named once the design is known (planning.settle_request).
     return ("", parts[0], parts[1]) if len(parts) == 2 else (parts[0], parts[1], parts[2])
 
 
@@ -435,7 +435,7 @@ def _input_names(args: argparse.Namespace) -> InputNames:
     return InputNames(args.counts_name or str(args.counts), sheet)
 
 
-def _read_counts(args: argparse.Namespace, names: InputNames, samples: pd.DataFrame | None) -> CountTable:
+def _read_counts(args: argparse.Namespace, names: InputNames, samples: SampleSheet | None) -> CountTable:
     """Read the counts: with a sample sheet only its samples, with ``--group`` only the grouped columns."""
     from deseq2_normalized import reader
 
@@ -443,7 +443,7 @@ def _read_counts(args: argparse.Namespace, names: InputNames, samples: pd.DataFr
     return reader.read_count_table(
         args.counts,
         names.counts,
-        samples=list(samples.index) if samples is not None else None,
+        samples=list(samples.table.index) if samples is not None else None,
         columns=[c for _, cols in groups for c in cols] if groups and samples is None else None,
         sheet=args.sheet,
         transposed=args.transposed,
@@ -534,8 +534,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # input overlap with it.
     rbackend.start_in_background()
     from deseq2_normalized import analysis, outputs, reader, validate
-    from deseq2_normalized.design import command_line_design
+    from deseq2_normalized.samplesheet import SampleSheet
 
+    if args.factor is not None and not args.samples:
+        raise InputError("--factor names a sample-sheet column: it needs --samples")
     out_dir = outputs.prepare_out_dir(args.out_dir)
     names = _input_names(args)
     with stage("reading"):
@@ -545,22 +547,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
         else:
             table = _read_counts(args, names, None)
             # Column numbers count every column of the file (annotation too); samples in no group are left out.
-            samples = validate.samples_from_groups(args.group, list(table.file_columns), names.counts)
+            samples = SampleSheet.from_table(
+                validate.samples_from_groups(args.group, list(table.file_columns), names.counts)
+            )
         counts = table.values
-    # --factor/--blocking become the design (and the LRT's reduced one); NUM,DEN contrasts get their factor.
-    args.design, args.reduced, args.contrasts = command_line_design(
-        [str(c) for c in samples.columns], args.samples, names.sample_sheet, factor=args.factor,
-        blocking=args.blocking, design=args.design, reduced=args.reduced, test=args.test,
-        contrasts=args.contrasts or [],
-    )  # fmt: skip
     reference = args.reference
     if args.group and reference is None and len(args.group) > 1:
-        reference = args.group[1][0]
-    if reference is None and args.pick_reference and not args.group:
-        reference = pick_reference(args.design, samples)
+        reference = args.group[1][0]  # the second group given is the denominator
     options = AnalysisOptions.from_namespace(
         args,
         reference=reference,
+        pick_reference=args.pick_reference and not args.group,
         # The rounded-table dispersion fit only feeds a plot: skip it when nothing is drawn.
         compare_rounded=args.report or args.plots != "none",
     )
@@ -590,62 +587,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Level names taken as the reference by ``--pick-reference``, in order of preference (any case).
-CONTROL_NAMES = (
-    "control", "untreated", "ctrl", "wt", "wildtype", "wild-type", "wild_type", "mock", "normal", "healthy",
-    "vehicle", "placebo", "baseline", "unstimulated", "naive", "sham", "none", "ctl", "con",
-)  # fmt: skip
 #: Values of ``--report-form``.
 REPORT_FORMS = ("single", "files")
-
-
-def pick_reference(design_text: str | None, samples: pd.DataFrame) -> str:
-    """The level of the design's last variable named like a control (``--pick-reference``).
-
-    Parameters
-    ----------
-    design_text
-        The design formula, or None for the default design.
-    samples
-        The sample sheet (samples x columns).
-
-    Returns
-    -------
-    str
-        The level, logged with the reason it was picked.
-
-    Raises
-    ------
-    InputError
-        When no level has a control's name, or several different ones do.
-    """
-    from deseq2_normalized.design import default_design, parse_design
-
-    columns = [str(c) for c in samples.columns]
-    design = parse_design(design_text, columns) if design_text else default_design(columns)
-    if not design.variables:
-        raise InputError("the design has no variable to compare")
-    factor = design.variables[-1]
-    levels = sorted({str(x) for x in samples[factor]})
-    found = [level for name in CONTROL_NAMES for level in levels if level.lower() == name]
-    reference_option = interface.option("--reference")
-    if not found:
-        raise InputError(
-            f"no reference level given for '{factor}' and none of its levels ({', '.join(levels)}) is named like a "
-            f"control ({', '.join(CONTROL_NAMES[:8])}, ...): set {reference_option}"
-        )
-    if len(set(found)) > 1:
-        raise InputError(
-            f"no reference level given for '{factor}' and several levels are named like a control "
-            f"({', '.join(dict.fromkeys(found))}): set {reference_option}"
-        )
-    log.info(
-        "reference level of '%s': '%s' (picked as a control's name; set %s to choose another)",
-        factor,
-        found[0],
-        reference_option,
-    )
-    return found[0]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

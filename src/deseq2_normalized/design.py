@@ -5,9 +5,9 @@ column names joined by ``:`` (interaction) or ``*`` (main effects and interactio
 Names are bare (letters, digits, ``.`` and ``_``) or quoted in backticks for names with
 other characters. The parsed terms are rebuilt in R from R-safe aliases of the names.
 
-The command line's ``--factor`` and ``--blocking`` name sample-sheet columns instead of a
-formula; :func:`command_line_design` builds the formula from them here, in tested Python,
-for the command line and the Galaxy tool alike.
+The options ``factor`` and ``blocking`` name sample-sheet columns instead of a formula;
+:func:`factor_design` builds the formula from them (called by
+:func:`deseq2_normalized.planning.settle_request`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from pathlib import Path
-from typing import NamedTuple
 
 from deseq2_normalized.errors import InputError
 
@@ -209,6 +207,13 @@ def r_aliases(columns: list[str] | tuple[str, ...]) -> dict[str, str]:
 _NUMBER = re.compile(r"[0-9]+")
 
 
+#: Level names taken as the reference by ``pick_reference`` (``--pick-reference``), in order of preference (any case).
+CONTROL_NAMES = (
+    "control", "untreated", "ctrl", "wt", "wildtype", "wild-type", "wild_type", "mock", "normal", "healthy",
+    "vehicle", "placebo", "baseline", "unstimulated", "naive", "sham", "none", "ctl", "con",
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class FactorDesign:
     """A design built from sample-sheet columns: ``~ blocking... + factor``.
@@ -325,101 +330,3 @@ def _sheet_column(header: Sequence[str], samples_at: int, value: str, option: st
             "cannot quote; rename the column"
         )
     return at
-
-
-def factor_of_interest(design_text: str | None, columns: Sequence[str]) -> str:
-    """The design's last variable: the factor that ``--reference`` and two-part contrasts are about.
-
-    Parameters
-    ----------
-    design_text
-        The design formula, or None for the default design.
-    columns
-        The sample sheet's design columns.
-
-    Returns
-    -------
-    str
-        The column name.
-    """
-    names = list(columns)
-    design = parse_design(design_text, names) if design_text else default_design(names)
-    return design.variables[-1]
-
-
-class DesignArguments(NamedTuple):
-    """``--design``, ``--reduced`` and ``--contrast`` once ``--factor`` and ``--blocking`` are resolved."""
-
-    design: str | None
-    reduced: str | None
-    contrasts: list[tuple[str, str, str]]
-
-
-def command_line_design(
-    columns: Sequence[str],
-    sheet: str | Path | None,
-    where: str | None,
-    *,
-    factor: str | None,
-    blocking: Sequence[str],
-    design: str | None,
-    reduced: str | None,
-    test: str,
-    contrasts: Sequence[tuple[str, str, str]],
-) -> DesignArguments:
-    """Turn ``--factor``/``--blocking`` into a design and give two-part contrasts their factor.
-
-    Parameters
-    ----------
-    columns
-        The design columns of the sample sheet as read (or of the sheet built from ``--group``).
-    sheet, where
-        The sample sheet's path and what messages call it; None with ``--group``.
-    factor, blocking
-        ``--factor`` and ``--blocking`` as given (names or 1-based column numbers).
-    design, reduced, test
-        ``--design``, ``--reduced`` and ``--test`` as given.
-    contrasts
-        ``--contrast`` values; an empty factor (``NUM,DEN``) means the factor of interest.
-
-    Returns
-    -------
-    DesignArguments
-        With ``--factor`` and no ``--design``: the design ``~ blocking... + factor`` and, for
-        ``--test lrt`` without ``--reduced``, the reduced design ``~ blocking...`` (or ``~ 1``).
-        With both, the design as given and ``--factor`` only names the factor of interest.
-        Otherwise ``design`` and ``reduced`` unchanged. Contrasts name their factor (the
-        factor of interest, else the design's last variable).
-
-    Raises
-    ------
-    InputError
-        For ``--blocking`` without ``--factor`` or with ``--design``, ``--factor`` without a
-        sample sheet or naming a column that ``--design`` does not use, and what
-        :func:`factor_design` refuses.
-    """
-    if blocking and factor is None:
-        raise InputError("--blocking needs --factor: the blocking columns come before the factor of interest")
-    if blocking and design is not None:
-        raise InputError(
-            "--blocking builds the design with --factor: with --design, write the columns into the formula"
-        )
-    interest = None
-    if factor is not None:
-        if sheet is None:
-            raise InputError("--factor names a sample-sheet column: it needs --samples")
-        where = where or str(sheet)
-        from deseq2_normalized import reader  # pandas: imported only when a sheet's columns are named
-
-        built = factor_design(reader.sample_sheet_header(sheet, where), columns, factor, blocking, where)
-        interest = built.factor
-        if design is None:
-            design = built.design.text()
-            if test == "lrt" and not reduced:
-                reduced = built.reduced_text()
-        elif interest not in parse_design(design, list(columns)).variables:
-            raise InputError(f"--factor: column '{interest}' is not a variable of the design '{design}'")
-    if any(not name for name, _, _ in contrasts):
-        interest = interest or factor_of_interest(design, columns)
-        contrasts = [(name or interest, numerator, denominator) for name, numerator, denominator in contrasts]
-    return DesignArguments(design, reduced, list(contrasts))

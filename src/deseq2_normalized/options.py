@@ -24,14 +24,25 @@ class AnalysisOptions:
     ----------
     design
         Design formula over sample-sheet columns; default ``~ condition`` when that
-        column exists, else ``~`` the last column.
+        column exists, else ``~`` the last column (or the one ``factor`` builds).
+    factor
+        The factor of interest: a sample-sheet column by name, or by its 1-based number
+        among the sheet file's columns (the sample names included). Without ``design`` the
+        design is ``~ blocking... + factor``; with it, the factor must be one of its
+        variables. Default: the design's last variable.
+    blocking
+        With ``factor``: columns to adjust for, by name or number (a value may list several,
+        comma-separated); with ``test="lrt"`` the reduced design defaults to ``~ blocking...``.
     contrasts
-        ``(factor, numerator, denominator)`` triples; default every level of the last
-        design variable against the reference level.
+        ``(factor, numerator, denominator)`` triples; an empty factor means the factor of
+        interest. Default: every level of the factor of interest against the reference level.
     reference
-        Reference level of the last design variable (default: first in sorted order).
+        Reference level of the factor of interest (default: first in sorted order).
+    pick_reference
+        Without ``reference``: take the level of the factor of interest named like a control
+        (``planning.CONTROL_NAMES``), and stop when none or several are.
     test
-        ``"wald"`` or ``"lrt"`` (then ``reduced`` is required).
+        ``"wald"`` or ``"lrt"`` (then ``reduced`` is required, unless ``factor`` gives it).
     reduced
         Reduced design for the LRT.
     fit_type
@@ -90,8 +101,11 @@ class AnalysisOptions:
     """
 
     design: str | None = None
+    factor: str | None = None
+    blocking: tuple[str, ...] = ()
     contrasts: tuple[tuple[str, str, str], ...] = ()
     reference: str | None = None
+    pick_reference: bool = False
     test: Test = "wald"
     reduced: str | None = None
     fit_type: FitType = "parametric"
@@ -158,7 +172,13 @@ class AnalysisOptions:
             raise InputError(f"--rounding-sensitivity must not be negative, got {self.rounding_sensitivity}")
         if self.threads < 1:
             raise InputError(f"--threads must be at least 1, got {self.threads}")
-        if self.test == "lrt" and not self.reduced:
+        if self.blocking and self.factor is None:
+            raise InputError("--blocking needs --factor: the blocking columns come before the factor of interest")
+        if self.blocking and self.design is not None:
+            raise InputError(
+                "--blocking builds the design with --factor: with --design, write the columns into the formula"
+            )
+        if self.test == "lrt" and not self.reduced and self.factor is None:
             raise InputError("--test lrt needs --reduced, for example --reduced '~ 1' or '~ batch'")
         if self.test == "wald" and self.reduced:
             raise InputError("--reduced is only used with --test lrt")

@@ -1,7 +1,12 @@
 """Planning a run: design, reduced design, sample table and contrasts, resolved in Python.
 
-Everything here is checked before any data reaches R, so that a wrong level or formula is
-reported as an input error naming the option.
+A run's request is settled once, against the sample sheet (:func:`settle_request`): the
+design (written, or built from ``factor`` and ``blocking``), the LRT's reduced design, the
+factor of interest, the contrasts and the reference level. One factor of interest drives
+the reference, the default contrasts, two-part contrasts and ``pick_reference``.
+:func:`plan_run` then prepares the sample table the fit gets. Everything here is checked
+before any data reaches R, so that a wrong level or formula is reported as an input error
+naming the option.
 """
 
 from __future__ import annotations
@@ -9,17 +14,130 @@ from __future__ import annotations
 import logging
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from deseq2_normalized import rbackend
+from deseq2_normalized import interface, rbackend
 from deseq2_normalized.contrasts import LRT_STEM, Contrast
-from deseq2_normalized.design import Design, default_design, parse_design, r_aliases
+from deseq2_normalized.design import CONTROL_NAMES, Design, default_design, factor_design, parse_design, r_aliases
 from deseq2_normalized.errors import InputError
 from deseq2_normalized.options import AnalysisOptions
+from deseq2_normalized.samplesheet import SampleSheet, as_sample_sheet
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One run's request, settled against the sample sheet.
+
+    Attributes
+    ----------
+    design
+        The full design.
+    reduced
+        The LRT's reduced design; None for ``~ 1`` or a Wald test.
+    factor
+        The factor of interest.
+    options
+        The options as settled: ``design`` and ``reduced`` as written or built, the
+        contrasts with their factor named, the reference given or picked.
+    """
+
+    design: Design
+    reduced: Design | None
+    factor: str
+    options: AnalysisOptions
+
+
+def settle_request(opts: AnalysisOptions, samples: SampleSheet | pd.DataFrame) -> Request:
+    """Settle the design, the factor of interest, the contrasts and the reference level.
+
+    Parameters
+    ----------
+    opts
+        Validated options.
+    samples
+        The sample sheet as read (a column number in ``factor`` or ``blocking`` counts its
+        file's columns), or a table (its index is column 1).
+
+    Returns
+    -------
+    Request
+        The parsed designs, the factor of interest and the settled options.
+
+    Raises
+    ------
+    InputError
+        A formula, ``factor`` or ``blocking`` column that does not fit the sheet, or a
+        ``pick_reference`` that finds no control-named level (or several).
+    """
+    sheet = as_sample_sheet(samples)
+    columns = sheet.columns
+    design_text, reduced_text, interest = opts.design, opts.reduced, None
+    if opts.factor is not None:
+        built = factor_design(sheet.header, columns, opts.factor, opts.blocking, sheet.source)
+        interest = built.factor
+        if design_text is None:
+            design_text = built.design.text()
+            if opts.test == "lrt" and not reduced_text:
+                reduced_text = built.reduced_text()
+    design = parse_design(design_text, columns) if design_text else default_design(columns)
+    if interest is not None and interest not in design.variables:
+        raise InputError(f"--factor: column '{interest}' is not a variable of the design '{design_text}'")
+    if not design.variables:
+        raise InputError("the design has no variable to compare")
+    interest = interest or design.variables[-1]
+    reduced = _parse_reduced(reduced_text, columns, design) if reduced_text else None
+    contrasts = tuple((name or interest, num, den) for name, num, den in opts.contrasts)
+    reference = opts.reference
+    if reference is None and opts.pick_reference:
+        reference = pick_reference(interest, sheet.table)
+    settled = replace(opts, design=design_text, reduced=reduced_text, contrasts=contrasts, reference=reference)
+    return Request(design, reduced, interest, settled)
+
+
+def pick_reference(factor: str, samples: pd.DataFrame) -> str:
+    """The level of ``factor`` named like a control (``pick_reference``).
+
+    Parameters
+    ----------
+    factor
+        The factor of interest.
+    samples
+        The sample sheet's table (samples x columns).
+
+    Returns
+    -------
+    str
+        The level, logged with the reason it was picked.
+
+    Raises
+    ------
+    InputError
+        When no level has a control's name, or several different ones do.
+    """
+    levels = sorted({str(x) for x in samples[factor]})
+    found = [level for name in CONTROL_NAMES for level in levels if level.lower() == name]
+    reference_option = interface.option("--reference")
+    if not found:
+        raise InputError(
+            f"no reference level given for '{factor}' and none of its levels ({', '.join(levels)}) is named like a "
+            f"control ({', '.join(CONTROL_NAMES[:8])}, ...): set {reference_option}"
+        )
+    if len(set(found)) > 1:
+        raise InputError(
+            f"no reference level given for '{factor}' and several levels are named like a control "
+            f"({', '.join(dict.fromkeys(found))}): set {reference_option}"
+        )
+    log.info(
+        "reference level of '%s': '%s' (picked as a control's name; set %s to choose another)",
+        factor,
+        found[0],
+        reference_option,
+    )
+    return found[0]
 
 
 @dataclass(frozen=True)
@@ -39,6 +157,8 @@ class Plan:
         The Wald contrasts (empty for the LRT).
     aliases
         Design variable to its syntactic R name.
+    factor
+        The factor of interest.
     """
 
     design: Design
@@ -46,6 +166,7 @@ class Plan:
     coldata: pd.DataFrame
     contrasts: list[Contrast]
     aliases: dict[str, str]
+    factor: str
 
     @property
     def reduced_text(self) -> str:
@@ -60,8 +181,8 @@ class Plan:
         ]
 
 
-def plan_run(opts: AnalysisOptions, samples: pd.DataFrame) -> Plan:
-    """Resolve the design, reduced design, reference level and contrasts of a run.
+def plan_run(opts: AnalysisOptions, samples: pd.DataFrame, request: Request | None = None) -> Plan:
+    """Prepare the sample table the fit gets and resolve the contrasts of a run.
 
     Parameters
     ----------
@@ -69,6 +190,9 @@ def plan_run(opts: AnalysisOptions, samples: pd.DataFrame) -> Plan:
         Validated options.
     samples
         The matched sample table (index sample names, categorical columns).
+    request
+        The request settled against the sample sheet as read (:func:`settle_request`);
+        default: settled here against ``samples``.
 
     Returns
     -------
@@ -81,20 +205,19 @@ def plan_run(opts: AnalysisOptions, samples: pd.DataFrame) -> Plan:
         A formula, level or contrast that does not fit the sample sheet, or a shrinkage
         whose R package is missing.
     """
-    columns = list(samples.columns)
-    design = parse_design(opts.design, columns) if opts.design else default_design(columns)
-    reduced = _parse_reduced(opts.reduced, columns, design) if opts.reduced else None
-    numeric = _numeric_columns(opts, samples, design)
+    request = request or settle_request(opts, samples)
+    design, reduced, factor, opts = request.design, request.reduced, request.factor, request.options
+    numeric = _numeric_columns(opts, samples, design, factor)
     if opts.beta_prior and any(len(term) > 1 for term in design.terms):
         raise InputError(
             f"--beta-prior: DESeq2 allows it for standard designs only, not interactions ({design.text()})"
         )
-    coldata = _prepare_coldata(samples, design, opts.reference, numeric)
-    check_replicates(coldata, design)
-    contrasts = [] if opts.test == "lrt" else _resolve_contrasts(opts, design, coldata)
+    coldata = _prepare_coldata(samples, design, factor, opts.reference, numeric)
+    check_replicates(coldata, design, factor)
+    contrasts = [] if opts.test == "lrt" else _resolve_contrasts(opts, design, factor, coldata)
     if opts.shrink in ("ashr", "apeglm") and not rbackend.has_r_package(opts.shrink):
         raise InputError(f"--shrink {opts.shrink} needs the R package '{opts.shrink}', which is not installed")
-    return Plan(design, reduced, coldata, contrasts, r_aliases(list(design.variables)))
+    return Plan(design, reduced, coldata, contrasts, r_aliases(list(design.variables)), factor)
 
 
 def coefficients(coldata: pd.DataFrame, design: Design) -> int:
@@ -112,7 +235,7 @@ def coefficients(coldata: pd.DataFrame, design: Design) -> int:
     return total
 
 
-def check_replicates(coldata: pd.DataFrame, design: Design) -> None:
+def check_replicates(coldata: pd.DataFrame, design: Design, factor: str | None = None) -> None:
     """Refuse, before R starts, a design with as many coefficients as samples: DESeq2 needs replicates.
 
     Parameters
@@ -121,6 +244,8 @@ def check_replicates(coldata: pd.DataFrame, design: Design) -> None:
         Samples x design variables (categorical columns for factors).
     design
         The design.
+    factor
+        The factor of interest (default: the design's last variable).
 
     Raises
     ------
@@ -131,7 +256,7 @@ def check_replicates(coldata: pd.DataFrame, design: Design) -> None:
     samples, needed = len(coldata), coefficients(coldata, design)
     if samples > needed:
         return
-    factor = design.variables[-1]
+    factor = factor or design.variables[-1]
     single = bool((coldata[factor].value_counts() <= 1).all())
     raise InputError(
         f"sample sheet: {samples} samples for the {needed} coefficients of the design {design.text()}: DESeq2 needs "
@@ -156,7 +281,7 @@ def _parse_reduced(text: str, columns: list[str], full: Design) -> Design | None
     return reduced
 
 
-def _resolve_contrasts(opts: AnalysisOptions, design: Design, coldata: pd.DataFrame) -> list[Contrast]:
+def _resolve_contrasts(opts: AnalysisOptions, design: Design, factor: str, coldata: pd.DataFrame) -> list[Contrast]:
     if opts.contrasts:
         out = []
         for factor, num, den in opts.contrasts:
@@ -173,7 +298,6 @@ def _resolve_contrasts(opts: AnalysisOptions, design: Design, coldata: pd.DataFr
                 raise InputError(f"--contrast {factor},{num},{den}: numerator and denominator are the same level")
             out.append(Contrast(factor, num, den))
         return out
-    factor = design.variables[-1]
     levels = list(coldata[factor].cat.categories)
     return [Contrast(factor, level, levels[0]) for level in levels[1:]]
 
@@ -187,14 +311,14 @@ def _as_number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _numeric_columns(opts: AnalysisOptions, samples: pd.DataFrame, design: Design) -> list[str]:
+def _numeric_columns(opts: AnalysisOptions, samples: pd.DataFrame, design: Design, factor: str) -> list[str]:
     """The design variables that enter the model as numbers (see ``AnalysisOptions``'s rule)."""
     columns = [str(c) for c in samples.columns]
     for option, names in (("--factor-columns", opts.factor_columns), ("--numeric-columns", opts.numeric_columns)):
         unknown = [n for n in names if n not in columns]
         if unknown:
             raise InputError(f"{option}: no sample-sheet column {', '.join(repr(n) for n in unknown)}")
-    factors = {design.variables[-1], *(c[0] for c in opts.contrasts)}
+    factors = {factor, *(c[0] for c in opts.contrasts)}
     out = []
     for name in design.variables:
         values = [_as_number(str(v)) for v in samples[name].astype(str)]
@@ -217,7 +341,7 @@ def _numeric_columns(opts: AnalysisOptions, samples: pd.DataFrame, design: Desig
 
 
 def _prepare_coldata(
-    table: pd.DataFrame, design: Design, reference: str | None, numeric: list[str] | None = None
+    table: pd.DataFrame, design: Design, factor: str, reference: str | None, numeric: list[str] | None = None
 ) -> pd.DataFrame:
     coldata = table[list(design.variables)].copy()
     for name in design.variables:
@@ -230,10 +354,9 @@ def _prepare_coldata(
         levels = list(coldata[name].cat.categories)
         if len(levels) < 2:
             raise InputError(f"sample sheet: factor '{name}' has a single level ('{levels[0]}'); it cannot be tested")
-    last = design.variables[-1]
     if reference is not None:
-        levels = list(coldata[last].cat.categories)
+        levels = list(coldata[factor].cat.categories)
         if reference not in levels:
-            raise InputError(f"--reference '{reference}' is not a level of '{last}' (levels: {', '.join(levels)})")
-        coldata[last] = coldata[last].cat.reorder_categories([reference] + [x for x in levels if x != reference])
+            raise InputError(f"--reference '{reference}' is not a level of '{factor}' (levels: {', '.join(levels)})")
+        coldata[factor] = coldata[factor].cat.reorder_categories([reference] + [x for x in levels if x != reference])
     return coldata

@@ -170,7 +170,6 @@ def match_samples(samples: pd.DataFrame, matrix_samples: list[str], source: str 
     InputError
         When matrix samples are missing from the sheet.
     """
-    source = str(samples.attrs.get("source", source))
     index = [str(s).strip() for s in samples.index]
     sheet = samples.set_axis(index, axis=0)
     missing = [s for s in matrix_samples if s not in sheet.index]

@@ -37,11 +37,14 @@ from deseq2_normalized.reader._numbers import _numeric
 from deseq2_normalized.reader._parse import _parse_counts
 from deseq2_normalized.reader._samples import read_samples, sample_sheet_header
 from deseq2_normalized.reader._transposed import _refuse_transposed, _transpose_text
+from deseq2_normalized.samplesheet import SampleSheet, as_sample_sheet
 
 __all__ = [
     "RESULT_COLUMNS",
     "SEPARATORS",
     "CountTable",
+    "SampleSheet",
+    "as_sample_sheet",
     "check_names",
     "detect_separator",
     "is_xlsx",

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from deseq2_normalized.errors import InputError
 from deseq2_normalized.reader._bytes import _skip_leading_blank_lines, read_bytes
 from deseq2_normalized.reader._layout import _header_layout, _misfit_row
 from deseq2_normalized.reader._names import check_names
 from deseq2_normalized.reader._parse import _read_rows
+from deseq2_normalized.samplesheet import SampleSheet
 
 
 def sample_sheet_header(path: str | Path, name: str | None = None) -> list[str]:
@@ -30,7 +30,7 @@ def sample_sheet_header(path: str | Path, name: str | None = None) -> list[str]:
     return _header_layout(where, _skip_leading_blank_lines(read_bytes(path, where)))[1]
 
 
-def read_samples(path: str | Path, name: str | None = None) -> pd.DataFrame:
+def read_samples(path: str | Path, name: str | None = None) -> SampleSheet:
     """Read a sample sheet: one row per sample, the other columns design variables.
 
     The sample names are taken from a column named ``sample`` (any letter case), else the
@@ -38,8 +38,9 @@ def read_samples(path: str | Path, name: str | None = None) -> pd.DataFrame:
 
     Returns
     -------
-    pandas.DataFrame
-        Index: sample names (str); columns: design variables (str values).
+    SampleSheet
+        Its table (index sample names, columns design variables as text), the header as
+        :func:`sample_sheet_header` reads it, and ``name`` (else the path) for messages.
 
     Raises
     ------
@@ -52,7 +53,7 @@ def read_samples(path: str | Path, name: str | None = None) -> pd.DataFrame:
     sep, header, body = _header_layout(where, raw)
     if len(header) < 2:
         raise InputError(f"{where}: needs a sample column and at least one design variable column")
-    names = header[:]
+    names = list(header)
     if names[0] == "":
         names[0] = "sample"
     check_names(names, f"{where}: header", "column name")
@@ -74,5 +75,4 @@ def read_samples(path: str | Path, name: str | None = None) -> pd.DataFrame:
     check_names(list(frame[sample_col]), f"{where}: column '{sample_col}'", "sample")
     frame = frame.set_index(sample_col)
     frame.index.name = "sample"
-    frame.attrs["source"] = where  # lets later messages (match_samples) name the file
-    return frame
+    return SampleSheet(frame, tuple(header), where)
