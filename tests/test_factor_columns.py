@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from deseq2_normalized.analysis import run_analysis
 from deseq2_normalized.design import FactorDesign, factor_design, parse_design
 from deseq2_normalized.errors import InputError
 from deseq2_normalized.options import AnalysisOptions
 from deseq2_normalized.planning import plan_run, settle_request
-from deseq2_normalized.reader import read_samples, sample_sheet_header
+from deseq2_normalized.reader import read_counts, read_samples, sample_sheet_header
 from deseq2_normalized.validate import match_samples
 
 TEST_DATA = Path(__file__).resolve().parent.parent / "test-data"
@@ -273,6 +275,17 @@ def test_factor_columns_give_the_results_of_the_equivalent_design(tmp_path, cli)
         diagnostics = json.loads((tmp_path / folder / "diagnostics.json").read_text())
         assert diagnostics["design"] == "~ `library type` + `treatment group`"
     assert "Traceback" not in by_columns.err
+    # The Python API takes the same request: columns by number, a two-part contrast, a picked reference.
+    api = run_analysis(
+        read_counts(TEST_DATA / "galaxy_normalized.tsv"), read_samples(SPACES, "spaces"),
+        factor="2", blocking=("3",), contrasts=(("", "treated", "untreated"),), pick_reference=True,
+        method="round", transform="none",
+    )  # fmt: skip
+    assert api.options.reference == "untreated" and api.design.text() == "~ `library type` + `treatment group`"
+    ours = api.results[name.removesuffix(".tsv")]
+    theirs = _table(tmp_path / "columns" / name)
+    assert list(ours.index) == [str(g) for g in theirs.index]
+    np.testing.assert_allclose(ours["padj"].to_numpy(), theirs["padj"].to_numpy(), rtol=1e-12, equal_nan=True)
 
 
 @pytest.mark.r

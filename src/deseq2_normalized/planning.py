@@ -146,10 +146,8 @@ class Plan:
 
     Attributes
     ----------
-    design
-        The full design.
-    reduced
-        The LRT's reduced design; None for ``~ 1`` or a Wald test.
+    request
+        The settled request: the designs, the factor of interest, the settled options.
     coldata
         Samples x design variables: factors categorical (reference level first), numeric
         covariates float64.
@@ -157,16 +155,27 @@ class Plan:
         The Wald contrasts (empty for the LRT).
     aliases
         Design variable to its syntactic R name.
-    factor
-        The factor of interest.
     """
 
-    design: Design
-    reduced: Design | None
+    request: Request
     coldata: pd.DataFrame
     contrasts: list[Contrast]
     aliases: dict[str, str]
-    factor: str
+
+    @property
+    def design(self) -> Design:
+        """The full design."""
+        return self.request.design
+
+    @property
+    def reduced(self) -> Design | None:
+        """The LRT's reduced design; None for ``~ 1`` or a Wald test."""
+        return self.request.reduced
+
+    @property
+    def factor(self) -> str:
+        """The factor of interest."""
+        return self.request.factor
 
     @property
     def reduced_text(self) -> str:
@@ -206,7 +215,7 @@ def plan_run(opts: AnalysisOptions, samples: pd.DataFrame, request: Request | No
         whose R package is missing.
     """
     request = request or settle_request(opts, samples)
-    design, reduced, factor, opts = request.design, request.reduced, request.factor, request.options
+    design, factor, opts = request.design, request.factor, request.options
     numeric = _numeric_columns(opts, samples, design, factor)
     if opts.beta_prior and any(len(term) > 1 for term in design.terms):
         raise InputError(
@@ -217,7 +226,7 @@ def plan_run(opts: AnalysisOptions, samples: pd.DataFrame, request: Request | No
     contrasts = [] if opts.test == "lrt" else _resolve_contrasts(opts, design, factor, coldata)
     if opts.shrink in ("ashr", "apeglm") and not rbackend.has_r_package(opts.shrink):
         raise InputError(f"--shrink {opts.shrink} needs the R package '{opts.shrink}', which is not installed")
-    return Plan(design, reduced, coldata, contrasts, r_aliases(list(design.variables)), factor)
+    return Plan(request, coldata, contrasts, r_aliases(list(design.variables)))
 
 
 def coefficients(coldata: pd.DataFrame, design: Design) -> int:
