@@ -27,8 +27,10 @@ from deseq2_normalized.options import AnalysisOptions, default, flag
 from deseq2_normalized.progress import stage
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from deseq2_normalized.reader import CountTable
-    from deseq2_normalized.results import InputNames
+    from deseq2_normalized.results import CheckResult, InputNames
     from deseq2_normalized.samplesheet import SampleSheet
 
 log = logging.getLogger("deseq2_normalized")
@@ -450,16 +452,29 @@ def _read_counts(args: argparse.Namespace, names: InputNames, samples: SampleShe
     )
 
 
-def _cmd_check(args: argparse.Namespace) -> int:
-    from deseq2_normalized import analysis, classify, reader, validate
-    from deseq2_normalized.design import default_design
-    from deseq2_normalized.planning import check_replicates
+def _read_and_check(
+    args: argparse.Namespace, names: InputNames, on_negative: Callable[[pd.DataFrame], None]
+) -> CheckResult:
+    """Read the inputs and check the table as ``check`` and ``recover`` do; ``on_negative`` sees a table below zero."""
+    from deseq2_normalized import analysis, reader
 
-    names = _input_names(args)
     with stage("reading"):
         samples = reader.read_samples(args.samples, names.sample_sheet) if args.samples else None
         counts = _read_counts(args, names, samples).values
     if (counts.to_numpy() < 0).any():
+        on_negative(counts)
+    with stage("checking"):
+        return analysis.check_table(counts, samples, sf_tolerance=args.sf_tolerance, source=names.counts)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from deseq2_normalized import classify, validate
+    from deseq2_normalized.design import default_design
+    from deseq2_normalized.planning import check_replicates
+
+    names = _input_names(args)
+
+    def refuse(counts: pd.DataFrame) -> None:
         # Not a table of counts at all: say what it looks like, then fail as bad input.
         print(classify.classify_table(counts).text())
         column = str(counts.columns[int((counts.to_numpy() < 0).any(axis=0).argmax())])
@@ -467,8 +482,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
             f"{names.counts}: column '{column}' has values below zero; this is not a table of counts"
             f"{validate.results_column_hint(column)}"
         )
-    with stage("checking"):
-        result = analysis.check_table(counts, samples, sf_tolerance=args.sf_tolerance, source=names.counts)
+
+    result = _read_and_check(args, names, refuse)
     if result.samples is not None:
         # run refuses a design without replicates before R starts; check says so for the default design.
         check_replicates(result.samples, default_design([str(c) for c in result.samples.columns]))
@@ -497,18 +512,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_recover(args: argparse.Namespace) -> int:
     """``recover``: read and classify as ``check`` does (messages on stderr), write the recovered counts or stop."""
-    from deseq2_normalized import analysis, classify, reader, recovered_counts
+    from deseq2_normalized import classify, recovered_counts
 
     recovered_counts.check_writable(args.out)
     names = _input_names(args)
-    with stage("reading"):
-        samples = reader.read_samples(args.samples, names.sample_sheet) if args.samples else None
-        counts = _read_counts(args, names, samples).values
-    if (counts.to_numpy() < 0).any():
-        # Not counts at all: say what it looks like; the check then stops on the first negative cell.
-        _log_lines(classify.classify_table(counts).text())
-    with stage("checking"):
-        result = analysis.check_table(counts, samples, sf_tolerance=args.sf_tolerance, source=names.counts)
+    # Not counts at all: say what it looks like; the check then stops on the first negative cell.
+    result = _read_and_check(args, names, lambda counts: _log_lines(classify.classify_table(counts).text()))
     log.info("%s", result.verdict)
     classification = result.classification
     if classification is not None:
