@@ -64,6 +64,22 @@ def run_files(
     return sorted(names)
 
 
+def assert_report_and_plots(folder: Path, *, report: bool, pngs: bool, pdf: bool) -> None:
+    """Assert which of the report, the PNGs and the PDF a run with one contrast wrote into ``folder``.
+
+    Its 8 plots (:data:`QC_PLOTS` and :func:`contrast_plots`) as PNGs and as PDF pages, and no
+    staging folder left behind.
+    """
+    assert (folder / "report.html").exists() == report
+    assert (folder / "plots").is_dir() == pngs
+    assert (folder / "plots.pdf").exists() == pdf
+    if pngs:
+        assert len(list((folder / "plots").glob("*.png"))) == 8
+    if pdf:
+        assert pdf_pages(folder / "plots.pdf") == 8
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")], "staging folder left behind"
+
+
 def pdf_pages(path: Path) -> int:
     """The pages of a PDF file."""
     # Page objects are "/Type /Page"; the page tree is "/Type /Pages" (excluded by the \b).

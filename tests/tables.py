@@ -45,9 +45,9 @@ def nb_counts(
     Parameters
     ----------
     genes, samples
-        Shape of the matrix.
+        Rows and columns.
     seed
-        Seed of numpy's default generator.
+        The seed of ``numpy.random.default_rng``.
     log_mean
         The range of the natural log of the gene means.
     plus_one

@@ -28,7 +28,16 @@ from deseq2_normalized.outputs import write_outputs
 from deseq2_normalized.reader import read_counts, read_samples
 from deseq2_normalized.report import TOP_GENES, build_report
 from deseq2_normalized.results import InputNames
-from run_files import PNG_SIGNATURE, QC_PLOTS, SECTIONS, contrast_plots, embedded_images, pdf_pages, run_files
+from run_files import (
+    PNG_SIGNATURE,
+    QC_PLOTS,
+    SECTIONS,
+    assert_report_and_plots,
+    contrast_plots,
+    embedded_images,
+    pdf_pages,
+    run_files,
+)
 from tables import HOSTILE_GENE, HOSTILE_LEVEL, HOSTILE_SAMPLE, hostile_counts, hostile_sheet
 
 STEM = "results_condition_treated_vs_untreated"
@@ -296,14 +305,7 @@ def test_files_form_refers_to_files_beside_the_page(result, tmp_path):
 )
 def test_report_and_plot_flags(result, tmp_path, plot_format, report, pngs, pdf):
     write_outputs(result, tmp_path, plots=plot_format, report=report)
-    assert (tmp_path / "report.html").exists() == report
-    assert (tmp_path / "plots").is_dir() == pngs
-    assert (tmp_path / "plots.pdf").exists() == pdf
-    if pngs:
-        assert len(list((tmp_path / "plots").glob("*.png"))) == 8
-    if pdf:
-        assert pdf_pages(tmp_path / "plots.pdf") == 8
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging folder left behind"
+    assert_report_and_plots(tmp_path, report=report, pngs=pngs, pdf=pdf)
 
 
 def test_failed_plot_leaves_no_output(result, tmp_path, monkeypatch):

@@ -18,7 +18,15 @@ import pytest
 from deseq2_normalized import plots, run_analysis
 from deseq2_normalized.cli import main
 from deseq2_normalized.reader import read_counts, read_samples
-from run_files import PNG_SIGNATURE, QC_PLOTS, SECTIONS, contrast_plots, embedded_images, pdf_pages
+from run_files import (
+    PNG_SIGNATURE,
+    QC_PLOTS,
+    SECTIONS,
+    assert_report_and_plots,
+    contrast_plots,
+    embedded_images,
+    pdf_pages,
+)
 from tables import HOSTILE_GENE, HOSTILE_LEVEL, hostile_counts, hostile_sheet
 
 STEM = "results_condition_treated_vs_untreated"
@@ -189,14 +197,7 @@ def test_plots_none_publishes_no_plot_file_but_the_report_has_them(hostile_run):
 def test_report_and_plot_flags(tmp_path, hostile, flags, report, pngs, pdf):
     counts, sheet = hostile
     run_cli("run", "--counts", counts, "--samples", sheet, "--out-dir", tmp_path, "--transform", "none", *flags)
-    assert (tmp_path / "report.html").exists() == report
-    assert (tmp_path / "plots").is_dir() == pngs
-    assert (tmp_path / "plots.pdf").exists() == pdf
-    if pngs:
-        assert len(list((tmp_path / "plots").glob("*.png"))) == 8
-    if pdf:
-        assert pdf_pages(tmp_path / "plots.pdf") == 8
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging folder left behind"
+    assert_report_and_plots(tmp_path, report=report, pngs=pngs, pdf=pdf)
 
 
 @pytest.mark.r
