@@ -164,6 +164,24 @@ def tpm(raw: pd.DataFrame, seed: int = 11) -> pd.DataFrame:
     return rpk / rpk.sum() * 1e6
 
 
+def significant(values: pd.DataFrame, digits: int) -> pd.DataFrame:
+    """Every value rounded to ``digits`` significant digits, as a table written at that precision reads back."""
+    return values.map(lambda x: float(f"{x:.{digits}g}"))
+
+
+def log_table(normalized_path: Path, path: Path) -> Path:
+    """log2(x + 1) of the normalized table at ``normalized_path``, written to ``path``: a log-scale table."""
+    np.log2(read_counts(normalized_path) + 1).to_csv(path, sep="\t")
+    return path
+
+
+def with_a_zero_per_gene(values: np.ndarray) -> np.ndarray:
+    """A copy of the counts with one zero in every gene (sample ``i % samples`` of gene ``i``): poscounts' case."""
+    values = values.copy()
+    values[np.arange(len(values)), np.arange(len(values)) % values.shape[1]] = 0
+    return values
+
+
 def tmm_like_factors(raw: pd.DataFrame) -> np.ndarray:
     """edgeR-style TMM factors (trimmed mean of log ratios against the first sample), geometric mean 1."""
     x = raw.to_numpy(dtype=float)

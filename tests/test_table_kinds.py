@@ -20,7 +20,7 @@ from deseq2_normalized.classify import WORKAROUND_JACCARD, classify_table
 from deseq2_normalized.diagnostics import build_diagnostics
 from deseq2_normalized.reader import read_counts, read_samples
 from deseq2_normalized.sizefactors import median_of_ratios
-from tables import estimated_counts, large_counts, spread_counts, tpm, unexplained_table
+from tables import estimated_counts, large_counts, log_table, spread_counts, tpm, unexplained_table
 from tables import write_formatted as write
 from test_shared_tables import STEM, assert_equal_results, jaccard, reference, run
 
@@ -168,8 +168,7 @@ def test_whole_numbers_with_size_factors_near_1_say_what_is_known(raw, original_
 
 
 def test_a_log_table_is_refused_by_check_as_by_run(tmp_path, cli, normalized_path):
-    path = tmp_path / "log.tsv"
-    np.log2(read_counts(normalized_path) + 1).to_csv(path, sep="\t")
+    path = log_table(normalized_path, tmp_path / "log.tsv")
     checked = cli("check", "--counts", path, "--json", tmp_path / "c.json")
     record = json.loads((tmp_path / "c.json").read_text())
     assert record["default_method"] == "refuse" and "run refuses it" in record["verdict"]
