@@ -33,10 +33,9 @@ def raw(raw_path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def normalized(raw, raw_path) -> pd.DataFrame:
+def normalized(raw, original_sf) -> pd.DataFrame:
     """The raw counts divided by DESeq2's size factors: ``counts(dds, normalized=TRUE)``."""
-    sf = pd.read_csv(raw_path.parent / "pasilla_size_factors.tsv", sep="\t", index_col=0)["size_factor"]
-    return raw / sf[raw.columns]
+    return raw / original_sf[raw.columns]
 
 
 def write(folder: Path, name: str, table: pd.DataFrame, float_format: str | None) -> Path:
