@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 
 from deseq2_normalized.reader import read_counts
+from run_files import run_files
+from tables import counts_text, nb_counts, sheet_text, unexplained_table
 
 RESULT_COLUMNS = ["gene_id", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]
 
@@ -55,19 +57,7 @@ def demo_run(tmp_path_factory, normalized_path, samples_path):
 @pytest.mark.r
 def test_run_writes_every_output(demo_run):
     names = sorted(p.name for p in demo_run.iterdir())
-    assert names == [
-        "diagnostics.json",
-        "model.rds",
-        "model_size_factors.tsv",
-        "normalized_counts.tsv",
-        "plots",
-        "plots.pdf",
-        "recovered_counts.tsv",
-        "report.html",
-        "results_condition_treated_vs_untreated.tsv",
-        "size_factors.tsv",
-        "transformed_counts.tsv",
-    ]
+    assert names == run_files("results_condition_treated_vs_untreated", transformed=True, model=True)
 
 
 @pytest.mark.r
@@ -180,21 +170,6 @@ def test_check_command(tmp_path, normalized_path, raw_path, samples_path, cli):
     assert "size-factor check failed" in raw.out
 
 
-def unexplained_table(normalized_path, path):
-    """A normalized table whose sample treated1 had its lower 90% of values tripled, with noise.
-
-    Not recoverable, not raw counts; its size factor moves (the median) while its column sum
-    hardly does, so it is not estimated counts either: nothing explains it.
-    """
-    values = read_counts(normalized_path)
-    column = values["treated1"]
-    low = column < column.quantile(0.9)
-    noise = np.exp(np.random.default_rng(1).normal(0, 0.05, len(values)))
-    values["treated1"] = column * np.where(low, 3.0, 1.0) * noise
-    values.to_csv(path, sep="\t")
-    return path
-
-
 def test_check_strict_fails_when_the_table_would_be_rounded(tmp_path, normalized_path, cli):
     path = unexplained_table(normalized_path, tmp_path / "noisy.tsv")
     loose = cli("check", "--counts", path, "--json", tmp_path / "c.json")
@@ -267,16 +242,13 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 def _simulated_counts(genes: int = 300, seed: int = 7) -> str:
     """Negative-binomial counts for samples a1 a2 (A) and b1 b2 (B); g0 is 2 1 3 ... in a1 a2 b1."""
-    rng = np.random.default_rng(seed)
-    mean = np.exp(rng.uniform(1, 8, genes))
-    values = rng.negative_binomial(5, 5 / (5 + mean[:, None]), size=(genes, 4))
+    values = nb_counts(genes, 4, seed, log_mean=(1, 8), plus_one=False)
     values[0, :3] = [2, 1, 3]
-    rows = "".join(f"g{i}\t" + "\t".join(map(str, v)) + "\n" for i, v in enumerate(values))
-    return "gene\ta1\ta2\tb1\tb2\n" + rows
+    return counts_text(values)
 
 
 GOOD_COUNTS = _simulated_counts()
-GOOD_SHEET = "sample\tcondition\na1\tA\na2\tA\nb1\tB\nb2\tB\n"
+GOOD_SHEET = sheet_text()
 
 
 @pytest.mark.parametrize(

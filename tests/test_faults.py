@@ -21,37 +21,25 @@ from deseq2_normalized import analysis, outputs, rbackend
 from deseq2_normalized.analysis import run_analysis
 from deseq2_normalized.errors import RError
 from deseq2_normalized.reader import read_counts, read_samples
+from run_files import run_files
+from tables import SAMPLES, nb_counts, write_counts
+from tables import sheet_text as default_sheet
 
-SAMPLES = ["a1", "a2", "b1", "b2"]
-OUTPUT_NAMES = [
-    "diagnostics.json",
-    "model_size_factors.tsv",
-    "normalized_counts.tsv",
-    "results_condition_B_vs_A.tsv",
-    "size_factors.tsv",
-    "transformed_counts.tsv",
-]
+# Raw counts, no plots, no report: the outputs of the runs here.
+OUTPUT_NAMES = run_files("results_condition_B_vs_A", transformed=True, recovered=False, plots=False, report=False)
 
 
 def write_inputs(
     folder: Path, values: np.ndarray, names: list[str] = SAMPLES, sheet_text: str | None = None
 ) -> tuple[Path, Path]:
     """Counts (genes g0, g1, ...) and a sample sheet (default: condition A for a*, B for b*)."""
-    counts, sheet = folder / "counts.tsv", folder / "samples.tsv"
-    counts.write_text(
-        "gene\t" + "\t".join(names) + "\n"
-        + "".join(f"g{i}\t" + "\t".join(map(str, row)) + "\n" for i, row in enumerate(values.tolist())),
-        encoding="utf-8",
-    )  # fmt: skip
-    default = "sample\tcondition\n" + "".join(f"{s}\t{s[0].upper()}\n" for s in names)
-    sheet.write_text(sheet_text or default, encoding="utf-8")
+    counts, sheet = write_counts(folder / "counts.tsv", values, names), folder / "samples.tsv"
+    sheet.write_text(sheet_text or default_sheet(samples=names), encoding="utf-8")
     return counts, sheet
 
 
 def small_values(n_genes: int = 200, seed: int = 11) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    mean = np.exp(rng.uniform(1, 7, n_genes))
-    return rng.negative_binomial(5, 5 / (5 + mean[:, None]), size=(n_genes, len(SAMPLES))) + 1
+    return nb_counts(n_genes, len(SAMPLES), seed)
 
 
 @pytest.fixture(scope="module")
@@ -123,9 +111,7 @@ def test_real_r_error_after_the_fit(tmp_path, cli):
     DESeq() fits a design with an interaction, then lfcShrink(type="normal") refuses it.
     """
     names = ["a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4"]
-    rng = np.random.default_rng(11)
-    mean = np.exp(rng.uniform(1, 7, 300))
-    values = rng.negative_binomial(5, 5 / (5 + mean[:, None]), size=(300, len(names))) + 1
+    values = nb_counts(300, len(names), 11)
     sheet_text = "sample\tcondition\tbatch\n" + "".join(f"{s}\t{s[0].upper()}\t{'xy'[int(s[1]) % 2]}\n" for s in names)
     counts, sheet = write_inputs(tmp_path, values, names, sheet_text)
     out = tmp_path / "out"

@@ -20,6 +20,7 @@ import pytest
 from deseq2_normalized.errors import InputError
 from deseq2_normalized.reader import CountTable, read_count_table, read_counts
 from deseq2_normalized.validate import validate_counts
+from tables import annotated, annotation_of, supplementary
 
 SYMBOLS = ("symbol", "description", "biotype")
 DESEQ2_COLUMNS = ("baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj")
@@ -34,24 +35,6 @@ def pasilla(normalized_path) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def raw(raw_path) -> pd.DataFrame:
     return read_counts(raw_path)
-
-
-def annotation_of(genes: pd.Index) -> pd.DataFrame:
-    """Made-up GEO-style annotation: symbols, descriptions with commas, dots and quotes, biotypes."""
-    n = len(genes)
-    frame = pd.DataFrame(
-        {
-            "symbol": [f"sym{i}" for i in range(n)],
-            "description": [f'kinase, putative "{i}" (v1.{i % 7})' for i in range(n)],
-            "biotype": ["protein_coding" if i % 5 else "lncRNA" for i in range(n)],
-        },
-        index=pd.Index(genes, name="gene_id"),
-    )
-    return frame
-
-
-def annotated(counts: pd.DataFrame) -> pd.DataFrame:
-    return pd.concat([annotation_of(counts.index), counts], axis=1)
 
 
 def assert_same_values(table: CountTable | pd.DataFrame, expected: pd.DataFrame) -> None:
@@ -207,16 +190,6 @@ def test_text_after_the_samples_is_an_error_without_a_sheet(tmp_path, pasilla):
 
 
 # --- supplementary tables: --samples picks the samples -----------------------------------------
-
-
-def supplementary(counts: pd.DataFrame) -> pd.DataFrame:
-    """Counts beside DESeq2-like statistics, as supplementary tables have them."""
-    table = counts.copy()
-    mean = counts.mean(axis=1)
-    table["baseMean"] = mean
-    table["log2FoldChange"] = np.log2((counts.iloc[:, 4:].mean(axis=1) + 1) / (counts.iloc[:, :4].mean(axis=1) + 1))
-    table["padj"] = np.where(mean > 10, np.minimum(1.0, 1 / (mean + 1)), np.nan)
-    return annotated(table)
 
 
 def test_sample_sheet_leaves_statistics_out(tmp_path, pasilla, caplog):

@@ -22,12 +22,10 @@ import numpy as np
 import pytest
 
 from conftest import R_UNAVAILABLE
+from tables import SAMPLES, counts_rows, nb_counts, sheet_text
 
-SAMPLES = ["a1", "a2", "b1", "b2"]
 N_GENES = 200
-_rng = np.random.default_rng(2024)
-_mean = np.exp(_rng.uniform(1, 7, N_GENES))
-BASE = _rng.negative_binomial(5, 5 / (5 + _mean[:, None]), size=(N_GENES, len(SAMPLES))) + 1
+BASE = nb_counts(N_GENES, len(SAMPLES), 2024)
 
 
 def counts(
@@ -38,9 +36,8 @@ def counts(
     sep: str = "\t",
 ) -> str:
     """A counts table as text; ``edit`` changes the rows (header first) in place before joining."""
-    data = BASE if values is None else values
-    rows = [header or ["gene", *SAMPLES]]
-    rows += [[f"g{i}", *(str(v) for v in row)] for i, row in enumerate(data)]
+    rows = counts_rows(BASE if values is None else values)
+    rows[0] = header or rows[0]
     if edit:
         edit(rows)
     return "".join(sep.join(r) + "\n" for r in rows)
@@ -56,8 +53,7 @@ def cell(row: int, col: int, text: str) -> Callable[[list[list[str]]], None]:
 
 
 def sheet(levels: dict[str, str] | None = None, *, extra: str = "") -> str:
-    levels = levels or {"a1": "A", "a2": "A", "b1": "B", "b2": "B"}
-    return "sample\tcondition\n" + "".join(f"{s}\t{c}\n" for s, c in levels.items()) + extra
+    return sheet_text(levels) + extra
 
 
 GOOD_COUNTS = counts()

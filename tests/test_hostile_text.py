@@ -19,11 +19,11 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from conftest import R_UNAVAILABLE
+from tables import nb_counts
 
 
 def payloads(sentinel: Path) -> dict[str, str]:
@@ -60,9 +60,7 @@ class Hostile:
         # A design column whose name holds backticks: usable only as the default design.
         self.backtick_column = f"cond`touch {s}`"
 
-        rng = np.random.default_rng(6)
-        mean = np.exp(rng.uniform(1, 7, len(self.genes)))
-        values = rng.negative_binomial(5, 5 / (5 + mean[:, None]), size=(len(self.genes), len(self.samples))) + 1
+        values = nb_counts(len(self.genes), len(self.samples), 6)
         self.counts = folder / "counts.tsv"
         rows = ([g, *row] for g, row in zip(self.genes, values.tolist(), strict=True))
         self._write(self.counts, ["gene", *self.samples], rows)

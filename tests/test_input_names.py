@@ -7,26 +7,14 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
-SAMPLES = ["a1", "a2", "b1", "b2"]
-
-
-def write_table(path, values, genes=None):
-    genes = genes or [f"g{i}" for i in range(len(values))]
-    path.write_text(
-        "gene\t" + "\t".join(SAMPLES) + "\n"
-        + "".join(f"{g}\t" + "\t".join(map(str, row)) + "\n" for g, row in zip(genes, values.tolist(), strict=True)),
-        encoding="utf-8",
-    )  # fmt: skip
-    return path
+from tables import SAMPLES, nb_counts
+from tables import write_counts as write_table
 
 
 def values(n=200, seed=5):
-    rng = np.random.default_rng(seed)
-    mean = np.exp(rng.uniform(1, 7, n))
-    return rng.negative_binomial(5, 5 / (5 + mean[:, None]), size=(n, len(SAMPLES))) + 1
+    return nb_counts(n, len(SAMPLES), seed)
 
 
 def error_line(err):

@@ -16,6 +16,7 @@ import pytest
 from deseq2_normalized import run_analysis
 from deseq2_normalized.diagnostics import build_diagnostics
 from deseq2_normalized.reader import read_counts, read_samples
+from tables import two_condition_counts, untreated_treated
 
 pytestmark = pytest.mark.r
 
@@ -116,17 +117,10 @@ def test_sf_type_equals_deseq2(tmp_path, rscript, raw, sheet, sf_type):
 
 def sparse_table() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Low negative-binomial counts (5 + 5 samples), only genes with a zero: as a microbiome table."""
-    rng = np.random.default_rng(7)
-    genes, n = 6000, 5
-    mu = rng.lognormal(np.log(6), 1.0, size=genes)
-    fold = np.where(rng.random(genes) < 0.2, rng.choice([0.2, 5.0], size=genes), 1.0)
-    means = np.column_stack([np.repeat(mu[:, None], n, axis=1), np.repeat((mu * fold)[:, None], n, axis=1)])
-    size = 1 / 0.1
-    counts = rng.negative_binomial(size, size / (size + means))
+    counts = two_condition_counts(np.random.default_rng(7), 6000, 5, 6, [0.2, 5.0], 0.1)
     keep = (counts == 0).any(axis=1) & (counts > 0).any(axis=1)
-    names = [f"u{i}" for i in range(1, n + 1)] + [f"t{i}" for i in range(1, n + 1)]
-    table = pd.DataFrame(counts[keep], index=[f"g{i}" for i in np.flatnonzero(keep)], columns=names)
-    samples = pd.DataFrame({"condition": ["untreated"] * n + ["treated"] * n}, index=pd.Index(names, name="sample"))
+    samples = untreated_treated(5)
+    table = pd.DataFrame(counts[keep], index=[f"g{i}" for i in np.flatnonzero(keep)], columns=list(samples.index))
     return table, samples
 
 
@@ -164,16 +158,11 @@ def replicated() -> tuple[pd.DataFrame, pd.DataFrame]:
     """8 + 8 negative-binomial samples with a large count in one sample of 60 genes (outliers to replace)."""
     rng = np.random.default_rng(21)
     genes, n = 1500, 8
-    mu = rng.lognormal(np.log(200), 1.0, size=genes)
-    fold = np.where(rng.random(genes) < 0.2, rng.choice([0.4, 2.5], size=genes), 1.0)
-    means = np.column_stack([np.repeat(mu[:, None], n, axis=1), np.repeat((mu * fold)[:, None], n, axis=1)])
-    size = 1 / 0.08
-    counts = rng.negative_binomial(size, size / (size + means))
+    counts = two_condition_counts(rng, genes, n, 200, [0.4, 2.5], 0.08)
     hit = rng.choice(genes, 60, replace=False)
     counts[hit, rng.integers(0, 2 * n, 60)] *= 40
-    names = [f"u{i}" for i in range(1, n + 1)] + [f"t{i}" for i in range(1, n + 1)]
-    table = pd.DataFrame(counts, index=[f"g{i}" for i in range(genes)], columns=names)
-    samples = pd.DataFrame({"condition": ["untreated"] * n + ["treated"] * n}, index=pd.Index(names, name="sample"))
+    samples = untreated_treated(n)
+    table = pd.DataFrame(counts, index=[f"g{i}" for i in range(genes)], columns=list(samples.index))
     return table, samples
 
 

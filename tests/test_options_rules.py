@@ -13,6 +13,7 @@ from deseq2_normalized.options import AnalysisOptions
 from deseq2_normalized.planning import plan_run
 from deseq2_normalized.sizefactors import check_size_factors, poscounts
 from deseq2_normalized.validate import match_samples
+from tables import with_a_zero_per_gene
 
 SAMPLES = ["a1", "a2", "a3", "b1", "b2", "b3"]
 
@@ -138,8 +139,7 @@ def test_poscounts_by_hand():
 
 def test_sparse_table_is_checked_with_poscounts():
     rng = np.random.default_rng(5)
-    values = rng.poisson(50, size=(300, 6)).astype(float)
-    values[np.arange(300), np.arange(300) % 6] = 0  # every gene has a zero
+    values = with_a_zero_per_gene(rng.poisson(50, size=(300, 6)).astype(float))
     table = pd.DataFrame(values, index=[f"g{i}" for i in range(300)], columns=SAMPLES)
     result = check_table(table)
     assert result.size_factors.estimator == "poscounts"

@@ -8,7 +8,6 @@ which files, their contents against the inputs, HTML escaping, sections, embedde
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from dataclasses import replace
@@ -29,36 +28,28 @@ from deseq2_normalized.outputs import write_outputs
 from deseq2_normalized.reader import read_counts, read_samples
 from deseq2_normalized.report import TOP_GENES, build_report
 from deseq2_normalized.results import InputNames
+from run_files import (
+    PNG_SIGNATURE,
+    QC_PLOTS,
+    SECTIONS,
+    assert_report_and_plots,
+    contrast_plots,
+    embedded_images,
+    pdf_pages,
+    run_files,
+)
+from tables import HOSTILE_GENE, HOSTILE_LEVEL, HOSTILE_SAMPLE, hostile_counts, hostile_sheet
 
 STEM = "results_condition_treated_vs_untreated"
-HOSTILE_GENE = "<script>alert(1)</script>"
-HOSTILE_SAMPLE = '<img src=x onerror="alert(2)">'
-HOSTILE_LEVEL = "single&read<b>"
-SECTIONS = ["Inputs and size-factor check", "Method", "Design and contrasts", "Quality control", "Software versions"]
-QC_PLOTS = [
-    "size_factors.png",
-    "dispersion.png",
-    "dispersion_rounded_vs_recovered.png",
-    "pca.png",
-    "sample_distances.png",
-]
-CONTRAST_PLOTS = [f"{STEM}_ma.png", f"{STEM}_volcano.png", f"{STEM}_pvalue_histogram.png"]
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+CONTRAST_PLOTS = contrast_plots(STEM)
 INPUTS = InputNames("data/counts.tsv", "data/samples.tsv")
-
-
-def hostile(frame: pd.DataFrame) -> pd.DataFrame:
-    """1,501 pasilla genes, the strongest renamed to a script tag, treated1 renamed to markup."""
-    frame = frame.loc[[*frame.index[:1500], "FBgn0039155"]]
-    return frame.rename(index={"FBgn0039155": HOSTILE_GENE}, columns={"treated1": HOSTILE_SAMPLE})
 
 
 @pytest.fixture(scope="module")
 def inputs(normalized_path, raw_path, samples_path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The hostile normalized table, its sample sheet (a level with markup) and its true raw counts."""
-    sheet = read_samples(samples_path).table.rename(index={"treated1": HOSTILE_SAMPLE})
-    sheet["type"] = sheet["type"].replace("single_read", HOSTILE_LEVEL)
-    return hostile(read_counts(normalized_path)), sheet, hostile(read_counts(raw_path))
+    sheet = hostile_sheet(read_samples(samples_path).table)
+    return hostile_counts(read_counts(normalized_path)), sheet, hostile_counts(read_counts(raw_path))
 
 
 def options(**changes) -> AnalysisOptions:
@@ -84,14 +75,6 @@ def html(written) -> str:
     return (written / "report.html").read_text(encoding="utf-8")
 
 
-def embedded_images(page: str) -> list[bytes]:
-    return [base64.b64decode(m) for m in re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)]
-
-
-def pdf_pages(path: Path) -> int:
-    return len(re.findall(rb"/Type\s*/Page\b", path.read_bytes()))
-
-
 # --- the stand-in ----------------------------------------------------------------------------
 
 
@@ -105,17 +88,7 @@ def test_the_model_stand_in_fails_when_used(result):
 
 
 def test_every_output_is_published_and_nothing_needs_the_model(written):
-    assert sorted(p.name for p in written.iterdir()) == [
-        "diagnostics.json",
-        "model_size_factors.tsv",
-        "normalized_counts.tsv",
-        "plots",
-        "plots.pdf",
-        "recovered_counts.tsv",
-        "report.html",
-        f"{STEM}.tsv",
-        "size_factors.tsv",
-    ]
+    assert sorted(p.name for p in written.iterdir()) == run_files(STEM)
     assert sorted(p.name for p in (written / "plots").iterdir()) == sorted(QC_PLOTS + CONTRAST_PLOTS)
 
 
@@ -332,14 +305,7 @@ def test_files_form_refers_to_files_beside_the_page(result, tmp_path):
 )
 def test_report_and_plot_flags(result, tmp_path, plot_format, report, pngs, pdf):
     write_outputs(result, tmp_path, plots=plot_format, report=report)
-    assert (tmp_path / "report.html").exists() == report
-    assert (tmp_path / "plots").is_dir() == pngs
-    assert (tmp_path / "plots.pdf").exists() == pdf
-    if pngs:
-        assert len(list((tmp_path / "plots").glob("*.png"))) == 8
-    if pdf:
-        assert pdf_pages(tmp_path / "plots.pdf") == 8
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging folder left behind"
+    assert_report_and_plots(tmp_path, report=report, pngs=pngs, pdf=pdf)
 
 
 def test_failed_plot_leaves_no_output(result, tmp_path, monkeypatch):

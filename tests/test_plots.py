@@ -11,8 +11,8 @@ import pytest
 from matplotlib.backends.backend_pdf import PdfPages
 
 from deseq2_normalized import plots
+from run_files import PNG_SIGNATURE
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ALPHA = 0.1
 
 

@@ -22,6 +22,7 @@ from deseq2_normalized.errors import InputError
 from deseq2_normalized.interface import GALAXY_LABELS
 from deseq2_normalized.reader import read_counts
 from deseq2_normalized.recovery import recover_counts
+from tables import significant
 
 ERROR = "deseq2-normalized: error: "
 
@@ -32,10 +33,9 @@ def raw(raw_path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def normalized(raw, raw_path) -> pd.DataFrame:
+def normalized(raw, original_sf) -> pd.DataFrame:
     """The raw counts divided by DESeq2's size factors: ``counts(dds, normalized=TRUE)``."""
-    sf = pd.read_csv(raw_path.parent / "pasilla_size_factors.tsv", sep="\t", index_col=0)["size_factor"]
-    return raw / sf[raw.columns]
+    return raw / original_sf[raw.columns]
 
 
 def write(folder: Path, name: str, table: pd.DataFrame, float_format: str | None) -> Path:
@@ -110,7 +110,7 @@ def test_sample_sheet_selects_the_samples(tmp_path, cli, normalized, raw):
     [
         (
             "4 significant digits",
-            lambda n, r: n.map(lambda x: float(f"{x:.4g}")),
+            lambda n, r: significant(n, 4),
             "raw counts cannot be recovered (normalized, but the raw counts cannot be recovered: gene-specific "
             "normalization factors or non-integer counts): not every sample is exact or bounded: "
             "untreated1: not_recoverable (7.3% of the counts are not determined by values written at 4 significant "

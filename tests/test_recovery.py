@@ -13,6 +13,7 @@ from deseq2_normalized.classify import classify_table
 from deseq2_normalized.diagnostics import build_diagnostics
 from deseq2_normalized.reader import read_counts, read_samples
 from deseq2_normalized.recovery import recover_counts, written_precision
+from tables import log_table, significant
 
 RECOVERABLE = ["full", "dec2", "dec1"]
 NOT_COUNTS = ["tpm", "vst", "log2dec2", "noise"]
@@ -199,7 +200,7 @@ def test_recover_method_equals_deseq2_on_the_raw_counts(tmp_path, raw_path, samp
 def test_method_choice(tmp_path, cli, normalized_path, samples_path, raw_path):
     # At 4 significant digits more than 1% of the counts are not fixed by the digits: not recoverable.
     six = tmp_path / "sig4.tsv"
-    read_counts(normalized_path).map(lambda x: float(f"{x:.4g}")).to_csv(six, sep="\t")
+    significant(read_counts(normalized_path), 4).to_csv(six, sep="\t")
     common = ["--samples", samples_path, "--transform", "none"]
     refused = cli("run", "--counts", six, "--out-dir", tmp_path / "a", "--method", "recover", *common)
     assert refused.code == 2 and "cannot be recovered" in refused.err and "not_recoverable" in refused.err
@@ -207,9 +208,9 @@ def test_method_choice(tmp_path, cli, normalized_path, samples_path, raw_path):
     assert auto.code == 0 and "method: round (auto: raw counts cannot be recovered" in auto.err
     raw = cli("run", "--counts", raw_path, "--out-dir", tmp_path / "c", "--method", "recover", *common)
     assert raw.code == 2 and "every value is a whole number" in raw.err
-    log_table = tmp_path / "log.tsv"
-    np.log2(read_counts(normalized_path) + 1).to_csv(log_table, sep="\t")
-    refused_log = cli("run", "--counts", log_table, "--out-dir", tmp_path / "d", *common)
+    refused_log = cli(
+        "run", "--counts", log_table(normalized_path, tmp_path / "log.tsv"), "--out-dir", tmp_path / "d", *common
+    )
     assert refused_log.code == 2 and "not counts" in refused_log.err and "log2(x+1)" in refused_log.err
 
 

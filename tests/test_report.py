@@ -5,7 +5,6 @@ The same on a result built without R, in the fast loop: tests/test_outputs_witho
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import shutil
@@ -19,22 +18,20 @@ import pytest
 from deseq2_normalized import plots, run_analysis
 from deseq2_normalized.cli import main
 from deseq2_normalized.reader import read_counts, read_samples
+from run_files import (
+    PNG_SIGNATURE,
+    QC_PLOTS,
+    SECTIONS,
+    assert_report_and_plots,
+    contrast_plots,
+    embedded_images,
+    pdf_pages,
+)
+from tables import HOSTILE_GENE, HOSTILE_LEVEL, hostile_counts, hostile_sheet
 
 STEM = "results_condition_treated_vs_untreated"
 # The default (auto) recovers the example's raw counts: the rounded-vs-recovered dispersion plot is drawn too.
-QC_PLOTS = [
-    "size_factors.png",
-    "dispersion.png",
-    "dispersion_rounded_vs_recovered.png",
-    "pca.png",
-    "sample_distances.png",
-]
-CONTRAST_PLOTS = [f"{STEM}_ma.png", f"{STEM}_volcano.png", f"{STEM}_pvalue_histogram.png"]
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-HOSTILE_GENE = "<script>alert(1)</script>"
-HOSTILE_SAMPLE = '<img src=x onerror="alert(2)">'
-HOSTILE_LEVEL = "single&read<b>"
-SECTIONS = ["Inputs and size-factor check", "Method", "Design and contrasts", "Quality control", "Software versions"]
+CONTRAST_PLOTS = contrast_plots(STEM)
 
 
 def run_cli(*args: str | Path) -> None:
@@ -49,15 +46,6 @@ def run_two_factor(counts: Path, sheet: Path, out: Path, *extra: str) -> Path:
     return out
 
 
-def pdf_pages(path: Path) -> int:
-    # Page objects are "/Type /Page"; the page tree is "/Type /Pages" (excluded by the \b).
-    return len(re.findall(rb"/Type\s*/Page\b", path.read_bytes()))
-
-
-def embedded_images(html: str) -> list[bytes]:
-    return [base64.b64decode(m) for m in re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)]
-
-
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory, normalized_path, samples_path) -> Path:
     """The bundled example with the defaults: report and plots as PNG and PDF, vst."""
@@ -68,12 +56,8 @@ def full_run(tmp_path_factory, normalized_path, samples_path) -> Path:
 def hostile(tmp_path_factory, normalized_path, samples_path) -> tuple[Path, Path]:
     """1,501 pasilla genes, the strongest renamed to a script tag; a sample and a level with markup."""
     folder = tmp_path_factory.mktemp("hostile")
-    counts = read_counts(normalized_path)
-    counts = counts.loc[[*counts.index[:1500], "FBgn0039155"]]
-    counts = counts.rename(index={"FBgn0039155": HOSTILE_GENE}, columns={"treated1": HOSTILE_SAMPLE})
-    counts.to_csv(folder / "counts.tsv", sep="\t", index_label="gene_id")
-    sheet = read_samples(samples_path).table.rename(index={"treated1": HOSTILE_SAMPLE})
-    sheet["type"] = sheet["type"].replace("single_read", HOSTILE_LEVEL)
+    hostile_counts(read_counts(normalized_path)).to_csv(folder / "counts.tsv", sep="\t", index_label="gene_id")
+    sheet = hostile_sheet(read_samples(samples_path).table)
     sheet.to_csv(folder / "samples.tsv", sep="\t", index_label="sample")
     return folder / "counts.tsv", folder / "samples.tsv"
 
@@ -213,14 +197,7 @@ def test_plots_none_publishes_no_plot_file_but_the_report_has_them(hostile_run):
 def test_report_and_plot_flags(tmp_path, hostile, flags, report, pngs, pdf):
     counts, sheet = hostile
     run_cli("run", "--counts", counts, "--samples", sheet, "--out-dir", tmp_path, "--transform", "none", *flags)
-    assert (tmp_path / "report.html").exists() == report
-    assert (tmp_path / "plots").is_dir() == pngs
-    assert (tmp_path / "plots.pdf").exists() == pdf
-    if pngs:
-        assert len(list((tmp_path / "plots").glob("*.png"))) == 8
-    if pdf:
-        assert pdf_pages(tmp_path / "plots.pdf") == 8
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging folder left behind"
+    assert_report_and_plots(tmp_path, report=report, pngs=pngs, pdf=pdf)
 
 
 @pytest.mark.r

@@ -17,6 +17,8 @@ from deseq2_normalized.diagnostics import build_diagnostics
 from deseq2_normalized.reader import read_counts, read_samples
 from deseq2_normalized.recovery import recover_counts
 from deseq2_normalized.sizefactors import median_of_ratios
+from tables import cpm, large_counts
+from tables import write_formatted as write
 
 pytestmark = pytest.mark.r
 
@@ -42,13 +44,6 @@ def truth(tmp_path_factory, rscript, raw, sheet) -> pd.DataFrame:
     return reference(rscript, tmp_path_factory.mktemp("truth"), raw, sheet)
 
 
-def write(values: pd.DataFrame, path: Path, fmt: str) -> pd.DataFrame:
-    """Write a table as text in ``fmt`` (e.g. ``.2f``) and read it back as a user's file would be."""
-    text = values.map(lambda x: format(x, fmt))
-    text.to_csv(path, sep="\t", index_label="gene_id")
-    return read_counts(path)
-
-
 def run(values: pd.DataFrame, sheet: Path, **options):
     return run_analysis(
         values, read_samples(sheet), design="~ type + condition", reference="untreated", transform="none",
@@ -70,28 +65,13 @@ def assert_equal_results(ours: pd.DataFrame, ref: pd.DataFrame, rtol: float, ato
         np.testing.assert_allclose(a[~np.isnan(a)], b[~np.isnan(b)], rtol=rtol, atol=atol, err_msg=col)
 
 
-def tmm_like_factors(raw: pd.DataFrame) -> np.ndarray:
-    """edgeR-style TMM factors (trimmed mean of log ratios against the first sample), geometric mean 1."""
-    x = raw.to_numpy(dtype=float)
-    keep = (x > 0).all(axis=1)
-    props = x[keep] / x.sum(axis=0)
-    factors = []
-    for j in range(x.shape[1]):
-        m = np.log2(props[:, j] / props[:, 0])
-        lo, hi = map(float, np.quantile(m, [0.3, 0.7]))
-        factors.append(2 ** m[(m >= lo) & (m <= hi)].mean())
-    f = np.array(factors)
-    return f / np.exp(np.log(f).mean())
-
-
 # --- part 1: CPM and TMM-CPM tables get DESeq2's own size factors -------------------------------
 
 
 @pytest.mark.parametrize("kind", ["cpm", "tmm_cpm"])
 @pytest.mark.parametrize("fmt", [".17g", ".2f"])
 def test_cpm_tables_give_deseq2_on_the_raw_counts(tmp_path, raw, sheet, truth, original_sf, kind, fmt):
-    library = raw.sum() * (tmm_like_factors(raw) if kind == "tmm_cpm" else 1.0)
-    table = write(raw / library * 1e6, tmp_path / f"{kind}.tsv", fmt)
+    table = write(cpm(raw, tmm=kind == "tmm_cpm"), tmp_path / f"{kind}.tsv", fmt)
     result = run(table, sheet)
     method = build_diagnostics(result)["method"]
     assert method["name"] == "recover" and method["requested"] == "auto"
@@ -149,27 +129,8 @@ def test_a_subset_of_samples_keeps_the_original_size_factors(
 # --- part 3: six significant digits: every count the digits leave open is known to 1e-5 ---------
 
 
-def simulate_large_counts(seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """8 samples, 6,000 genes, library sizes like a deep human data set (counts up to tens of millions)."""
-    rng = np.random.default_rng(seed)
-    genes, samples = 6000, 8
-    sf = np.exp(np.linspace(np.log(0.6), np.log(1.8), samples))
-    mu = np.exp(rng.normal(5.5, 2.6, genes))
-    mu[:12] = rng.uniform(2e6, 2e7, 12)  # a few genes whose counts need more than 6 digits
-    lfc = np.where(rng.random(genes) < 0.1, rng.normal(0, 1.5, genes), 0.0)
-    condition = np.array(["untreated", "treated"] * (samples // 2))
-    means = mu[:, None] * sf[None, :] * np.where(condition == "treated", 2.0 ** lfc[:, None], 1.0)
-    dispersion = 0.05
-    counts = rng.negative_binomial(1 / dispersion, 1 / (1 + means * dispersion))
-    names = [f"s{j + 1}" for j in range(samples)]
-    raw = pd.DataFrame(counts, index=[f"ENSG{i:011d}" for i in range(genes)], columns=names)
-    raw = raw[(raw > 0).any(axis=1)]
-    sheet = pd.DataFrame({"sample": names, "type": ["a", "a", "b", "b"] * (samples // 4), "condition": condition})
-    return raw, sheet
-
-
 def test_six_significant_digits_use_what_the_digits_determine(tmp_path, rscript):
-    raw, sheet_frame = simulate_large_counts()
+    raw, sheet_frame = large_counts()
     sheet = tmp_path / "samples.tsv"
     sheet_frame.to_csv(sheet, sep="\t", index=False)
     sf = median_of_ratios(raw.to_numpy())

@@ -10,7 +10,6 @@ estimated counts, as DESeq2's documentation analyses them without their quantifi
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,22 +20,9 @@ from deseq2_normalized.classify import WORKAROUND_JACCARD, classify_table
 from deseq2_normalized.diagnostics import build_diagnostics
 from deseq2_normalized.reader import read_counts, read_samples
 from deseq2_normalized.sizefactors import median_of_ratios
-from test_shared_tables import STEM, assert_equal_results, jaccard, reference, run, simulate_large_counts, write
-
-
-def estimated_counts(raw: pd.DataFrame, seed: int = 3) -> pd.DataFrame:
-    """Raw counts with a random fractional part on every non-zero count, as an EM quantifier writes them."""
-    rng = np.random.default_rng(seed)
-    fraction = rng.uniform(-0.5, 0.5, raw.shape)
-    return raw + np.where(raw.to_numpy() > 0, np.maximum(fraction, 0.001 - raw.to_numpy()), 0.0)
-
-
-def tpm(raw: pd.DataFrame, seed: int = 11) -> pd.DataFrame:
-    """TPM of the counts with simulated gene lengths (500 to 8,000 bases)."""
-    length = np.random.default_rng(seed).integers(500, 8000, len(raw))
-    rpk = raw.div(length / 1000, axis=0)
-    return rpk / rpk.sum() * 1e6
-
+from tables import estimated_counts, large_counts, log_table, spread_counts, tpm, unexplained_table
+from tables import write_formatted as write
+from test_shared_tables import STEM, assert_equal_results, jaccard, reference, run
 
 # --- part 1: estimated counts ------------------------------------------------------------------
 
@@ -73,7 +59,7 @@ def test_estimated_counts_give_deseq2_on_the_rounded_counts(tmp_path, rscript, r
 
 @pytest.mark.r
 def test_simulated_estimated_counts_give_deseq2_on_the_rounded_counts(tmp_path, rscript):
-    raw, sheet_frame = simulate_large_counts(seed=5)
+    raw, sheet_frame = large_counts(seed=5)
     raw = raw.iloc[:3000]
     sheet = tmp_path / "samples.tsv"
     sheet_frame.to_csv(sheet, sep="\t", index=False)
@@ -182,8 +168,7 @@ def test_whole_numbers_with_size_factors_near_1_say_what_is_known(raw, original_
 
 
 def test_a_log_table_is_refused_by_check_as_by_run(tmp_path, cli, normalized_path):
-    path = tmp_path / "log.tsv"
-    np.log2(read_counts(normalized_path) + 1).to_csv(path, sep="\t")
+    path = log_table(normalized_path, tmp_path / "log.tsv")
     checked = cli("check", "--counts", path, "--json", tmp_path / "c.json")
     record = json.loads((tmp_path / "c.json").read_text())
     assert record["default_method"] == "refuse" and "run refuses it" in record["verdict"]
@@ -203,22 +188,6 @@ def test_normalized_non_integer_counts_are_named(raw, original_sf):
 # --- part 5: the workaround says it approximates ------------------------------------------------
 
 
-def simulate_spread(seed: int, low: float, high: float, genes: int = 3000) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """8 samples with size factors from ``low`` to ``high``, 10% of genes changed (log2 fold change sd 1.5)."""
-    rng = np.random.default_rng(seed)
-    samples = 8
-    sf = np.exp(np.linspace(np.log(low), np.log(high), samples))[rng.permutation(samples)]
-    mu = np.exp(rng.normal(4.5, 2.2, genes))
-    lfc = np.where(rng.random(genes) < 0.1, rng.normal(0, 1.5, genes), 0.0)
-    condition = np.array(["untreated", "treated"] * (samples // 2))
-    means = mu[:, None] * sf[None, :] * np.where(condition == "treated", 2.0 ** lfc[:, None], 1.0)
-    counts = rng.negative_binomial(1 / 0.05, 1 / (1 + means * 0.05))
-    names = [f"s{j + 1}" for j in range(samples)]
-    raw = pd.DataFrame(counts, index=[f"g{i:05d}" for i in range(genes)], columns=names)
-    sheet = pd.DataFrame({"sample": names, "type": ["a", "a", "b", "b"] * (samples // 4), "condition": condition})
-    return raw[(raw > 0).any(axis=1)], sheet
-
-
 @pytest.mark.r
 def test_workaround_approximates_the_original_analysis(tmp_path, rscript, raw, sheet, normalized_path):
     """The range WORKAROUND_JACCARD quotes: the workaround on DESeq2-normalized tables against the truth.
@@ -229,7 +198,7 @@ def test_workaround_approximates_the_original_analysis(tmp_path, rscript, raw, s
     result = run(read_counts(normalized_path), sheet, method="round")
     measured = {"pasilla": jaccard(result.results[STEM], truth)}
     for name, (low, high) in {"sf 0.6-1.8": (0.6, 1.8), "sf 0.25-4": (0.25, 4.0)}.items():
-        sim_raw, sim_sheet = simulate_spread(9, low, high)
+        sim_raw, sim_sheet = spread_counts(9, low, high)
         folder = tmp_path / name.replace(" ", "_")
         folder.mkdir()
         sim_path = folder / "samples.tsv"
@@ -265,19 +234,9 @@ def test_auto_fallback_says_approximate_everywhere(tmp_path, cli, raw, original_
 # --- part 6: the command line stops where the Galaxy form stops ---------------------------------
 
 
-def unexplained(normalized_path: Path, path: Path) -> Path:
-    """treated1's lower 90% of values tripled: its size factor moves, its column sum hardly does."""
-    values = read_counts(normalized_path)
-    column = values["treated1"]
-    noise = np.exp(np.random.default_rng(1).normal(0, 0.05, len(values)))
-    values["treated1"] = column * np.where(column < column.quantile(0.9), 3.0, 1.0) * noise
-    values.to_csv(path, sep="\t")
-    return path
-
-
 @pytest.mark.r
 def test_a_table_nothing_explains_stops_unless_told_to_go_on(tmp_path, cli, normalized_path, samples_path):
-    path = unexplained(normalized_path, tmp_path / "odd.tsv")
+    path = unexplained_table(normalized_path, tmp_path / "odd.tsv")
     common = ["--samples", samples_path, "--transform", "none", "--plots", "none", "--no-report"]
     stopped = cli("run", "--counts", path, "--out-dir", tmp_path / "a", *common)
     assert (
