@@ -12,8 +12,9 @@ Writing a message that names an option::
 gives ``--method recover`` on the command line and
 ``'How the normalized table becomes counts' = recover`` in Galaxy. Messages that already
 spell out a flag are translated as a whole by :func:`translate` (the command line applies it
-to every log line and error), so existing messages need no change. Keep the labels here in
-step with ``tool/deseq2_normalized.xml``.
+to every log line and error), so existing messages need no change. An option's label is
+declared on its field (:func:`deseq2_normalized.options.option`), the other flags' here; keep
+both in step with ``tool/deseq2_normalized.xml`` (``tests/test_galaxy_form.py`` checks them).
 """
 
 from __future__ import annotations
