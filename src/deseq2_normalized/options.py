@@ -173,7 +173,7 @@ class AnalysisOptions:
         metavar="FORMULA",
         galaxy="Reduced design",
     )
-    # From here to ``strict``: the order of diagnostics.json's options and of the report's design rows.
+    # Field order is the order of --help, of diagnostics.json's options and of the report's design rows.
     fit_type: FitType = option(
         "parametric",
         help="DESeq2 fitType (default %(default)s). glmGamPoi (needs that R package) was 1.02-1.33x faster at "
