@@ -37,9 +37,10 @@ load1 <- function() as.numeric(strsplit(readLines("/proc/loadavg"), " ")[[1]][[1
 post_fit <- function(what) {
   if (what == "vst") return(transformed_counts(dds = fitted, kind = "vst"))
   levels <- if (what == "B vs A") c("B", "A") else c("A", "B")
-  results_table(dds = fitted, contrast = c("condition", levels), alpha = 0.1, lfc_threshold = 0,
-                independent_filtering = TRUE, cooks_cutoff = TRUE, shrink = "none", workers = 1)
+  results_table(dds = fitted, contrast = c("condition", levels), options = defaults, workers = 1)
 }
+defaults <- results_options(alpha = 0.1, lfc_threshold = 0, independent_filtering = TRUE, cooks_cutoff = TRUE,
+                            shrink = "none")
 post_fit_tasks <- c("B vs A", "A vs B", "vst")
 stages <- list(
   "DESeq()" = function(w) DESeq2::DESeq(dds, quiet = TRUE, parallel = w > 1, BPPARAM = parallel_param(w)),
@@ -50,9 +51,9 @@ stages <- list(
   "4 refits" = function(w) {
     suppressMessages(refits_collect(refits_start(
       roundings = roundings, genes = rownames(x), samples = colnames(x), coldata = cd, design = "~ condition",
-      reduced = "", test = "Wald", fit_type = "parametric", beta_prior = FALSE, outlier_replacement = TRUE,
-      contrasts = list(c("condition", "B", "A")), alpha = 0.1, lfc_threshold = 0, independent_filtering = TRUE,
-      cooks_cutoff = TRUE, workers = w)))
+      reduced = "", test = "Wald",
+      fit_options = fit_options(fit_type = "parametric", beta_prior = FALSE, outlier_replacement = TRUE),
+      results_options = defaults, contrasts = list(c("condition", "B", "A")), workers = w)))
   }
 )
 stages <- stages[chosen]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -129,8 +130,7 @@ def test_refits_in_forked_processes_equal_one_fit_per_rounding(normalized_path, 
     roundings = list(rounding.stochastic_roundings(checked.counts.to_numpy(), 2, seed=11))
     pending = rbackend.start_refits(
         iter(roundings), checked.counts.index, plan.coldata, plan.aliases, design, contrasts=contrasts, test="wald",
-        reduced=None, fit_type="parametric", beta_prior=False, outlier_replacement=True, alpha=0.1,
-        lfc_threshold=0.0, independent_filtering=True, cooks_cutoff=True, threads=2,
+        reduced=None, fit_options=opts.fit_options, results_options=opts.results_options, threads=2,
     )  # fmt: skip
     assert pending.forks == 1
     tables = rbackend.collect_refits(pending)
@@ -138,10 +138,9 @@ def test_refits_in_forked_processes_equal_one_fit_per_rounding(normalized_path, 
     for matrix, refit in zip(roundings, tables, strict=True):
         frame = pd.DataFrame(matrix, index=checked.counts.index, columns=checked.counts.columns)
         model = rbackend.fit(frame, plan.coldata, plan.aliases, design, np.ones(frame.shape[1]), test="wald",
-                             reduced=None, fit_type="parametric", threads=1)  # fmt: skip
+                             reduced=None, options=opts.fit_options, threads=1)  # fmt: skip
         for contrast, table in zip(contrasts, refit, strict=True):
-            alone = rbackend.results(model, contrast, alpha=0.1, lfc_threshold=0.0, independent_filtering=True,
-                                     cooks_cutoff=True, shrink="none")  # fmt: skip
+            alone = rbackend.results(model, contrast, opts.results_options)
             pd.testing.assert_frame_equal(table, alone, check_exact=True)
     # The roundings differ, and so do their results.
     assert not tables[0][0]["stat"].equals(tables[1][0]["stat"])
@@ -157,14 +156,15 @@ def test_a_failing_refit_is_an_r_error_and_leaves_no_process_behind(normalized_p
 
     checked = check_table(read_counts(normalized_path).iloc[:300], read_samples(samples_path))
     assert checked.samples is not None
-    plan = plan_run(AnalysisOptions(), checked.samples)
+    opts = AnalysisOptions()
+    plan = plan_run(opts, checked.samples)
 
     def start(fit_type: str) -> rbackend.PendingRefits:
         return rbackend.start_refits(
             rounding.stochastic_roundings(checked.counts.to_numpy(), 2, seed=1), checked.counts.index, plan.coldata,
             plan.aliases, plan.design.r_formula(plan.aliases), contrasts=[c for _, c in plan.tests], test="wald",
-            reduced=None, fit_type=fit_type, beta_prior=False, outlier_replacement=True, alpha=0.1,
-            lfc_threshold=0.0, independent_filtering=True, cooks_cutoff=True, threads=2,
+            reduced=None, fit_options=replace(opts.fit_options, fit_type=fit_type),
+            results_options=opts.results_options, threads=2,
         )  # fmt: skip
 
     def child_pids(pending: rbackend.PendingRefits) -> list[int]:

@@ -237,7 +237,7 @@ def run_analysis(
         with stage(f"fitting {counts_in.shape[0]} genes x {counts_in.shape[1]} samples"):
             model = _fit(plan, opts, counts_in, size_factors, sf_type, threads)
         with stage("extracting results"):
-            tables = _test(plan, opts, model, opts.shrink)
+            tables = _test(plan, opts, model)
             results = {stem: _sorted_results(table) for stem, table in tables.items()}
             summaries = _summaries(plan, results, opts.alpha)
             normalized = rbackend.normalized_counts(model)
@@ -404,25 +404,12 @@ def _fit(
         size_factors,
         test=opts.test,
         reduced=(plan.reduced.r_formula(aliases) if plan.reduced else "~ 1") if opts.test == "lrt" else None,
-        fit_type=opts.fit_type,
+        options=opts.fit_options,
         threads=threads,
         sf_type=sf_type,
-        beta_prior=opts.beta_prior,
-        outlier_replacement=opts.outlier_replacement,
     )
 
 
-def _test(plan: Plan, opts: AnalysisOptions, model: rbackend.FittedModel, shrink: str) -> dict[str, pd.DataFrame]:
+def _test(plan: Plan, opts: AnalysisOptions, model: rbackend.FittedModel) -> dict[str, pd.DataFrame]:
     """Result table per output stem, in the model's gene order."""
-    return {
-        stem: rbackend.results(
-            model,
-            contrast,
-            alpha=opts.alpha,
-            lfc_threshold=opts.lfc_threshold,
-            independent_filtering=opts.independent_filtering,
-            cooks_cutoff=opts.cooks_cutoff,
-            shrink=shrink,
-        )
-        for stem, contrast in plan.tests
-    }
+    return {stem: rbackend.results(model, contrast, opts.results_options) for stem, contrast in plan.tests}

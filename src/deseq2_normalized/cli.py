@@ -23,7 +23,7 @@ from deseq2_normalized import __version__, interface, rbackend
 from deseq2_normalized.choices import PLOT_FORMATS, allowed
 from deseq2_normalized.design import CONTROL_NAMES
 from deseq2_normalized.errors import DESeq2NormalizedError, InputError
-from deseq2_normalized.options import AnalysisOptions, default, flag
+from deseq2_normalized.options import AnalysisOptions, OptionText, cli_flag, default, described
 from deseq2_normalized.progress import stage
 
 if TYPE_CHECKING:
@@ -78,50 +78,50 @@ def _fraction(text: str) -> float:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
 
 
-#: The type of each :class:`AnalysisOptions` field, as its annotation's text (``"float"``, ``"FitType"``).
-_FIELD_TYPES = {f.name: str(f.type) for f in fields(AnalysisOptions)}
-#: How the command line parses a number field of :class:`AnalysisOptions`, by the field's type.
-_NUMBER_TYPES: dict[str, Callable[[str], Any]] = {"float": _fraction, "int": int}
+#: How the command line parses a field's value, by the field's type (a list of names for a tuple of them).
+_VALUE_TYPES: dict[str, Callable[[str], Any]] = {"float": _fraction, "int": int, "tuple[str, ...]": _columns}
 
 
-def _analysis_option(parser: argparse.ArgumentParser, name: str, text: str, metavar: str | None = None) -> None:
-    """Declare the option of :class:`AnalysisOptions` field ``name``, everything but its help read from the field.
+def _analysis_option(parser: argparse.ArgumentParser, name: str, shown: OptionText) -> None:
+    """Declare the option of :class:`AnalysisOptions` field ``name``, everything read from the field.
 
-    ``dest`` is the field and the default is the field's. The flag is the field's name with
-    dashes; a switch that is on by default is turned off by ``--no-`` and the name. The field's
-    type gives the rest: the choices of a ``Literal`` type, the number parser of a ``float``
-    or ``int``, ``store_true`` or ``store_false`` for a ``bool``.
-
-    Parameters
-    ----------
-    parser
-        The parser (or argument group) to add the option to.
-    name
-        The field.
-    text
-        The help text.
-    metavar
-        The value's name in the help (default: argparse's); not for a switch.
+    ``dest`` is the field and the default is the field's; help and metavar are its
+    :class:`~deseq2_normalized.options.OptionText`. The flag is :func:`cli_flag`: the field's
+    name with dashes, ``--no-`` and the name for a switch that is on by default. The field's
+    type (its annotation's text) gives the rest: the choices of a ``Literal`` type, the parser
+    of a number or of a comma-separated list of names, ``store_true`` or ``store_false`` for a
+    ``bool``.
     """
     value = default(name)
     kind = _FIELD_TYPES[name]
-    extra: dict[str, Any] = {} if metavar is None else {"metavar": metavar}
+    extra: dict[str, Any] = {} if shown.metavar is None else {"metavar": shown.metavar}
     if kind == "bool":
         extra["action"] = "store_false" if value else "store_true"
-    elif kind in _NUMBER_TYPES:
-        extra["type"] = _NUMBER_TYPES[kind]
+    elif kind in _VALUE_TYPES:
+        extra["type"] = _VALUE_TYPES[kind]
     elif allowed(kind) is not None:
         extra["choices"] = allowed(kind)
-    option = "--no-" + flag(name).removeprefix("--") if value is True else flag(name)
-    parser.add_argument(option, dest=name, default=value, help=text, **extra)
+    parser.add_argument(cli_flag(name), dest=name, default=value, help=shown.help, **extra)
+
+
+def _analysis_options(parser: argparse.ArgumentParser, *, every_command: bool) -> None:
+    """Declare, in field order, the options of the fields with a help text: those of every command, or of ``run``."""
+    for f, shown in described(where="cli"):
+        if shown.every_command == every_command:
+            _analysis_option(parser, f.name, shown)
+
+
+#: The type of each :class:`AnalysisOptions` field, as its annotation's text (``"float"``, ``"FitType"``).
+_FIELD_TYPES = {f.name: str(f.type) for f in fields(AnalysisOptions)}
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``deseq2-normalized``.
 
-    An option of the analysis is declared by :func:`_analysis_option` from its
-    :class:`AnalysisOptions` field (help texts show the field's default with ``%(default)s``),
-    so that :meth:`AnalysisOptions.from_namespace` builds the options from the parsed arguments.
+    The options of the analysis are declared from the :class:`AnalysisOptions` fields that have
+    a help text, in field order (:func:`_analysis_options`; help texts show the field's default
+    with ``%(default)s``), so that :meth:`AnalysisOptions.from_namespace` builds the options
+    from the parsed arguments.
     """
     parser = _Parser(
         prog="deseq2-normalized",
@@ -161,12 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="what messages and the report call the sample sheet (default: its path)",
     )
-    _analysis_option(
-        common,
-        "sf_tolerance",
-        "size-factor check: relative size factors must lie within a factor 1+TOL of 1 (default %(default)g)",
-        metavar="TOL",
-    )
+    _analysis_options(common, every_command=True)
     # strict is three-valued (None: stop when auto falls back to rounding, go on for --method round).
     common.add_argument(
         "--strict",
@@ -219,13 +214,6 @@ def build_parser() -> argparse.ArgumentParser:
         "given is the numerator",
     )
     run.add_argument("--out-dir", required=True, type=Path, metavar="DIR", help="folder for the outputs")
-    _analysis_option(
-        run,
-        "design",
-        "design formula over sample-sheet columns, e.g. '~ batch + condition' "
-        "(default '~ condition' or '~ <last column>')",
-        metavar="FORMULA",
-    )
     run.add_argument(
         "--factor",
         metavar="COLUMN",
@@ -247,25 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         type=_contrast,
         metavar="[FACTOR,]NUM,DEN",
-        help="contrast to report; repeatable (default: every level of the last design variable against the "
+        help="contrast to report; repeatable (default: every level of the factor of interest against the "
         "reference). Without FACTOR: the factor of interest, --factor's column or else the design's last variable",
-    )
-    for name, text in (
-        (
-            "numeric_columns",
-            "sample-sheet columns that enter the design as numbers (numeric covariates), comma-separated; "
-            "by default a design column is numeric when every value is a number and some value is not a whole "
-            "number (W_1, SV1, RIN), except the factor of interest and contrast factors, which are always factors. "
-            "DESeq2 advises centring and scaling covariates with a large mean or spread; they are used as given",
-        ),
-        ("factor_columns", "sample-sheet columns that are factors even when every value is a number"),
-    ):
-        run.add_argument(flag(name), dest=name, type=_columns, default=(), metavar="COLUMN[,COLUMN...]", help=text)
-    _analysis_option(
-        run,
-        "reference",
-        "reference level of the last design variable (default: first in sorted order, or see --pick-reference)",
-        metavar="LEVEL",
     )
     run.add_argument(
         "--pick-reference",
@@ -273,73 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="without --reference: take the level named like a control (" + ", ".join(CONTROL_NAMES[:8]) + ", ...) "
         "as the reference and say so; stop when no level is",
     )
-    # The analysis options proper, in the order --help lists them: field, help text, metavar.
-    for name, text, metavar in (
-        ("test", "Wald test or LRT (default %(default)s)", None),
-        ("reduced", "reduced design for --test lrt, e.g. '~ 1' or '~ batch'", "FORMULA"),
-        (
-            "fit_type",
-            "DESeq2 fitType (default %(default)s). glmGamPoi (needs that R package) was 1.02-1.33x faster at "
-            "60,000 genes x 200 samples in four benchmark runs, and its calls differ somewhat from the default fit: "
-            "consider it only for large designs where the fit's time matters (benchmarks/RESULTS.md)",
-            None,
-        ),
-        ("alpha", "adjusted p-value cut-off (default %(default)g)", None),
-        ("lfc_threshold", "test |log2 fold change| > this (default %(default)g)", None),
-        ("independent_filtering", "turn off independent filtering", None),
-        ("cooks_cutoff", "turn off Cook's distance outlier flagging", None),
-        (
-            "beta_prior",
-            "DESeq2 betaPrior: shrink the Wald test's log2 fold changes with a zero-centred normal prior (as DESeq2 "
-            "before 1.16 did); Wald tests with standard designs only, not with --test lrt, interactions or --shrink",
-            None,
-        ),
-        (
-            "outlier_replacement",
-            "turn off DESeq2's replacement of Cook's-distance outliers in groups of 7 or more replicates "
-            "(minReplicatesForReplace = Inf)",
-            None,
-        ),
-        ("shrink", "log2 fold-change shrinkage (default %(default)s)", None),
-        (
-            "transform",
-            "transformed counts to write (default %(default)s): transformed_counts.tsv; both: vst in "
-            "transformed_counts.tsv and rlog in rlog_counts.tsv",
-            None,
-        ),
-        (
-            "sf_type",
-            "DESeq2 estimateSizeFactors type where DESeq2 estimates the size factors (raw counts; counts recovered "
-            "from CPM-like tables) (default %(default)s); with ratio, a table in which every gene has a zero in some "
-            "sample (microbiome, pseudobulk) gets poscounts, and the run says so",
-            None,
-        ),
-        (
-            "threads",
-            "cores to use (default %(default)s): with --rounding-sensitivity the refits run side by side, "
-            "beside the main fit; otherwise DESeq() gets BiocParallel workers",
-            "N",
-        ),
-        (
-            "method",
-            "how the normalized table becomes counts (default %(default)s): auto (what the table's kind calls for: "
-            "recover the raw counts when every sample is recovered, exactly or with every undetermined count known "
-            "within a relative 1e-4; standard DESeq2 when the table holds raw counts; estimated counts rounded with "
-            "size factors estimated; TPM and log tables refused; otherwise round, and stop when the size-factor "
-            "check fails), recover (recover the raw counts, or stop), estimated (round, size factors estimated by "
-            "DESeq2: estimated counts from salmon, kallisto, RSEM, tximport) or round (round, size factors 1: the "
-            "classic workaround)",
-            None,
-        ),
-        (
-            "rounding_sensitivity",
-            "rerun DESeq2 on K stochastic roundings of the table and report how stable each "
-            "gene's call is (adds a rounding_agreement column; default %(default)s: off)",
-            "K",
-        ),
-        ("seed", "seed of the stochastic roundings (default %(default)s)", None),
-    ):
-        _analysis_option(run, name, text, metavar)
+    # The analysis options, in field order (options.AnalysisOptions).
+    _analysis_options(run, every_command=False)
     run.add_argument("--save-rds", action="store_true", help="also save the fitted DESeqDataSet as model.rds")
     run.add_argument(
         "--no-header",

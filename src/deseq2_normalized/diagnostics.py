@@ -14,6 +14,7 @@ import pandas as pd
 
 from deseq2_normalized import rbackend
 from deseq2_normalized.classify import approximation_note
+from deseq2_normalized.options import described
 
 if TYPE_CHECKING:
     from deseq2_normalized.contrasts import ResultSummary
@@ -46,7 +47,6 @@ def build_diagnostics(result: AnalysisResult) -> dict[str, Any]:
         versions, the method used and, when run, the rounding sensitivity.
     """
     checked, opts = result.check, result.options
-    categorical = set(result.coldata.select_dtypes("category").columns) if result.coldata is not None else set()
     record: dict[str, Any] = {
         "input": {
             "counts": result.source,
@@ -60,25 +60,7 @@ def build_diagnostics(result: AnalysisResult) -> dict[str, Any]:
         "classification": checked.classification.to_dict() if checked.classification else None,
         "design": result.design.text(),
         "test": opts.test,
-        "options": {
-            "fit_type": opts.fit_type,
-            "alpha": opts.alpha,
-            "lfc_threshold": opts.lfc_threshold,
-            "independent_filtering": opts.independent_filtering,
-            "cooks_cutoff": opts.cooks_cutoff,
-            "shrink": opts.shrink,
-            "transform": opts.transform,
-            "beta_prior": opts.beta_prior,
-            "outlier_replacement": opts.outlier_replacement,
-            "sf_type": opts.sf_type,
-            "numeric_columns": [str(c) for c in result.coldata.columns if c not in categorical]
-            if result.coldata is not None
-            else [],
-            "factor_columns": list(opts.factor_columns),
-            "threads": opts.threads,
-            "reference": opts.reference,
-            "strict": opts.strict,
-        },
+        "options": options_record(result),
         "contrasts": [_summary_record(s) for s in result.summaries],
         "versions": dict(result.versions),
         "method": _method_record(result.method),
@@ -86,6 +68,34 @@ def build_diagnostics(result: AnalysisResult) -> dict[str, Any]:
     if result.rounding_sensitivity is not None:
         record["rounding_sensitivity"] = result.rounding_sensitivity.to_dict()
     return record
+
+
+def options_record(result: AnalysisResult) -> dict[str, Any]:
+    """``diagnostics.json``'s ``options``: every option with a diagnostics key, in field order.
+
+    Each option is recorded under the key its field declares (:func:`~deseq2_normalized.options.option`),
+    lists as JSON lists; ``numeric_columns`` is what the run settled, the design's numeric
+    covariates, whether named or inferred from the sample sheet.
+    """
+    settled = {"numeric_columns": numeric_covariates(result)}
+    return {
+        shown.diagnostics: settled.get(f.name, _plain(getattr(result.options, f.name)))
+        for f, shown in described(where="diagnostics")
+        if shown.diagnostics is not None
+    }
+
+
+def numeric_covariates(result: AnalysisResult) -> list[str]:
+    """The design's columns that entered the fit as numbers, in column order (none without a colData)."""
+    if result.coldata is None:
+        return []
+    factors = set(result.coldata.select_dtypes("category").columns)
+    return [str(c) for c in result.coldata.columns if c not in factors]
+
+
+def _plain(value: Any) -> Any:
+    """An option's value as JSON holds it: a tuple as a list."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _summary_record(summary: ResultSummary) -> dict[str, Any]:

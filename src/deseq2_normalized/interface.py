@@ -12,48 +12,33 @@ Writing a message that names an option::
 gives ``--method recover`` on the command line and
 ``'How the normalized table becomes counts' = recover`` in Galaxy. Messages that already
 spell out a flag are translated as a whole by :func:`translate` (the command line applies it
-to every log line and error), so existing messages need no change. Keep the labels here in
-step with ``tool/deseq2_normalized.xml``.
+to every log line and error), so existing messages need no change. An option's label is
+declared on its field (:func:`deseq2_normalized.options.option`), the other flags' here; keep
+both in step with ``tool/deseq2_normalized.xml`` (``tests/test_galaxy_form.py`` checks them).
 """
 
 from __future__ import annotations
 
 import re
 
+from deseq2_normalized.options import cli_flag, described
+
 CLI = "cli"
 GALAXY = "galaxy"
 INTERFACES = (CLI, GALAXY)
 
-#: Command-line flag to the Galaxy form's label of the same setting.
+#: Command-line flag to the Galaxy form's label of the same setting: the labels the options'
+#: fields declare (:mod:`deseq2_normalized.options`), and those of the other flags.
 GALAXY_LABELS = {
     "--counts": "DESeq2-normalized count matrix",
     "--samples": "Sample sheet",
     "--group": "Group",
-    "--design": "Custom design formula",
     "--factor": "Factor of interest",
     "--blocking": "Blocking factors",
     "--contrast": "Comparisons",
-    "--reference": "Reference level",
-    "--test": "Test",
-    "--reduced": "Reduced design",
-    "--fit-type": "Dispersion fit type",
-    "--alpha": "Adjusted p-value cut-off",
-    "--lfc-threshold": "Log2 fold-change threshold",
-    "--no-independent-filtering": "Turn off independent filtering",
-    "--no-cooks-cutoff": "Turn off Cook's distance outlier flagging",
-    "--shrink": "Log2 fold-change shrinkage",
-    "--transform": "Transformation",
-    "--beta-prior": "Beta prior on log2 fold changes (betaPrior)",
-    "--no-outlier-replacement": "Turn off outlier replacement",
-    "--sf-type": "Size-factor estimator",
-    "--numeric-columns": "Numeric covariates",
-    "--factor-columns": "Columns that are factors",
-    "--sf-tolerance": "Size-factor check tolerance",
+    **{cli_flag(f.name): str(shown.galaxy) for f, shown in described(where="galaxy")},
     "--strict": "Stop when the size-factor check fails",
     "--no-strict": "Stop when the size-factor check fails",
-    "--method": "How the normalized table becomes counts",
-    "--threads": "number of cores (set by the Galaxy server)",
-    "--rounding-sensitivity": "rounding sensitivity (command line only)",
     "--no-header": "Output columns headers",
 }
 

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from deseq2_normalized.options import FitOptions, ResultsOptions
+
 __all__ = [
     "RESULT_COLUMNS",
     "FittedModel",
@@ -160,11 +162,9 @@ def fit(
     *,
     test: str,
     reduced: str | None,
-    fit_type: str,
+    options: FitOptions,
     threads: int,
     sf_type: str = "ratio",
-    beta_prior: bool = False,
-    outlier_replacement: bool = True,
 ) -> FittedModel:
     """Build a DESeqDataSet with the given size factors and run ``DESeq``.
 
@@ -184,17 +184,13 @@ def fit(
         estimate them (``estimateSizeFactors``) from the counts.
     test
         ``"wald"`` or ``"lrt"``.
-    fit_type
-        DESeq2's ``fitType``: parametric, local, mean or glmGamPoi.
+    options
+        DESeq2's ``fitType``, ``betaPrior`` and the other options of the fit.
     threads
         BiocParallel workers.
     sf_type
         ``estimateSizeFactors`` ``type`` (ratio, poscounts, iterate) when DESeq2 estimates
         the size factors.
-    beta_prior
-        DESeq2's ``betaPrior``.
-    outlier_replacement
-        False: ``minReplicatesForReplace = Inf`` (no outlier replacement).
 
     Returns
     -------
@@ -209,13 +205,37 @@ def fit(
         reduced=StrVector([reduced or ""]),
         size_factors=FloatVector([] if size_factors is None else list(size_factors)),
         test=StrVector([_R_TESTS[test]]),
-        fit_type=StrVector([fit_type]),
+        options=_fit_options(options),
         workers=threads,
         sf_type=StrVector([sf_type]),
-        beta_prior=beta_prior,
-        outlier_replacement=outlier_replacement,
     )
     return FittedModel(dds=dds, genes=counts.index, samples=counts.columns, threads=threads)
+
+
+def _fit_options(options: FitOptions) -> Any:
+    """The R list of the fit's options (the R helper ``fit_options``), every option by its name."""
+    from rpy2.robjects.vectors import StrVector
+
+    return _call_uncaptured(
+        "fit_options",
+        fit_type=StrVector([options.fit_type]),
+        beta_prior=options.beta_prior,
+        outlier_replacement=options.outlier_replacement,
+    )
+
+
+def _results_options(options: ResultsOptions) -> Any:
+    """The R list of the options of ``results()`` (the R helper ``results_options``), every option by its name."""
+    from rpy2.robjects.vectors import StrVector
+
+    return _call_uncaptured(
+        "results_options",
+        alpha=options.alpha,
+        lfc_threshold=options.lfc_threshold,
+        independent_filtering=options.independent_filtering,
+        cooks_cutoff=options.cooks_cutoff,
+        shrink=StrVector([options.shrink]),
+    )
 
 
 def _dataset(counts: pd.DataFrame, coldata: pd.DataFrame, aliases: dict[str, str], design: str) -> Any:
@@ -321,16 +341,7 @@ def _list(items: list[Any]) -> Any:
 
 
 @rsession.uses_r
-def results(
-    model: FittedModel,
-    contrast: tuple[str, str, str] | None,
-    *,
-    alpha: float,
-    lfc_threshold: float,
-    independent_filtering: bool,
-    cooks_cutoff: bool,
-    shrink: str,
-) -> pd.DataFrame:
+def results(model: FittedModel, contrast: tuple[str, str, str] | None, options: ResultsOptions) -> pd.DataFrame:
     """DESeq2 ``results`` (and ``lfcShrink``) for one contrast, as a DataFrame.
 
     Parameters
@@ -339,11 +350,10 @@ def results(
         The fitted model.
     contrast
         ``(factor alias, numerator, denominator)``; ``None`` for DESeq2's default (LRT).
-    alpha, lfc_threshold, independent_filtering, cooks_cutoff
-        As in DESeq2's ``results``.
-    shrink
-        ``none`` or an ``lfcShrink`` type (normal, ashr, apeglm); shrunken estimates
-        replace ``log2FoldChange`` and ``lfcSE``, tests are unchanged.
+    options
+        ``alpha``, ``lfc_threshold``, ``independent_filtering``, ``cooks_cutoff`` as in DESeq2's
+        ``results``; ``shrink``: ``none`` or an ``lfcShrink`` type (normal, ashr, apeglm), whose
+        shrunken estimates replace ``log2FoldChange`` and ``lfcSE``, tests unchanged.
 
     Returns
     -------
@@ -356,11 +366,7 @@ def results(
         "results_table",
         dds=model.dds,
         contrast=StrVector(list(contrast) if contrast else []),
-        alpha=alpha,
-        lfc_threshold=lfc_threshold,
-        independent_filtering=independent_filtering,
-        cooks_cutoff=cooks_cutoff,
-        shrink=StrVector([shrink]),
+        options=_results_options(options),
         workers=model.threads,
     )
     return _columns(out, RESULT_COLUMNS, model.genes)
@@ -396,13 +402,8 @@ def start_refits(
     contrasts: Sequence[tuple[str, str, str] | None],
     test: str,
     reduced: str | None,
-    fit_type: str,
-    beta_prior: bool,
-    outlier_replacement: bool,
-    alpha: float,
-    lfc_threshold: float,
-    independent_filtering: bool,
-    cooks_cutoff: bool,
+    fit_options: FitOptions,
+    results_options: ResultsOptions,
     threads: int,
 ) -> PendingRefits:
     """Start the refits of the rounding sensitivity: ``DESeq`` and ``results`` on each rounding.
@@ -425,10 +426,12 @@ def start_refits(
     contrasts
         What :func:`results` tests, in order: ``(factor alias, numerator, denominator)``, or
         ``None`` for DESeq2's default (the LRT).
-    test, reduced, fit_type, beta_prior, outlier_replacement
+    test, reduced
         As for :func:`fit`.
-    alpha, lfc_threshold, independent_filtering, cooks_cutoff
-        As for :func:`results`.
+    fit_options
+        As ``options`` of :func:`fit`.
+    results_options
+        As ``options`` of :func:`results`; the refits ignore ``shrink``.
     threads
         Processes that may work on the refits (this one included).
 
@@ -450,14 +453,9 @@ def start_refits(
         design=StrVector([design]),
         reduced=StrVector([reduced or ""]),
         test=StrVector([_R_TESTS[test]]),
-        fit_type=StrVector([fit_type]),
-        beta_prior=beta_prior,
-        outlier_replacement=outlier_replacement,
+        fit_options=_fit_options(fit_options),
+        results_options=_results_options(results_options),
         contrasts=_list([StrVector(list(c) if c else []) for c in contrasts]),
-        alpha=alpha,
-        lfc_threshold=lfc_threshold,
-        independent_filtering=independent_filtering,
-        cooks_cutoff=cooks_cutoff,
         workers=threads,
     )
     return PendingRefits(handle=handle, genes=genes, forks=max(min(threads - 1, len(matrices)), 0))

@@ -33,7 +33,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from deseq2_normalized import interface
+from deseq2_normalized.diagnostics import numeric_covariates
 from deseq2_normalized.figures import Plot, contrast_title
+from deseq2_normalized.options import OptionText, described
 from deseq2_normalized.results import InputNames
 from deseq2_normalized.verdict import run_verdict
 
@@ -227,28 +229,25 @@ def _method_section(result: AnalysisResult) -> str:
 
 def _design_section(result: AnalysisResult) -> str:
     opts = result.options
-    rows = [
-        ("design", result.design.text()),
-        ("test", opts.test),
-        ("fit type", opts.fit_type),
-        ("alpha (padj cut-off)", f"{opts.alpha:g}"),
-        ("log2 fold-change threshold", f"{opts.lfc_threshold:g}"),
-        ("shrinkage", opts.shrink),
-        ("transformation", "vst and rlog" if opts.transform == "both" else opts.transform),
-        ("betaPrior", "yes" if opts.beta_prior else "no"),
-        ("outlier replacement", "on (DESeq2's default)" if opts.outlier_replacement else "off"),
-    ]
-    if result.coldata is not None:
-        factors = set(result.coldata.select_dtypes("category").columns)
-        numeric = [str(c) for c in result.coldata.columns if c not in factors]
-        if numeric:
-            rows.append(("numeric covariates", ", ".join(numeric)))
+    rows = [("design", result.design.text())]
+    rows += [(str(shown.report), _shown(getattr(opts, f.name), shown)) for f, shown in described(where="report")]
+    numeric = numeric_covariates(result)
+    if numeric:
+        rows.append(("numeric covariates", ", ".join(numeric)))
     head = ["contrast", "results file", f"up (padj < {opts.alpha:g})", "down", "tested"]
     body = [[contrast_title(s), s.file, s.up, s.down, s.tested] for s in result.summaries]
     return (
         f'<section id="design"><h2>Design and contrasts</h2>{_key_values(rows)}'
         f'<table class="calls">{_header(head, sortable=False)}{_rows(body)}</table></section>'
     )
+
+
+def _shown(value: Any, shown: OptionText) -> str:
+    """An option's value as the design table shows it: the field's own word for it, else numbers with ``:g``."""
+    if shown.shown is not None and value in shown.shown:
+        return shown.shown[value]
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return f"{value:g}" if number else str(value)
 
 
 _Figures = Callable[[Sequence[Plot]], str]

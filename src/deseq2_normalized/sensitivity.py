@@ -113,13 +113,8 @@ def start(plan: Plan, opts: AnalysisOptions, values: pd.DataFrame) -> PendingRef
         contrasts=[contrast for _, contrast in plan.tests],
         test=opts.test,
         reduced=(plan.reduced.r_formula(plan.aliases) if plan.reduced else "~ 1") if opts.test == "lrt" else None,
-        fit_type=opts.fit_type,
-        beta_prior=opts.beta_prior,
-        outlier_replacement=opts.outlier_replacement,
-        alpha=opts.alpha,
-        lfc_threshold=opts.lfc_threshold,
-        independent_filtering=opts.independent_filtering,
-        cooks_cutoff=opts.cooks_cutoff,
+        fit_options=opts.fit_options,
+        results_options=opts.results_options,
         threads=opts.threads,
     )
     if refits.forks:

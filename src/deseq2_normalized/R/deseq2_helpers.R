@@ -48,18 +48,26 @@ dataset <- function(counts, genes, samples, coldata, design) {
                                  design = stats::as.formula(design))
 }
 
-# The given size factors (estimated with type sf_type when there are none), then DESeq().
-# outlier_replacement = FALSE is DESeq(minReplicatesForReplace = Inf).
-fit <- function(dds, reduced, size_factors, test, fit_type, workers, sf_type, beta_prior,
-                outlier_replacement) {
+# The options of DESeq() that a run sets (Python's options.FitOptions), as one list for fit().
+fit_options <- function(fit_type, beta_prior, outlier_replacement) as.list(environment())
+
+# The options of results() and lfcShrink() (Python's options.ResultsOptions), as one list for
+# results_table().
+results_options <- function(alpha, lfc_threshold, independent_filtering, cooks_cutoff, shrink) {
+  as.list(environment())
+}
+
+# The given size factors (estimated with type sf_type when there are none), then DESeq() with
+# the fit_options() list `options`. outlier_replacement = FALSE is minReplicatesForReplace = Inf.
+fit <- function(dds, reduced, size_factors, test, options, workers, sf_type) {
   if (length(size_factors)) {
     DESeq2::sizeFactors(dds) <- size_factors
   } else {
     dds <- DESeq2::estimateSizeFactors(dds, type = sf_type)
   }
-  args <- list(object = dds, test = test, fitType = fit_type, betaPrior = beta_prior, quiet = FALSE,
-               parallel = workers > 1, BPPARAM = parallel_param(workers))
-  if (!outlier_replacement) args$minReplicatesForReplace <- Inf
+  args <- list(object = dds, test = test, fitType = options$fit_type, betaPrior = options$beta_prior,
+               quiet = FALSE, parallel = workers > 1, BPPARAM = parallel_param(workers))
+  if (!options$outlier_replacement) args$minReplicatesForReplace <- Inf
   if (test == "LRT") args$reduced <- stats::as.formula(reduced)
   do.call(DESeq2::DESeq, args)
 }
@@ -71,15 +79,16 @@ coef_name <- function(dds, factor, numerator, denominator) {
   if (length(hit)) hit[[1]] else NA_character_
 }
 
-# results() (and lfcShrink() unless shrink is "none") as a named list of numeric columns.
-results_table <- function(dds, contrast, alpha, lfc_threshold, independent_filtering,
-                          cooks_cutoff, shrink, workers) {
-  args <- list(object = dds, alpha = alpha, lfcThreshold = lfc_threshold,
-               independentFiltering = independent_filtering,
+# results() (and lfcShrink() unless options$shrink is "none") as a named list of numeric columns;
+# `options` is a results_options() list.
+results_table <- function(dds, contrast, options, workers) {
+  args <- list(object = dds, alpha = options$alpha, lfcThreshold = options$lfc_threshold,
+               independentFiltering = options$independent_filtering,
                parallel = workers > 1, BPPARAM = parallel_param(workers))
-  if (!cooks_cutoff) args$cooksCutoff <- FALSE
+  if (!options$cooks_cutoff) args$cooksCutoff <- FALSE
   if (length(contrast)) args$contrast <- contrast
   res <- do.call(DESeq2::results, args)
+  shrink <- options$shrink
   if (shrink != "none") {
     model <- dds
     sargs <- list(res = res, type = shrink, quiet = TRUE)
@@ -109,16 +118,14 @@ results_table <- function(dds, contrast, alpha, lfc_threshold, independent_filte
 # One rounding-sensitivity refit: DESeq() on one stochastic rounding with every size factor 1, serial
 # inside (the refits themselves are what runs in parallel), then results_table() for every contrast
 # (a list of contrasts; an empty one is DESeq2's default, the LRT's), without shrinkage.
-refit_results <- function(counts, genes, samples, coldata, design, reduced, test, fit_type, beta_prior,
-                          outlier_replacement, contrasts, alpha, lfc_threshold, independent_filtering,
-                          cooks_cutoff) {
+refit_results <- function(counts, genes, samples, coldata, design, reduced, test, fit_options, results_options,
+                          contrasts) {
   dds <- dataset(counts = counts, genes = genes, samples = samples, coldata = coldata, design = design)
-  dds <- fit(dds = dds, reduced = reduced, size_factors = rep(1, ncol(dds)), test = test, fit_type = fit_type,
-             workers = 1, sf_type = "ratio", beta_prior = beta_prior, outlier_replacement = outlier_replacement)
+  dds <- fit(dds = dds, reduced = reduced, size_factors = rep(1, ncol(dds)), test = test, options = fit_options,
+             workers = 1, sf_type = "ratio")
+  results_options$shrink <- "none"
   lapply(contrasts, function(contrast) {
-    results_table(dds = dds, contrast = contrast, alpha = alpha, lfc_threshold = lfc_threshold,
-                  independent_filtering = independent_filtering, cooks_cutoff = cooks_cutoff, shrink = "none",
-                  workers = 1)
+    results_table(dds = dds, contrast = contrast, options = results_options, workers = 1)
   })
 }
 
@@ -128,9 +135,8 @@ refit_results <- function(counts, genes, samples, coldata, design, reduced, test
 # refit runs once, and whichever process is free takes the next: the work balances whatever else this
 # process has to do. Every refit is serial inside, so its results do not depend on where it ran.
 # `roundings` is a list of integer matrices (genes x samples); the other arguments are refit_results()'s.
-refits_start <- function(roundings, genes, samples, coldata, design, reduced, test, fit_type, beta_prior,
-                         outlier_replacement, contrasts, alpha, lfc_threshold, independent_filtering,
-                         cooks_cutoff, workers) {
+refits_start <- function(roundings, genes, samples, coldata, design, reduced, test, fit_options, results_options,
+                         contrasts, workers) {
   claims <- tempfile("refits")
   dir.create(claims)
   share <- function() {
@@ -139,10 +145,8 @@ refits_start <- function(roundings, genes, samples, coldata, design, reduced, te
       if (dir.create(file.path(claims, i), showWarnings = FALSE)) {
         out[[as.character(i)]] <- refit_results(
           counts = roundings[[i]], genes = genes, samples = samples, coldata = coldata, design = design,
-          reduced = reduced, test = test, fit_type = fit_type, beta_prior = beta_prior,
-          outlier_replacement = outlier_replacement, contrasts = contrasts, alpha = alpha,
-          lfc_threshold = lfc_threshold, independent_filtering = independent_filtering,
-          cooks_cutoff = cooks_cutoff)
+          reduced = reduced, test = test, fit_options = fit_options, results_options = results_options,
+          contrasts = contrasts)
       }
     }
     out
