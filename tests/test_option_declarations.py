@@ -32,8 +32,9 @@ from deseq2_normalized.options import (
 from deseq2_normalized.reader import read_counts, read_samples
 
 RBACKEND = Path(__file__).resolve().parent.parent / "src" / "deseq2_normalized" / "rbackend.py"
-#: Fields the command line declares by hand: ``--contrast`` (repeated, singular), ``--strict``/``--no-strict``.
-BY_HAND = {"contrasts", "strict"}
+#: Fields the command line declares by hand: ``--factor``, ``--blocking`` (repeated), ``--contrast`` (repeated,
+#: singular), ``--pick-reference`` (settled against the sheet), ``--strict``/``--no-strict``.
+BY_HAND = {"factor", "blocking", "contrasts", "pick_reference", "strict"}
 #: Fields no command-line option sets: the command line derives it.
 DERIVED = {"compare_rounded"}
 
