@@ -71,17 +71,16 @@ def build_diagnostics(result: AnalysisResult) -> dict[str, Any]:
 
 
 def options_record(result: AnalysisResult) -> dict[str, Any]:
-    """``diagnostics.json``'s ``options``: every option with a diagnostics key, in field order.
+    """``diagnostics.json``'s ``options``: every option declared ``recorded=True``, in field order.
 
-    Each option is recorded under the key its field declares (:func:`~deseq2_normalized.options.option`),
+    Each option is recorded under its field's name (:func:`~deseq2_normalized.options.option`),
     lists as JSON lists; ``numeric_columns`` is what the run settled, the design's numeric
     covariates, whether named or inferred from the sample sheet.
     """
     settled = {"numeric_columns": numeric_covariates(result)}
     return {
-        shown.diagnostics: settled.get(f.name, _plain(getattr(result.options, f.name)))
-        for f, shown in described(where="diagnostics")
-        if shown.diagnostics is not None
+        f.name: settled.get(f.name, _plain(getattr(result.options, f.name)))
+        for f, _shown in described(where="diagnostics")
     }
 
 

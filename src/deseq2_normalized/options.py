@@ -39,8 +39,8 @@ class OptionText:
         The label of its row in the report's design table; None: not shown there.
     shown
         How the report shows some values (``True``: ``"yes"``); others as text, numbers with ``:g``.
-    diagnostics
-        Its key in ``diagnostics.json``'s ``options``; None: not recorded there.
+    recorded
+        Recorded in ``diagnostics.json``'s ``options``, under the field's name.
     every_command
         Declared on every command (``run``, ``check``, ``recover``), not only on ``run``.
     galaxy
@@ -51,7 +51,7 @@ class OptionText:
     metavar: str | None = None
     report: str | None = None
     shown: Mapping[Any, str] | None = None
-    diagnostics: str | None = None
+    recorded: bool = False
     every_command: bool = False
     galaxy: str | None = None
 
@@ -63,7 +63,7 @@ def option(
     metavar: str | None = None,
     report: str | None = None,
     shown: Mapping[Any, str] | None = None,
-    diagnostics: str | None = None,
+    recorded: bool = False,
     every_command: bool = False,
     galaxy: str | None = None,
 ) -> Any:
@@ -73,15 +73,15 @@ def option(
     ----------
     default
         The field's one default (immutable).
-    help, metavar, report, shown, diagnostics, every_command, galaxy
+    help, metavar, report, shown, recorded, every_command, galaxy
         As in :class:`OptionText`.
 
     Returns
     -------
     dataclasses.Field
-        For the class body, e.g. ``alpha: float = option(0.1, help="...", diagnostics="alpha")``.
+        For the class body, e.g. ``alpha: float = option(0.1, help="...", recorded=True)``.
     """
-    text = OptionText(help, metavar, report, shown, diagnostics, every_command, galaxy)
+    text = OptionText(help, metavar, report, shown, recorded, every_command, galaxy)
     return field(default=default, metadata={_TEXT: text})
 
 
@@ -196,40 +196,40 @@ class AnalysisOptions:
         "60,000 genes x 200 samples in four benchmark runs, and its calls differ somewhat from the default fit: "
         "consider it only for large designs where the fit's time matters (benchmarks/RESULTS.md)",
         report="fit type",
-        diagnostics="fit_type",
+        recorded=True,
         galaxy="Dispersion fit type",
     )
     alpha: float = option(
         0.1,
         help="adjusted p-value cut-off (default %(default)g)",
         report="alpha (padj cut-off)",
-        diagnostics="alpha",
+        recorded=True,
         galaxy="Adjusted p-value cut-off",
     )
     lfc_threshold: float = option(
         0.0,
         help="test |log2 fold change| > this (default %(default)g)",
         report="log2 fold-change threshold",
-        diagnostics="lfc_threshold",
+        recorded=True,
         galaxy="Log2 fold-change threshold",
     )
     independent_filtering: bool = option(
         True,
         help="turn off independent filtering",
-        diagnostics="independent_filtering",
+        recorded=True,
         galaxy="Turn off independent filtering",
     )
     cooks_cutoff: bool = option(
         True,
         help="turn off Cook's distance outlier flagging",
-        diagnostics="cooks_cutoff",
+        recorded=True,
         galaxy="Turn off Cook's distance outlier flagging",
     )
     shrink: ShrinkType = option(
         "none",
         help="log2 fold-change shrinkage (default %(default)s)",
         report="shrinkage",
-        diagnostics="shrink",
+        recorded=True,
         galaxy="Log2 fold-change shrinkage",
     )
     transform: Transform = option(
@@ -238,7 +238,7 @@ class AnalysisOptions:
         "transformed_counts.tsv and rlog in rlog_counts.tsv",
         report="transformation",
         shown={"both": "vst and rlog"},
-        diagnostics="transform",
+        recorded=True,
         galaxy="Transformation",
     )
     beta_prior: bool = option(
@@ -247,7 +247,7 @@ class AnalysisOptions:
         "before 1.16 did); Wald tests with standard designs only, not with --test lrt, interactions or --shrink",
         report="betaPrior",
         shown={True: "yes", False: "no"},
-        diagnostics="beta_prior",
+        recorded=True,
         galaxy="Beta prior on log2 fold changes (betaPrior)",
     )
     outlier_replacement: bool = option(
@@ -256,7 +256,7 @@ class AnalysisOptions:
         "(minReplicatesForReplace = Inf)",
         report="outlier replacement",
         shown={True: "on (DESeq2's default)", False: "off"},
-        diagnostics="outlier_replacement",
+        recorded=True,
         galaxy="Turn off outlier replacement",
     )
     sf_type: SfType = option(
@@ -264,7 +264,7 @@ class AnalysisOptions:
         help="DESeq2 estimateSizeFactors type where DESeq2 estimates the size factors (raw counts; counts recovered "
         "from CPM-like tables) (default %(default)s); with ratio, a table in which every gene has a zero in some "
         "sample (microbiome, pseudobulk) gets poscounts, and the run says so",
-        diagnostics="sf_type",
+        recorded=True,
         galaxy="Size-factor estimator",
     )
     numeric_columns: tuple[str, ...] = option(
@@ -275,14 +275,14 @@ class AnalysisOptions:
         "DESeq2 advises centring and scaling covariates with a large mean or spread; they are used as given",
         metavar="COLUMN[,COLUMN...]",
         # diagnostics.json records the design's numeric columns as the run settled them.
-        diagnostics="numeric_columns",
+        recorded=True,
         galaxy="Numeric covariates",
     )
     factor_columns: tuple[str, ...] = option(
         (),
         help="sample-sheet columns that are factors even when every value is a number",
         metavar="COLUMN[,COLUMN...]",
-        diagnostics="factor_columns",
+        recorded=True,
         galaxy="Columns that are factors",
     )
     threads: int = option(
@@ -290,18 +290,18 @@ class AnalysisOptions:
         help="cores to use (default %(default)s): with --rounding-sensitivity the refits run side by side, "
         "beside the main fit; otherwise DESeq() gets BiocParallel workers",
         metavar="N",
-        diagnostics="threads",
+        recorded=True,
         galaxy="number of cores (set by the Galaxy server)",
     )
     reference: str | None = option(
         None,
         help="reference level of the factor of interest (default: first in sorted order, or see --pick-reference)",
         metavar="LEVEL",
-        diagnostics="reference",
+        recorded=True,
         galaxy="Reference level",
     )
     # Three-valued, with a flag for each of True and False: declared by the command line itself.
-    strict: bool | None = option(None, diagnostics="strict")
+    strict: bool | None = option(None, recorded=True)
     sf_tolerance: float = option(
         0.1,
         help="size-factor check: relative size factors must lie within a factor 1+TOL of 1 (default %(default)g)",
@@ -477,13 +477,13 @@ def described(*, where: str) -> Iterator[tuple[Field[Any], OptionText]]:
     ----------
     where
         ``"cli"`` (declared with their help), ``"report"`` (a design-table row),
-        ``"diagnostics"`` (a key of ``diagnostics.json``'s ``options``) or ``"galaxy"``
+        ``"diagnostics"`` (recorded in ``diagnostics.json``'s ``options``) or ``"galaxy"``
         (a label in the Galaxy form).
     """
-    attribute = {"cli": "help", "report": "report", "diagnostics": "diagnostics", "galaxy": "galaxy"}[where]
+    attribute = {"cli": "help", "report": "report", "diagnostics": "recorded", "galaxy": "galaxy"}[where]
     for f in fields(AnalysisOptions):
         shown = text(f)
-        if getattr(shown, attribute) is not None:
+        if getattr(shown, attribute) not in (None, False):
             yield f, shown
 
 
