@@ -35,19 +35,31 @@ def median_of_ratios(counts: np.ndarray, *, usable: np.ndarray | None = None) ->
     ValueError
         When no gene is positive in every sample (DESeq2 refuses such a matrix too).
     """
-    # Samples x genes: each sample's ratios lie contiguous in memory for the median (a column-major
-    # table, as pandas holds one, is this without a copy). Integer counts are turned into float64
-    # only for the genes used.
+    # One sample at a time, so that no temporary is the size of the table: a first pass sums the
+    # genes' logs (in sample order, as numpy's mean over samples adds them), a second takes each
+    # sample's median ratio. A column of a pandas table is contiguous, so each pass reads memory
+    # in order.
     values = np.asarray(counts)
-    values = (values if values.dtype.kind in "iu" else values.astype(np.float64, copy=False)).T
     if usable is None:
-        usable = (values > 0).all(axis=0)
+        usable = (values > 0).all(axis=1)
     if not usable.any():
         raise ValueError("every gene contains at least one zero, cannot compute log geometric means")
-    ratios = np.compress(usable, values, axis=1).astype(np.float64, copy=False)  # new and C-ordered: worked on in place
-    np.log(ratios, out=ratios)
-    ratios -= ratios.mean(axis=0)
-    return np.exp(np.median(ratios, axis=1, overwrite_input=True))
+    rows = np.flatnonzero(usable)
+    n = values.shape[1]
+
+    def logs(j: int) -> np.ndarray:
+        return np.log(values[rows, j].astype(np.float64, copy=False))
+
+    log_geo = np.zeros(rows.size)
+    for j in range(n):
+        log_geo += logs(j)
+    log_geo /= n
+    sf = np.empty(n)
+    for j in range(n):
+        ratios = logs(j)
+        ratios -= log_geo
+        sf[j] = np.exp(np.median(ratios, overwrite_input=True))
+    return sf
 
 
 def poscounts(counts: np.ndarray) -> np.ndarray:
