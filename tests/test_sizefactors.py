@@ -113,3 +113,49 @@ def test_tolerance_band_edges():
 def test_no_gene_positive_everywhere():
     with pytest.raises(ValueError, match="every gene contains at least one zero"):
         median_of_ratios(np.array([[0, 1], [1, 0]]))
+
+
+def _whole_matrix_median_of_ratios(counts: np.ndarray) -> np.ndarray:
+    """The textbook computation on the whole matrix: log geometric means over the samples, median ratios."""
+    logs = np.log(counts[(counts > 0).all(axis=1)].astype(np.float64)).T.copy()  # samples x genes
+    logs -= logs.mean(axis=0)
+    return np.exp(np.median(logs, axis=1))
+
+
+def _whole_matrix_poscounts(counts: np.ndarray) -> np.ndarray:
+    values = np.asfortranarray(counts, dtype=np.float64)
+    positive = values > 0
+    with np.errstate(divide="ignore"):
+        logs = np.where(positive, np.log(values), 0.0)
+    log_geo = np.where(positive.any(axis=1), logs.sum(axis=1) / values.shape[1], -np.inf)
+    sf = np.array(
+        [np.exp(np.median(np.log(values[u, j]) - log_geo[u])) for j in range(values.shape[1]) for u in [positive[:, j]]]
+    )
+    return sf / np.exp(np.mean(np.log(sf)))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_estimators_taken_a_sample_at_a_time_equal_the_whole_matrix_computation(seed):
+    rng = np.random.default_rng(seed)
+    genes, samples = int(rng.integers(50, 3000)), int(rng.integers(2, 40))
+    counts = rng.negative_binomial(2, 2 / (2 + rng.gamma(1, 100, size=(genes, 1))), size=(genes, samples))
+    scaled = counts * rng.uniform(0.3, 3, size=samples)
+    for matrix in (counts, np.asfortranarray(counts), scaled):
+        assert np.array_equal(median_of_ratios(matrix), _whole_matrix_median_of_ratios(matrix))
+    sparse = with_a_zero_per_gene(counts)
+    np.testing.assert_allclose(poscounts(sparse), _whole_matrix_poscounts(sparse), rtol=1e-14)
+
+
+def test_the_check_rounds_each_value_as_a_rounded_table_would():
+    rng = np.random.default_rng(4)
+    values = pd.DataFrame(rng.gamma(1, 50, size=(500, 6)) * (rng.random((500, 6)) > 0.05))
+    rounded = pd.DataFrame(np.rint(values.to_numpy()))
+    ours = check_size_factors(values, 0.1, rounding=True)
+    expected = check_size_factors(rounded, 0.1)
+    pd.testing.assert_frame_equal(ours.table, expected.table, check_exact=True)
+    assert (ours.genes_used, ours.estimator) == (expected.genes_used, expected.estimator)
+    sparse = pd.DataFrame(with_a_zero_per_gene(values.to_numpy()))
+    ours = check_size_factors(sparse, 0.1, rounding=True)
+    expected = check_size_factors(pd.DataFrame(np.rint(sparse.to_numpy())), 0.1)
+    pd.testing.assert_frame_equal(ours.table, expected.table, check_exact=True)
+    assert (ours.genes_used, ours.estimator) == (expected.genes_used, "poscounts")

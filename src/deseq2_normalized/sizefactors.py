@@ -8,10 +8,26 @@ check runs before, and without, R.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+#: Column ``j`` of a genes x samples matrix, as numbers (made on demand: see :func:`columns_of`).
+Column = Callable[[int], np.ndarray]
+
+
+def columns_of(counts: np.ndarray, *, rounded: bool = False) -> Column:
+    """Column ``j`` of ``counts``, rounded to integers (half to even, as R's ``round``) when ``rounded``.
+
+    The estimators take a matrix's columns one at a time, so that no temporary is the size of
+    the matrix (a rounded table is never made whole). A column of a pandas table is contiguous.
+    """
+    values = np.asarray(counts)
+    if rounded:
+        return lambda j: np.rint(values[:, j])
+    return lambda j: values[:, j]
 
 
 def median_of_ratios(counts: np.ndarray, *, usable: np.ndarray | None = None) -> np.ndarray:
@@ -35,20 +51,25 @@ def median_of_ratios(counts: np.ndarray, *, usable: np.ndarray | None = None) ->
     ValueError
         When no gene is positive in every sample (DESeq2 refuses such a matrix too).
     """
-    # One sample at a time, so that no temporary is the size of the table: a first pass sums the
-    # genes' logs (in sample order, as numpy's mean over samples adds them), a second takes each
-    # sample's median ratio. A column of a pandas table is contiguous, so each pass reads memory
-    # in order.
     values = np.asarray(counts)
+    return median_of_ratios_by_column(columns_of(values), values.shape[1], usable=usable)
+
+
+def median_of_ratios_by_column(column: Column, n: int, *, usable: np.ndarray | None = None) -> np.ndarray:
+    """:func:`median_of_ratios` of the matrix whose ``n`` columns ``column(j)`` gives, one at a time.
+
+    A first pass sums the usable genes' logs in sample order (as numpy's mean over the samples
+    of a matrix adds them), a second takes each sample's median ratio: the factors are bitwise
+    those of the whole matrix's computation.
+    """
     if usable is None:
-        usable = (values > 0).all(axis=1)
+        usable = complete_genes(column, n)
     if not usable.any():
         raise ValueError("every gene contains at least one zero, cannot compute log geometric means")
     rows = np.flatnonzero(usable)
-    n = values.shape[1]
 
     def logs(j: int) -> np.ndarray:
-        return np.log(values[rows, j].astype(np.float64, copy=False))
+        return np.log(column(j)[rows].astype(np.float64, copy=False))
 
     log_geo = np.zeros(rows.size)
     for j in range(n):
@@ -60,6 +81,16 @@ def median_of_ratios(counts: np.ndarray, *, usable: np.ndarray | None = None) ->
         ratios -= log_geo
         sf[j] = np.exp(np.median(ratios, overwrite_input=True))
     return sf
+
+
+def complete_genes(column: Column, n: int) -> np.ndarray:
+    """The genes (rows) positive in each of the ``n`` columns."""
+    if n == 0:
+        raise ValueError("no samples")
+    complete = column(0) > 0
+    for j in range(1, n):
+        complete &= column(j) > 0
+    return complete
 
 
 def poscounts(counts: np.ndarray) -> np.ndarray:
@@ -87,20 +118,32 @@ def poscounts(counts: np.ndarray) -> np.ndarray:
     ValueError
         When every gene is zero in every sample.
     """
-    values = np.asarray(counts, dtype=np.float64)
-    positive = values > 0
-    with np.errstate(divide="ignore"):
-        logs = np.log(values)
-    n = values.shape[1]
-    logs_pos = np.where(positive, logs, 0.0)
-    log_geo = np.where(positive.any(axis=1), logs_pos.sum(axis=1) / n, -np.inf)
-    if not np.isfinite(log_geo).any():
-        raise ValueError("every gene contains at least one zero, cannot compute log geometric means")
+    values = np.asarray(counts)
+    return poscounts_by_column(columns_of(values), values.shape[1])
+
+
+def poscounts_by_column(column: Column, n: int) -> np.ndarray:
+    """:func:`poscounts` of the matrix whose ``n`` columns ``column(j)`` gives, one at a time."""
+    log_sum: np.ndarray | None = None
+    seen: np.ndarray | None = None
+    for j in range(n):
+        values = column(j).astype(np.float64, copy=False)
+        positive = values > 0
+        logs = np.zeros(values.shape)
+        np.log(values, out=logs, where=positive)
+        log_sum = logs if log_sum is None else log_sum + logs
+        seen = positive if seen is None else seen | positive
+    if log_sum is None or seen is None:
+        raise ValueError("no samples")
+    log_geo = np.where(seen, log_sum / n, -np.inf)
     finite = np.isfinite(log_geo)
+    if not finite.any():
+        raise ValueError("every gene contains at least one zero, cannot compute log geometric means")
     sf = np.empty(n)
     for j in range(n):
-        use = finite & positive[:, j]
-        sf[j] = np.exp(np.median(logs[use, j] - log_geo[use]))
+        values = column(j).astype(np.float64, copy=False)
+        use = (values > 0) & finite
+        sf[j] = np.exp(np.median(np.log(values[use]) - log_geo[use]))
     return sf / np.exp(np.mean(np.log(sf)))
 
 
@@ -169,15 +212,18 @@ class SizeFactorCheck:
         }
 
 
-def check_size_factors(rounded: pd.DataFrame, tolerance: float = 0.1) -> SizeFactorCheck:
-    """Estimate size factors on the rounded input and compare them with 1.
+def check_size_factors(values: pd.DataFrame, tolerance: float = 0.1, *, rounding: bool = False) -> SizeFactorCheck:
+    """Estimate size factors on the table (rounded to integers first with ``rounding``) and compare them with 1.
 
     Parameters
     ----------
-    rounded
-        Genes x samples rounded counts.
+    values
+        Genes x samples non-negative values: rounded counts, or values to round.
     tolerance
         Relative size factors must lie in ``[1 / (1 + tolerance), 1 + tolerance]``.
+    rounding
+        Round each value to an integer (half to even, as R's ``round``) as it is used, so
+        that no rounded copy of the table is made.
 
     Returns
     -------
@@ -195,23 +241,27 @@ def check_size_factors(rounded: pd.DataFrame, tolerance: float = 0.1) -> SizeFac
     poscounts estimate (:func:`poscounts`) instead of median-of-ratios, and ``estimator``
     says so.
     """
-    values = rounded.to_numpy(dtype=np.float64)
-    positive = values > 0
-    complete_genes: np.ndarray = np.asarray(positive.all(axis=1))
-    complete = bool(complete_genes.any())
-    sf = median_of_ratios(values, usable=complete_genes) if complete else poscounts(values)
+    column = columns_of(values.to_numpy(dtype=np.float64), rounded=rounding)
+    n = values.shape[1]
+    usable = complete_genes(column, n)
+    complete = bool(usable.any())
+    if complete:
+        sf = median_of_ratios_by_column(column, n, usable=usable)
+    else:
+        sf = poscounts_by_column(column, n)
+        for j in range(n):
+            usable |= column(j) > 0
     rel = sf / np.exp(np.log(sf).mean())
     bound = np.log1p(tolerance)
     # A tiny slack keeps a factor exactly on the band's edge inside it.
     within = np.abs(np.log(rel)) <= bound + 1e-12
     table = pd.DataFrame(
         {"size_factor": sf, "relative_size_factor": rel, "within_tolerance": within},
-        index=pd.Index(rounded.columns, name="sample"),
+        index=pd.Index(values.columns, name="sample"),
     )
-    used = complete_genes if complete else positive.any(axis=1)
     return SizeFactorCheck(
         table=table,
         tolerance=tolerance,
-        genes_used=int(used.sum()),
+        genes_used=int(usable.sum()),
         estimator="ratio" if complete else "poscounts",
     )
