@@ -230,3 +230,30 @@ def test_unit_candidates_of_a_hair_thin_step_stay_few():
         tracemalloc.stop()
     assert len(candidates) <= MAX_CANDIDATES
     assert peak < 20 * 2**20
+
+
+def test_check_holds_neither_the_rounded_table_nor_the_recovered_counts(tmp_path, raw_path):
+    """``check`` keeps one matrix, the values: the counts are made from each sample's solution when asked for."""
+    from deseq2_normalized import check_table
+    from deseq2_normalized.sizefactors import median_of_ratios
+
+    raw = read_counts(raw_path)
+    sf = median_of_ratios(raw.to_numpy())
+    normalized = raw / sf
+    # Three samples at R's 15 digits (exact), four at 5 significant digits (the largest counts left open: bounded).
+    path = tmp_path / "mixed.tsv"
+    text = pd.concat([normalized.iloc[:, :3], significant(normalized.iloc[:, 3:], 5)], axis=1)
+    text.to_csv(path, sep="\t", float_format="%.15g")
+    result = check_table(read_counts(path))
+    recovery = result.classification.recovery
+    assert {s.verdict for s in recovery.samples[:3]} == {"exact"}
+    assert "bounded" in {s.verdict for s in recovery.samples[3:]}
+    assert recovery.scaling == "DESeq2 median-of-ratios"
+    np.testing.assert_allclose(recovery.scales.to_numpy(), sf, rtol=1e-9)
+    assert "counts" not in vars(recovery) and "rounded" not in vars(result)
+    counts = recovery.counts.to_numpy()
+    assert counts.dtype == np.int64
+    assert (counts[:, :3] == raw.to_numpy()[:, :3]).all()
+    off = np.abs(counts[:, 3:] - raw.to_numpy()[:, 3:]) / np.maximum(raw.to_numpy()[:, 3:], 1)
+    assert off.max() <= recovery.max_relative_uncertainty and (off > 0).any()
+    assert (result.rounded.to_numpy() == np.rint(result.counts.to_numpy())).all()

@@ -22,7 +22,7 @@ import pandas as pd
 
 from deseq2_normalized import rbackend, sensitivity
 from deseq2_normalized.choices import Method
-from deseq2_normalized.classify import approximation_note, classify_table, rounded_table
+from deseq2_normalized.classify import approximation_note, classify_table, non_integer_fraction
 from deseq2_normalized.contrasts import LRT_STEM, Contrast, ResultSummary
 from deseq2_normalized.diagnostics import software_versions
 from deseq2_normalized.errors import AnalysisError, InputError
@@ -90,18 +90,16 @@ def check_table(
         matched = match_samples(sheet.table, list(values.columns), sheet.source).table
     else:
         matched = None
-    rounded = rounded_table(values)
-    classification = classify_table(values, sf_tolerance, rounded=rounded)
+    classification = classify_table(values, sf_tolerance)
     if classification.pseudocount is not None:
         # Everything after this (rounding, the check, the fit) sees the table less its constant.
         shifted = values - classification.offset
         values = shifted.where(shifted.abs() > 1e-9 * classification.offset, 0.0)
-        rounded = rounded_table(values)
-    non_integer = float(np.mean(values.to_numpy() != rounded.to_numpy()))
+    non_integer = non_integer_fraction(values.to_numpy(dtype=np.float64))
     sf = classification.size_factors
     if sf is None:
         try:
-            sf = check_size_factors(rounded, sf_tolerance)
+            sf = check_size_factors(values, sf_tolerance, rounding=True)
         except ValueError:
             raise InputError(
                 f"{source}: every value rounds to zero, so size factors cannot be estimated "
@@ -112,7 +110,7 @@ def check_table(
             "size-factor check: every gene is zero in at least one sample, so the check uses DESeq2's poscounts "
             "estimator (median-of-ratios needs a gene positive in every sample)"
         )
-    return CheckResult(values, rounded, non_integer, sf, matched, classification)
+    return CheckResult(values, non_integer, sf, matched, classification)
 
 
 def _sorted_results(table: pd.DataFrame) -> pd.DataFrame:

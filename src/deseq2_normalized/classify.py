@@ -226,18 +226,13 @@ def rounded_table(values: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def size_factor_check(
-    values: pd.DataFrame, tolerance: float, rounded: pd.DataFrame | None = None
-) -> SizeFactorCheck | None:
+def size_factor_check(values: pd.DataFrame, tolerance: float) -> SizeFactorCheck | None:
     """The size-factor check on the table rounded to integers (half to even, as R's ``round``).
 
-    ``rounded`` is :func:`rounded_table` of ``values`` when the caller has it already.
     Returns None when no gene is positive in every sample, so that no size factor can be estimated.
     """
-    if rounded is None:
-        rounded = rounded_table(values)
     try:
-        return check_size_factors(rounded, tolerance)
+        return check_size_factors(values, tolerance, rounding=True)
     except ValueError:
         return None
 
@@ -279,9 +274,7 @@ def _spike(values: pd.DataFrame, constant: float) -> bool:
     return True
 
 
-def classify_table(
-    values: pd.DataFrame, sf_tolerance: float = 0.1, *, rounded: pd.DataFrame | None = None
-) -> Classification:
+def classify_table(values: pd.DataFrame, sf_tolerance: float = 0.1) -> Classification:
     """Say what kind of table ``values`` is, with the evidence, a recommendation and what ``run`` does.
 
     Parameters
@@ -290,8 +283,6 @@ def classify_table(
         Genes x samples values, parsed exactly as written (may hold negatives).
     sf_tolerance
         Tolerance of the size-factor check.
-    rounded
-        :func:`rounded_table` of ``values``, when the caller has it already (computed here otherwise).
 
     Returns
     -------
@@ -299,11 +290,9 @@ def classify_table(
         The verdict.
     """
     arr = values.to_numpy(dtype=np.float64)
-    if rounded is None:
-        rounded = rounded_table(values)
     # A validated table is all finite: no copy of its finite values is needed then.
     finite = arr if np.isfinite(arr).all() else arr[np.isfinite(arr)]
-    non_integer = _non_integer_fraction(arr, rounded)
+    non_integer = non_integer_fraction(arr)
     max_value = float(finite.max()) if finite.size else 0.0
     min_value = float(finite.min()) if finite.size else 0.0
     # log2(x+0.5) and similar transforms give negative values for zero counts: try them first.
@@ -329,12 +318,18 @@ def classify_table(
         found = _with_pseudocount(values, pseudocount, sf_tolerance)
         if found is not None:
             return found
-    return _classify_counts(values, None, sf_tolerance, rounded)
+    return _classify_counts(values, None, sf_tolerance)
 
 
-def _non_integer_fraction(arr: np.ndarray, rounded: pd.DataFrame) -> float:
-    """The share of cells of ``arr`` that are not whole numbers (``rounded`` is it rounded)."""
-    return np.count_nonzero(arr != rounded.to_numpy()) / arr.size if arr.size else float("nan")
+def non_integer_fraction(arr: np.ndarray) -> float:
+    """The share of cells of a genes x samples matrix that are not whole numbers (NaN for no cells).
+
+    Counted a column at a time: no rounded copy of the table is made.
+    """
+    if not arr.size:
+        return float("nan")
+    different = sum(int(np.count_nonzero(arr[:, j] != np.rint(arr[:, j]))) for j in range(arr.shape[1]))
+    return different / arr.size
 
 
 def _with_pseudocount(values: pd.DataFrame, pseudocount: Pseudocount, sf_tolerance: float) -> Classification | None:
@@ -371,18 +366,11 @@ def _with_pseudocount(values: pd.DataFrame, pseudocount: Pseudocount, sf_toleran
     )
 
 
-def _classify_counts(
-    values: pd.DataFrame, bounds: pd.DataFrame | None, sf_tolerance: float, rounded: pd.DataFrame | None = None
-) -> Classification:
-    """Classify a table of non-negative values: raw, scaled, estimated, depth-normalized or unexplained.
-
-    ``rounded`` is :func:`rounded_table` of ``values`` when the caller has it already.
-    """
+def _classify_counts(values: pd.DataFrame, bounds: pd.DataFrame | None, sf_tolerance: float) -> Classification:
+    """Classify a table of non-negative values: raw, scaled, estimated, depth-normalized or unexplained."""
     arr = values.to_numpy(dtype=np.float64)
-    if rounded is None:
-        rounded = rounded_table(values)
-    non_integer = _non_integer_fraction(arr, rounded)
-    sf = size_factor_check(values, sf_tolerance, rounded)
+    non_integer = non_integer_fraction(arr)
+    sf = size_factor_check(values, sf_tolerance)
     if non_integer == 0:
         totals = arr.sum(axis=0)
         # Whole numbers summing to about a million, not exactly the same total (rarefied counts do): rounded TPM.

@@ -26,8 +26,10 @@ count can be found, up to what the written precision allows:
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -35,7 +37,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from deseq2_normalized.sizefactors import median_of_ratios
+from deseq2_normalized.sizefactors import median_of_ratios_by_column
 
 log = logging.getLogger(__name__)
 
@@ -288,9 +290,8 @@ class RecoveryResult:
 
     Attributes
     ----------
-    counts
-        int64 genes x samples recovered counts (the midpoint of the consistent counts where
-        ambiguous).
+    values
+        The table the counts were recovered from (genes x samples, as written).
     scales
         Per-sample scale: the original size factor when the recovery is exact.
     samples
@@ -304,12 +305,26 @@ class RecoveryResult:
         The bound a ``bounded`` sample's ambiguous counts had to meet.
     """
 
-    counts: pd.DataFrame
+    values: pd.DataFrame
     scales: pd.Series
     samples: tuple[SampleRecovery, ...]
     scaling: str
     notes: tuple[str, ...] = field(default=())
     max_relative_uncertainty: float = MAX_RELATIVE_UNCERTAINTY
+    counts_of: tuple[_CountsOf, ...] = field(default=(), repr=False)
+
+    @functools.cached_property
+    def counts(self) -> pd.DataFrame:
+        """int64 genes x samples recovered counts (the midpoint of the consistent counts where ambiguous).
+
+        Made when first asked for, from :attr:`values` and each sample's solution: ``check``
+        never holds the whole matrix beside the values.
+        """
+        arr = self.values.to_numpy(dtype=np.float64)
+        counts = np.empty(arr.shape, dtype=np.int64, order="F")
+        for j, rule in enumerate(self.counts_of):
+            counts[:, j] = rule.column(arr[:, j])
+        return pd.DataFrame(counts, index=self.values.index, columns=self.values.columns, copy=False)
 
     @property
     def all_exact(self) -> bool:
@@ -483,14 +498,38 @@ class _Distinct:
         return _precision_of(distinct[seen])
 
 
-def _not_recoverable(name: str, precision: Precision, reason: str, size: int) -> tuple[SampleRecovery, np.ndarray]:
+@dataclass(frozen=True)
+class _CountsOf:
+    """How one sample's recovered counts follow from its values.
+
+    Where every count is ``rint(value * scale)`` the scale says it all, and the counts are made
+    only when asked for; otherwise (ambiguous counts given their midpoints, a sample not
+    recovered) they are held.
+    """
+
+    scale: float
+    held: np.ndarray | None = None
+
+    def column(self, values: np.ndarray) -> np.ndarray:
+        """The sample's int64 counts, from its values."""
+        return self.held if self.held is not None else _scaled_counts(values, self.scale)
+
+
+def _scaled_counts(values: np.ndarray, scale: float) -> np.ndarray:
+    """``rint(value * scale)`` as int64 for the positive values, 0 for the others."""
+    scaled = values * scale
+    scaled[~(values > 0)] = 0.0
+    return np.rint(scaled, out=scaled).astype(np.int64)
+
+
+def _not_recoverable(name: str, precision: Precision, reason: str, size: int) -> tuple[SampleRecovery, _CountsOf]:
     record = SampleRecovery(name, "not_recoverable", np.nan, np.nan, np.nan, 0, 1.0, precision.describe(), reason)
-    return record, np.zeros(size, np.int64)
+    return record, _CountsOf(np.nan, np.zeros(size, np.int64))
 
 
 def _recover_column(
     name: str, values: np.ndarray, bounds: np.ndarray | None, max_relative_uncertainty: float
-) -> tuple[SampleRecovery, np.ndarray]:
+) -> tuple[SampleRecovery, _CountsOf]:
     nonzero = values > 0
     if not nonzero.any():
         return _not_recoverable(name, written_precision(values), "every value is zero", values.size)
@@ -542,14 +581,13 @@ def _recover_column(
     last = np.maximum(np.floor((u + b) * solution.high * (1 + 4 * _EPS)), first)
     unique_counts = np.where(solution.ambiguous, np.rint(0.5 * (first + last)), np.rint(u * scale))
     if solution.ambiguous.any():
-        counts = np.zeros(values.shape, np.int64)
-        counts[nonzero] = unique_counts[distinct.inverse].astype(np.int64)
+        held = np.zeros(values.shape, np.int64)
+        held[nonzero] = unique_counts[distinct.inverse].astype(np.int64)
+        counts = _CountsOf(scale, held)
         ambiguous = float(solution.ambiguous[distinct.inverse].mean())
     else:
-        # Every count is rint(value * scale), as for its distinct value (no need to map cells to them).
-        scaled = values * scale
-        scaled[~nonzero] = 0.0
-        counts = np.rint(scaled, out=scaled).astype(np.int64)
+        # Every count is rint(value * scale), as for its distinct value: made when asked for.
+        counts = _CountsOf(scale)
         ambiguous = 0.0
     # The largest distance from the (rounded) midpoint to a consistent count bounds the error.
     spread = np.maximum(unique_counts - first, last - unique_counts)
@@ -601,23 +639,63 @@ def _recover_column(
     return record, counts
 
 
-def _explained_scales(records: list[SampleRecovery], counts: np.ndarray) -> tuple[str, np.ndarray | None]:
+@dataclass
+class _CountFigures:
+    """What the known normalizations need of the recovered counts, gathered one sample at a time."""
+
+    column: Callable[[int], np.ndarray]
+    n: int
+    sums: np.ndarray
+    upper_quartiles: np.ndarray
+    positive: list[np.ndarray | None]
+
+    @classmethod
+    def empty(cls, column: Callable[[int], np.ndarray], n: int) -> _CountFigures:
+        return cls(column, n, np.zeros(n), np.full(n, np.nan), [None] * n)
+
+    def add(self, j: int, counts: np.ndarray) -> None:
+        """Record sample ``j``'s counts: their sum, upper quartile and which genes are positive."""
+        as_float = counts.astype(np.float64)
+        positive = counts > 0
+        self.sums[j] = as_float.sum()
+        if positive.any():
+            self.upper_quartiles[j] = np.percentile(as_float[positive], 75)
+        self.positive[j] = np.packbits(positive)
+
+    def complete_genes(self, genes: int) -> np.ndarray:
+        """The genes positive in every sample."""
+        packed = [p for p in self.positive if p is not None]
+        if len(packed) < self.n:
+            return np.zeros(genes, dtype=bool)
+        every = packed[0].copy()
+        for p in packed[1:]:
+            every &= p
+        return np.unpackbits(every, count=genes).astype(bool)
+
+
+def _explained_scales(
+    records: list[SampleRecovery], figures: _CountFigures, genes: int
+) -> tuple[str, np.ndarray | None]:
     """Which known normalization gives back every solved scale, and its exact values."""
     ok = np.array([r.verdict != "not_recoverable" for r in records])
     if not ok.all():
         return "not recoverable", None
     low = np.array([r.scale_low for r in records])
     high = np.array([r.scale_high for r in records])
-    candidates: list[tuple[str, Any]] = [
-        ("DESeq2 median-of-ratios", lambda c: median_of_ratios(c)),  # takes the counts as they are
-        ("CPM", lambda c: c.astype(np.float64).sum(axis=0) / 1e6),
-        ("upper quartile", lambda c: np.array([np.percentile(col[col > 0], 75) for col in c.astype(np.float64).T])),
+    candidates: list[tuple[str, Callable[[], np.ndarray]]] = [
+        # Takes the counts as they are, a sample at a time.
+        (
+            "DESeq2 median-of-ratios",
+            lambda: median_of_ratios_by_column(figures.column, figures.n, usable=figures.complete_genes(genes)),
+        ),
+        ("CPM", lambda: figures.sums / 1e6),
+        ("upper quartile", lambda: figures.upper_quartiles),
     ]
     slack = 1e-9
     for name, func in candidates:
         try:
-            sf = np.asarray(func(counts), dtype=np.float64)
-        except ValueError:
+            sf = np.asarray(func(), dtype=np.float64)
+        except (ValueError, IndexError):
             continue
         if np.all((sf >= low * (1 - slack)) & (sf <= high * (1 + slack))):
             return name, sf
@@ -657,12 +735,15 @@ def recover_counts(
         Counts, scales and a verdict per sample.
     """
     arr = values.to_numpy(dtype=np.float64)
-    counts = np.zeros(arr.shape, dtype=np.int64, order="F")  # column by column, as the samples are solved
     bound_arr = None if bounds is None else bounds.to_numpy(dtype=np.float64)
+    counts_of: list[_CountsOf] = [_CountsOf(np.nan)] * arr.shape[1]
+    figures = _CountFigures.empty(lambda j: counts_of[j].column(arr[:, j]), arr.shape[1])
 
     def solve(j: int) -> SampleRecovery:
         b = None if bound_arr is None else bound_arr[:, j]
-        record, counts[:, j] = _recover_column(str(values.columns[j]), arr[:, j], b, max_relative_uncertainty)
+        record, counts_of[j] = _recover_column(str(values.columns[j]), arr[:, j], b, max_relative_uncertainty)
+        if record.verdict != "not_recoverable":
+            figures.add(j, figures.column(j))
         return record
 
     # Samples are solved independently, and numpy's sorts and array operations release the GIL.
@@ -672,7 +753,7 @@ def recover_counts(
             records = list(pool.map(solve, range(arr.shape[1])))
     else:
         records = [solve(j) for j in range(arr.shape[1])]
-    scaling, exact_scales = _explained_scales(records, counts)
+    scaling, exact_scales = _explained_scales(records, figures, arr.shape[0])
     notes: list[str] = []
     scales = np.array([r.scale for r in records])
     if exact_scales is not None:
@@ -684,14 +765,14 @@ def recover_counts(
             "reproduces the solved scales: DESeq2 on another gene or sample set (a filtered table, a subset of "
             "samples), DESeq2 with controlGenes or poscounts, or TMM would explain this"
         )
-    frame = pd.DataFrame(counts, index=values.index, columns=values.columns, copy=False)
     return RecoveryResult(
-        frame,
+        values,
         pd.Series(scales, index=values.columns, name="scale"),
         tuple(records),
         scaling,
         tuple(notes),
         max_relative_uncertainty,
+        tuple(counts_of),
     )
 
 

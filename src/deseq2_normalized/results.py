@@ -15,7 +15,7 @@ import pandas as pd
 
 from deseq2_normalized import rbackend, verdict
 from deseq2_normalized.choices import Method
-from deseq2_normalized.classify import Classification
+from deseq2_normalized.classify import Classification, rounded_table
 from deseq2_normalized.contrasts import Contrast, ResultSummary
 from deseq2_normalized.design import Design
 from deseq2_normalized.errors import AnalysisError
@@ -61,8 +61,6 @@ class CheckResult:
     ----------
     counts
         The validated table (float64), less its pseudocount when one was found.
-    rounded
-        ``counts`` rounded to integers (half to even, as R's ``round``).
     non_integer_fraction
         Fraction of cells that are not whole numbers.
     size_factors
@@ -74,11 +72,18 @@ class CheckResult:
     """
 
     counts: pd.DataFrame
-    rounded: pd.DataFrame
     non_integer_fraction: float
     size_factors: SizeFactorCheck
     samples: pd.DataFrame | None = None
     classification: Classification | None = None
+
+    @property
+    def rounded(self) -> pd.DataFrame:
+        """``counts`` rounded to integers (half to even, as R's ``round``), made when asked for.
+
+        ``check`` never needs the whole rounded table: it is not held beside the values.
+        """
+        return rounded_table(self.counts)
 
     @property
     def explanation(self) -> str:
