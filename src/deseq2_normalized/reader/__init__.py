@@ -11,7 +11,8 @@ Their docstrings document only the parameters that are their own.
 This module holds :func:`read_count_table` and :func:`read_counts`, which put the steps together;
 the steps are modules of their own: ``_bytes`` (the file's bytes, encodings, files that are not
 text), ``_excel`` (``.xlsx`` workbooks), ``_layout`` (separator and header), ``_transposed``,
-``_parse`` (pandas' C parser, whole or part by part), ``_decimal_comma``, ``_columns`` (gene IDs,
+``_parse`` (pandas' C parser, whole or part by part), ``_stream`` (a large
+plain file part by part from disk), ``_decimal_comma``, ``_columns`` (gene IDs,
 samples, annotation), ``_numbers`` (exact float64 values), ``_names`` (name checks) and
 ``_samples`` (sample sheets).
 """
@@ -36,6 +37,7 @@ from deseq2_normalized.reader._names import RESULT_COLUMNS, _quoted, check_names
 from deseq2_normalized.reader._numbers import _numeric
 from deseq2_normalized.reader._parse import _parse_counts
 from deseq2_normalized.reader._samples import read_samples, sample_sheet_header
+from deseq2_normalized.reader._stream import stream_counts
 from deseq2_normalized.reader._transposed import _refuse_transposed, _transpose_text
 from deseq2_normalized.samplesheet import SampleSheet, as_sample_sheet
 
@@ -132,30 +134,13 @@ def read_count_table(
     p = Path(path)
     where = name or str(p)
     notes: list[str] = []
-    raw = _file_bytes(p, where)
-    if raw.startswith(b"PK\x03\x04") and is_xlsx(raw):
-        raw, where, sheet_name = _excel_as_text(raw, where, sheet)
-        _note(notes, f"{name or p}: read sheet '{sheet_name}' of the Excel workbook")
+    streamed = None if sheet is not None or transposed else stream_counts(p, where)
+    if streamed is not None and streamed[1] in (";", "\t") and _has_comma_numbers(streamed[0]):
+        streamed = None  # decimal commas further down: the whole file proves them or not
+    if streamed is not None:
+        frame, sep = streamed
     else:
-        raw = _text_bytes(where, raw)
-        if sheet is not None:
-            raise InputError(f"{where}: a sheet ('{sheet}') was named, but this is a text table, not an Excel workbook")
-    raw = _skip_leading_blank_lines(raw)
-    if transposed:
-        raw = _transpose_text(where, raw)
-        _note(notes, f"{where}: transposed as asked: rows are now genes, columns samples")
-    sep = _detect_separator(_head_text(raw))
-    commas: pd.DataFrame | None = None
-    if sep in (";", "\t") and _head_has_comma_numbers(raw, sep):
-        commas = _parse_decimal_comma(where, raw, sep)  # spares parsing the columns as text first
-        frame, sep = (commas, sep) if commas is not None else _parse_counts(where, raw)
-    else:
-        frame, sep = _parse_counts(where, raw)
-        if sep in (";", "\t") and _has_comma_numbers(frame):  # comma numbers further down
-            commas = _parse_decimal_comma(where, raw, sep)
-            frame = commas if commas is not None else frame
-    if commas is not None:
-        _note(notes, f"{where}: numbers are written with decimal commas (as by R's write.csv2); read them as such")
+        frame, sep, where = _parse_whole_file(p, where, name, sheet, transposed, notes)
     file_columns = tuple(str(c) for c in frame.columns)
     _refuse_numeric_gene_ids(where, frame)
     selected = _selection(where, frame, samples, columns)
@@ -193,6 +178,41 @@ def read_count_table(
     annotation.index = pd.Index([str(g).strip() for g in values.index.tolist()], name="gene_id")
     log.debug("read %s: %d genes x %d samples, %s-separated", where, *values.shape, _SEP_NAMES[sep])
     return CountTable(values=values, annotation=annotation, notes=tuple(notes), file_columns=file_columns)
+
+
+def _parse_whole_file(
+    p: Path, where: str, name: str | None, sheet: str | None, transposed: bool, notes: list[str]
+) -> tuple[pd.DataFrame, str, str]:
+    """The table parsed from the whole file's bytes (every form :func:`read_count_table` reads).
+
+    Returns the parsed rows, the separator and the name messages give the table from now on (a
+    workbook's names its sheet).
+    """
+    raw = _file_bytes(p, where)
+    if raw.startswith(b"PK\x03\x04") and is_xlsx(raw):
+        raw, where, sheet_name = _excel_as_text(raw, where, sheet)
+        _note(notes, f"{name or p}: read sheet '{sheet_name}' of the Excel workbook")
+    else:
+        raw = _text_bytes(where, raw)
+        if sheet is not None:
+            raise InputError(f"{where}: a sheet ('{sheet}') was named, but this is a text table, not an Excel workbook")
+    raw = _skip_leading_blank_lines(raw)
+    if transposed:
+        raw = _transpose_text(where, raw)
+        _note(notes, f"{where}: transposed as asked: rows are now genes, columns samples")
+    sep = _detect_separator(_head_text(raw))
+    commas: pd.DataFrame | None = None
+    if sep in (";", "\t") and _head_has_comma_numbers(raw, sep):
+        commas = _parse_decimal_comma(where, raw, sep)  # spares parsing the columns as text first
+        frame, sep = (commas, sep) if commas is not None else _parse_counts(where, raw)
+    else:
+        frame, sep = _parse_counts(where, raw)
+        if sep in (";", "\t") and _has_comma_numbers(frame):  # comma numbers further down
+            commas = _parse_decimal_comma(where, raw, sep)
+            frame = commas if commas is not None else frame
+    if commas is not None:
+        _note(notes, f"{where}: numbers are written with decimal commas (as by R's write.csv2); read them as such")
+    return frame, sep, where
 
 
 def read_counts(path: str | Path, name: str | None = None) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import itertools
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,22 @@ def _parse_counts(where: str, raw: bytes, decimal: str = ".") -> tuple[pd.DataFr
     Number columns come out float64 (parsed exactly), others as objects.
     """
     sep, header, body = _header_layout(where, raw)
+    names, options = _columns_and_options(where, header, decimal)
+    frame = _read_rows_in_parts(raw, body.tell(), sep, names, options)
+    if frame is None:
+        frame = _read_rows(where, raw, sep, body, names, **options)
+    if not _lines_up(frame):
+        # Every row has more fields than the header: pandas would silently shift the columns.
+        detail = _misfit_row(raw, sep, len(names)) or "every row has more fields than the header"
+        raise InputError(f"{where}: rows do not line up with the header ({detail})")
+    if frame.shape[0] == 0:
+        raise InputError(f"{where}: has a header but no gene rows")
+    frame.index = frame.index.fillna("")
+    return frame, sep
+
+
+def _columns_and_options(where: str, header: list[str], decimal: str) -> tuple[list[str], dict[str, Any]]:
+    """The column names pandas gets for a header, and its options: gene IDs as a text index, exact numbers."""
     if len(header) < 2:
         raise InputError(
             f"{where}: found a single column; expected gene IDs then one column per sample, "
@@ -45,17 +62,12 @@ def _parse_counts(where: str, raw: bytes, decimal: str = ".") -> tuple[pd.DataFr
         "decimal": decimal,
         "low_memory": False,
     }
-    frame = _read_rows_in_parts(raw, body.tell(), sep, names, options)
-    if frame is None:
-        frame = _read_rows(where, raw, sep, body, names, **options)
-    if frame.index.nlevels != 1 or _GENE_COLUMN in frame.columns:
-        # Every row has more fields than the header: pandas would silently shift the columns.
-        detail = _misfit_row(raw, sep, len(names)) or "every row has more fields than the header"
-        raise InputError(f"{where}: rows do not line up with the header ({detail})")
-    if frame.shape[0] == 0:
-        raise InputError(f"{where}: has a header but no gene rows")
-    frame.index = frame.index.fillna("")
-    return frame, sep
+    return names, options
+
+
+def _lines_up(frame: pd.DataFrame) -> bool:
+    """Whether every row had the header's fields (pandas shifts the columns when every row has one more)."""
+    return frame.index.nlevels == 1 and _GENE_COLUMN not in frame.columns
 
 
 #: Tables with more text after the header than two parts of this size are parsed part by part.
@@ -107,20 +119,28 @@ def _read_rows_in_parts(
     if len(cuts) < 3:
         return None
     view = memoryview(raw)
-
-    def parse(span: tuple[int, int]) -> pd.DataFrame:
-        return _c_parse(_Window(view[span[0] : span[1]]), sep, names, options)
-
-    # A table of numbers only is copied into one float64 matrix (column-major, as a DataFrame holds
-    # one block) part by part, its rows counted beforehand: no second copy of the matrix is made.
     rows = _line_breaks(raw, start) + (not raw.endswith(b"\n"))  # the records, and any blank lines
+    return parse_parts((_Window(view[a:b]) for a, b in itertools.pairwise(cuts)), rows, sep, names, options)
+
+
+def parse_parts(
+    parts: Iterable[Any], rows: int, sep: str, names: list[str], options: dict[str, Any]
+) -> pd.DataFrame | None:
+    """Parse the parts of a table's rows (binary streams, each of whole lines) and join them.
+
+    ``rows`` is how many lines the parts hold in all (records and blank lines alike). Each part
+    is parsed as :func:`_read_rows` parses the whole. A table of numbers only is copied into one
+    float64 matrix (column-major, as a DataFrame holds one block) part by part: no second copy of
+    the matrix is made. None when the parts differ in columns or column types, or one cannot be
+    parsed: the whole text must be parsed instead.
+    """
     matrix: np.ndarray | None = None
     filled = 0
-    parts: list[pd.DataFrame] = []
+    frames: list[pd.DataFrame] = []
     first: pd.DataFrame | None = None
     try:
-        for span in itertools.pairwise(cuts):
-            part = parse(span)
+        for source in parts:
+            part = _c_parse(source, sep, names, options)
             if first is None:
                 first = part.iloc[:0]
                 if len(part.columns) and all(dtype == np.float64 for dtype in part.dtypes):
@@ -128,15 +148,19 @@ def _read_rows_in_parts(
             elif not _same_layout(part, first):
                 return None
             if matrix is not None:
+                if filled + len(part) > rows:
+                    return None
                 matrix[filled : filled + len(part)] = part.to_numpy(dtype=np.float64)
                 filled += len(part)
                 part = part.iloc[:, :0]  # the index is kept, the values are in the matrix
-            parts.append(part)
+            frames.append(part)
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
         return None
-    if matrix is None or first is None:
-        return pd.concat(parts)
-    index = parts[0].index.append([part.index for part in parts[1:]])
+    if first is None:
+        return None
+    if matrix is None:
+        return pd.concat(frames)
+    index = frames[0].index.append([part.index for part in frames[1:]])
     values = matrix if filled == rows else np.asfortranarray(matrix[:filled])
     return pd.DataFrame(values, index=index, columns=first.columns, copy=False)
 
