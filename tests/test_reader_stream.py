@@ -85,6 +85,7 @@ def _streamed_and_whole(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[bo
         pytest.param(lambda t: _text(t), True, id="plain"),
         pytest.param(lambda t: t.to_csv(float_format="%.15g"), True, id="csv"),
         pytest.param(lambda t: _text(t, lineterminator="\r\n"), True, id="crlf"),
+        pytest.param(lambda t: _text(t, lineterminator="\r"), False, id="cr-only"),
         pytest.param(lambda t: "\t".join(t.columns) + "\n" + _text(t, header=False), True, id="r-header"),
         pytest.param(lambda t: _text(t).replace("\ng20\t", "\n\n\ng20\t"), True, id="blank-lines"),
         pytest.param(lambda t: _text(t).replace("g7\t", "gène-α\t"), True, id="utf-8-ids"),
