@@ -318,7 +318,7 @@ def classify_table(values: pd.DataFrame, sf_tolerance: float = 0.1) -> Classific
         found = _with_pseudocount(values, pseudocount, sf_tolerance)
         if found is not None:
             return found
-    return _classify_counts(values, None, sf_tolerance)
+    return _classify_counts(values, None, sf_tolerance, non_integer)
 
 
 def non_integer_fraction(arr: np.ndarray) -> float:
@@ -366,10 +366,16 @@ def _with_pseudocount(values: pd.DataFrame, pseudocount: Pseudocount, sf_toleran
     )
 
 
-def _classify_counts(values: pd.DataFrame, bounds: pd.DataFrame | None, sf_tolerance: float) -> Classification:
-    """Classify a table of non-negative values: raw, scaled, estimated, depth-normalized or unexplained."""
+def _classify_counts(
+    values: pd.DataFrame, bounds: pd.DataFrame | None, sf_tolerance: float, non_integer: float | None = None
+) -> Classification:
+    """Classify a table of non-negative values: raw, scaled, estimated, depth-normalized or unexplained.
+
+    ``non_integer`` is :func:`non_integer_fraction` of ``values`` when the caller has it already.
+    """
     arr = values.to_numpy(dtype=np.float64)
-    non_integer = non_integer_fraction(arr)
+    if non_integer is None:
+        non_integer = non_integer_fraction(arr)
     sf = size_factor_check(values, sf_tolerance)
     if non_integer == 0:
         totals = arr.sum(axis=0)

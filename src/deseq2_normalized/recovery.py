@@ -37,7 +37,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from deseq2_normalized.sizefactors import median_of_ratios_by_column
+from deseq2_normalized.sizefactors import Column, median_of_ratios_by_column
 
 log = logging.getLogger(__name__)
 
@@ -510,9 +510,11 @@ class _CountsOf:
     scale: float
     held: np.ndarray | None = None
 
-    def column(self, values: np.ndarray) -> np.ndarray:
-        """The sample's int64 counts, from its values."""
-        return self.held if self.held is not None else _scaled_counts(values, self.scale)
+    def column(self, values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """The sample's int64 counts, from its values (those of the genes ``rows`` only, unless None)."""
+        if self.held is not None:
+            return self.held if rows is None else self.held[rows]
+        return _scaled_counts(values if rows is None else values[rows], self.scale)
 
 
 def _scaled_counts(values: np.ndarray, scale: float) -> np.ndarray:
@@ -639,57 +641,32 @@ def _recover_column(
     return record, counts
 
 
-@dataclass
-class _CountFigures:
-    """What the known normalizations need of the recovered counts, gathered one sample at a time."""
+def _explained_scales(records: list[SampleRecovery], column: Column, n: int) -> tuple[str, np.ndarray | None]:
+    """Which known normalization gives back every solved scale, and its exact values.
 
-    column: Callable[[int], np.ndarray]
-    n: int
-    sums: np.ndarray
-    upper_quartiles: np.ndarray
-    positive: list[np.ndarray | None]
-
-    @classmethod
-    def empty(cls, column: Callable[[int], np.ndarray], n: int) -> _CountFigures:
-        return cls(column, n, np.zeros(n), np.full(n, np.nan), [None] * n)
-
-    def add(self, j: int, counts: np.ndarray) -> None:
-        """Record sample ``j``'s counts: their sum, upper quartile and which genes are positive."""
-        as_float = counts.astype(np.float64)
-        positive = counts > 0
-        self.sums[j] = as_float.sum()
-        if positive.any():
-            self.upper_quartiles[j] = np.percentile(as_float[positive], 75)
-        self.positive[j] = np.packbits(positive)
-
-    def complete_genes(self, genes: int) -> np.ndarray:
-        """The genes positive in every sample."""
-        packed = [p for p in self.positive if p is not None]
-        if len(packed) < self.n:
-            return np.zeros(genes, dtype=bool)
-        every = packed[0].copy()
-        for p in packed[1:]:
-            every &= p
-        return np.unpackbits(every, count=genes).astype(bool)
-
-
-def _explained_scales(
-    records: list[SampleRecovery], figures: _CountFigures, genes: int
-) -> tuple[str, np.ndarray | None]:
-    """Which known normalization gives back every solved scale, and its exact values."""
+    ``column`` gives the recovered counts a sample at a time; each scaling is tried only when
+    the ones before it did not fit, as the first fits a DESeq2 table.
+    """
     ok = np.array([r.verdict != "not_recoverable" for r in records])
     if not ok.all():
         return "not recoverable", None
     low = np.array([r.scale_low for r in records])
     high = np.array([r.scale_high for r in records])
+
+    def sums() -> np.ndarray:
+        return np.array([column(j, None).astype(np.float64).sum() for j in range(n)]) / 1e6
+
+    def upper_quartiles() -> np.ndarray:
+        quartiles = np.empty(n)
+        for j in range(n):
+            counts = column(j, None).astype(np.float64)
+            quartiles[j] = np.percentile(counts[counts > 0], 75)
+        return quartiles
+
     candidates: list[tuple[str, Callable[[], np.ndarray]]] = [
-        # Takes the counts as they are, a sample at a time.
-        (
-            "DESeq2 median-of-ratios",
-            lambda: median_of_ratios_by_column(figures.column, figures.n, usable=figures.complete_genes(genes)),
-        ),
-        ("CPM", lambda: figures.sums / 1e6),
-        ("upper quartile", lambda: figures.upper_quartiles),
+        ("DESeq2 median-of-ratios", lambda: median_of_ratios_by_column(column, n)),  # the counts as they are
+        ("CPM", sums),
+        ("upper quartile", upper_quartiles),
     ]
     slack = 1e-9
     for name, func in candidates:
@@ -737,13 +714,10 @@ def recover_counts(
     arr = values.to_numpy(dtype=np.float64)
     bound_arr = None if bounds is None else bounds.to_numpy(dtype=np.float64)
     counts_of: list[_CountsOf] = [_CountsOf(np.nan)] * arr.shape[1]
-    figures = _CountFigures.empty(lambda j: counts_of[j].column(arr[:, j]), arr.shape[1])
 
     def solve(j: int) -> SampleRecovery:
         b = None if bound_arr is None else bound_arr[:, j]
         record, counts_of[j] = _recover_column(str(values.columns[j]), arr[:, j], b, max_relative_uncertainty)
-        if record.verdict != "not_recoverable":
-            figures.add(j, figures.column(j))
         return record
 
     # Samples are solved independently, and numpy's sorts and array operations release the GIL.
@@ -753,7 +727,9 @@ def recover_counts(
             records = list(pool.map(solve, range(arr.shape[1])))
     else:
         records = [solve(j) for j in range(arr.shape[1])]
-    scaling, exact_scales = _explained_scales(records, figures, arr.shape[0])
+    scaling, exact_scales = _explained_scales(
+        records, lambda j, rows: counts_of[j].column(arr[:, j], rows), arr.shape[1]
+    )
     notes: list[str] = []
     scales = np.array([r.scale for r in records])
     if exact_scales is not None:

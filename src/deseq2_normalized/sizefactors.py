@@ -14,20 +14,24 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-#: Column ``j`` of a genes x samples matrix, as numbers (made on demand: see :func:`columns_of`).
-Column = Callable[[int], np.ndarray]
+#: ``column(j, rows)``: column ``j`` of a genes x samples matrix, its rows ``rows`` only (an index
+#: array; None: every row), as numbers made on demand (see :func:`columns_of`).
+Column = Callable[[int, "np.ndarray | None"], np.ndarray]
 
 
 def columns_of(counts: np.ndarray, *, rounded: bool = False) -> Column:
-    """Column ``j`` of ``counts``, rounded to integers (half to even, as R's ``round``) when ``rounded``.
+    """Columns of ``counts``, rounded to integers (half to even, as R's ``round``) when ``rounded``.
 
     The estimators take a matrix's columns one at a time, so that no temporary is the size of
     the matrix (a rounded table is never made whole). A column of a pandas table is contiguous.
     """
     values = np.asarray(counts)
-    if rounded:
-        return lambda j: np.rint(values[:, j])
-    return lambda j: values[:, j]
+
+    def column(j: int, rows: np.ndarray | None = None) -> np.ndarray:
+        picked = values[:, j] if rows is None else values[rows, j]
+        return np.rint(picked) if rounded else picked
+
+    return column
 
 
 def median_of_ratios(counts: np.ndarray, *, usable: np.ndarray | None = None) -> np.ndarray:
@@ -56,7 +60,7 @@ def median_of_ratios(counts: np.ndarray, *, usable: np.ndarray | None = None) ->
 
 
 def median_of_ratios_by_column(column: Column, n: int, *, usable: np.ndarray | None = None) -> np.ndarray:
-    """:func:`median_of_ratios` of the matrix whose ``n`` columns ``column(j)`` gives, one at a time.
+    """:func:`median_of_ratios` of the matrix whose ``n`` columns ``column`` gives, one at a time.
 
     A first pass sums the usable genes' logs in sample order (as numpy's mean over the samples
     of a matrix adds them), a second takes each sample's median ratio: the factors are bitwise
@@ -69,7 +73,7 @@ def median_of_ratios_by_column(column: Column, n: int, *, usable: np.ndarray | N
     rows = np.flatnonzero(usable)
 
     def logs(j: int) -> np.ndarray:
-        return np.log(column(j)[rows].astype(np.float64, copy=False))
+        return np.log(column(j, rows).astype(np.float64, copy=False))
 
     log_geo = np.zeros(rows.size)
     for j in range(n):
@@ -87,9 +91,9 @@ def complete_genes(column: Column, n: int) -> np.ndarray:
     """The genes (rows) positive in each of the ``n`` columns."""
     if n == 0:
         raise ValueError("no samples")
-    complete = column(0) > 0
+    complete = column(0, None) > 0
     for j in range(1, n):
-        complete &= column(j) > 0
+        complete &= column(j, None) > 0
     return complete
 
 
@@ -123,11 +127,11 @@ def poscounts(counts: np.ndarray) -> np.ndarray:
 
 
 def poscounts_by_column(column: Column, n: int) -> np.ndarray:
-    """:func:`poscounts` of the matrix whose ``n`` columns ``column(j)`` gives, one at a time."""
+    """:func:`poscounts` of the matrix whose ``n`` columns ``column`` gives, one at a time."""
     log_sum: np.ndarray | None = None
     seen: np.ndarray | None = None
     for j in range(n):
-        values = column(j).astype(np.float64, copy=False)
+        values = column(j, None).astype(np.float64, copy=False)
         positive = values > 0
         logs = np.zeros(values.shape)
         np.log(values, out=logs, where=positive)
@@ -141,7 +145,7 @@ def poscounts_by_column(column: Column, n: int) -> np.ndarray:
         raise ValueError("every gene contains at least one zero, cannot compute log geometric means")
     sf = np.empty(n)
     for j in range(n):
-        values = column(j).astype(np.float64, copy=False)
+        values = column(j, None).astype(np.float64, copy=False)
         use = (values > 0) & finite
         sf[j] = np.exp(np.median(np.log(values[use]) - log_geo[use]))
     return sf / np.exp(np.mean(np.log(sf)))
@@ -250,7 +254,7 @@ def check_size_factors(values: pd.DataFrame, tolerance: float = 0.1, *, rounding
     else:
         sf = poscounts_by_column(column, n)
         for j in range(n):
-            usable |= column(j) > 0
+            usable |= column(j, None) > 0
     rel = sf / np.exp(np.log(sf).mean())
     bound = np.log1p(tolerance)
     # A tiny slack keeps a factor exactly on the band's edge inside it.
