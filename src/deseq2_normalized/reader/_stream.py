@@ -29,8 +29,11 @@ from deseq2_normalized.reader._parse import _columns_and_options, _lines_up, par
 
 #: Plain text files at least this large are read part by part from the file.
 STREAM_MIN_BYTES = 32 << 20
-#: Bytes read from the file at a time; a part parsed is about this long.
+#: Bytes read from the file at a time, and the shortest part parsed.
 _BLOCK_BYTES = 4 << 20
+#: Lines a part holds, where that is longer than a block: pandas builds a table of every part,
+#: column by column, so parts of few lines cost a wide table time (up to four blocks a part).
+_PART_LINES = 2000
 _HEAD_BYTES = _SNIFF_BYTES * 4  # what the separator and the header are sniffed from, as for a whole file
 
 
@@ -63,7 +66,7 @@ def stream_counts(path: Path, where: str) -> tuple[pd.DataFrame, str] | None:
             if rows is None:
                 return None
             f.seek(start)
-            frame = parse_parts(_parts(f), rows, sep, names, options)
+            frame = parse_parts(_parts(f, _part_bytes(head, start)), rows, sep, names, options)
     except (OSError, InputError):
         return None  # the whole-file reader names the problem
     if frame is None or not _lines_up(frame) or frame.shape[0] == 0:
@@ -113,14 +116,20 @@ def _count_lines(f: BinaryIO, start: int) -> int | None:
     return lines + (last != b"\n")
 
 
-def _parts(f: BinaryIO) -> Iterator[io.BytesIO]:
-    """The rest of the file in parts of whole lines, each about :data:`_BLOCK_BYTES` long."""
+def _part_bytes(head: bytes, start: int) -> int:
+    """How long a part is: :data:`_PART_LINES` lines as long as the head's, within one to four blocks."""
+    line = (len(head) - start) / max(head.count(b"\n", start), 1)
+    return int(min(max(line * _PART_LINES, _BLOCK_BYTES), 4 * _BLOCK_BYTES))
+
+
+def _parts(f: BinaryIO, size: int) -> Iterator[io.BytesIO]:
+    """The rest of the file in parts of whole lines, each about ``size`` bytes long."""
     carry = b""
-    while block := f.read(_BLOCK_BYTES):
+    while block := f.read(size):
         data = carry + block if carry else block
         cut = data.rfind(b"\n") + 1
         if cut == 0:
-            if len(data) > 4 * _BLOCK_BYTES:
+            if len(data) > 4 * size:
                 raise InputError("no line break in a part")  # not a table of short lines: read it whole
             carry = data
             continue
