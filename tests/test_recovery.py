@@ -257,3 +257,15 @@ def test_check_holds_neither_the_rounded_table_nor_the_recovered_counts(tmp_path
     off = np.abs(counts[:, 3:] - raw.to_numpy()[:, 3:]) / np.maximum(raw.to_numpy()[:, 3:], 1)
     assert off.max() <= recovery.max_relative_uncertainty and (off > 0).any()
     assert (result.rounded.to_numpy() == np.rint(result.counts.to_numpy())).all()
+
+
+def test_only_counts_left_open_by_the_digits_are_held(raw_path):
+    """A sample recovered exactly, or not at all, holds no counts: they are made from its values when asked for."""
+    raw = read_counts(raw_path).iloc[:, :3]
+    values = raw / np.array([0.8, 1.1, 1.3])
+    values["noise"] = np.random.default_rng(3).gamma(1, 100, len(values))
+    result = recover_counts(values)
+    assert [s.verdict for s in result.samples] == ["exact", "exact", "exact", "not_recoverable"]
+    assert [rule.held is None for rule in result.counts_of] == [True, True, True, True]
+    counts = result.counts.to_numpy()
+    assert (counts[:, :3] == raw.to_numpy()).all() and (counts[:, 3] == 0).all()

@@ -503,18 +503,24 @@ class _CountsOf:
     """How one sample's recovered counts follow from its values.
 
     Where every count is ``rint(value * scale)`` the scale says it all, and the counts are made
-    only when asked for; otherwise (ambiguous counts given their midpoints, a sample not
-    recovered) they are held.
+    only when asked for (zeros for a sample not recovered); where ambiguous counts were given
+    their midpoints, they are held.
     """
 
     scale: float
     held: np.ndarray | None = None
 
     def column(self, values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """The sample's int64 counts, from its values (those of the genes ``rows`` only, unless None)."""
+        """The sample's int64 counts, from its values (those of the genes ``rows`` only, unless None).
+
+        A sample not recovered (no scale) has zeros.
+        """
         if self.held is not None:
             return self.held if rows is None else self.held[rows]
-        return _scaled_counts(values if rows is None else values[rows], self.scale)
+        picked = values if rows is None else values[rows]
+        if np.isnan(self.scale):
+            return np.zeros(picked.shape, np.int64)
+        return _scaled_counts(picked, self.scale)
 
 
 def _scaled_counts(values: np.ndarray, scale: float) -> np.ndarray:
@@ -524,9 +530,9 @@ def _scaled_counts(values: np.ndarray, scale: float) -> np.ndarray:
     return np.rint(scaled, out=scaled).astype(np.int64)
 
 
-def _not_recoverable(name: str, precision: Precision, reason: str, size: int) -> tuple[SampleRecovery, _CountsOf]:
+def _not_recoverable(name: str, precision: Precision, reason: str) -> tuple[SampleRecovery, _CountsOf]:
     record = SampleRecovery(name, "not_recoverable", np.nan, np.nan, np.nan, 0, 1.0, precision.describe(), reason)
-    return record, _CountsOf(np.nan, np.zeros(size, np.int64))
+    return record, _CountsOf(np.nan)
 
 
 def _recover_column(
@@ -534,7 +540,7 @@ def _recover_column(
 ) -> tuple[SampleRecovery, _CountsOf]:
     nonzero = values > 0
     if not nonzero.any():
-        return _not_recoverable(name, written_precision(values), "every value is zero", values.size)
+        return _not_recoverable(name, written_precision(values), "every value is zero")
     positive = np.compress(nonzero, values)
     distinct = _Distinct(positive)
     precision = distinct.precision()
@@ -565,7 +571,7 @@ def _recover_column(
             f"no scale makes every value a whole number of counts within the written precision "
             f"({precision.describe()}; {len(candidates)} readings of the smallest value tried)"
         )
-        return _not_recoverable(name, precision, reason, values.size)
+        return _not_recoverable(name, precision, reason)
     scale = 0.5 * (solution.low + solution.high)
     # Values written with d decimals are all whole multiples of 10**-d, and a sparse set of values
     # fits units just coarser than that by chance: demand that chance be negligible.
@@ -575,9 +581,9 @@ def _recover_column(
             f"values written at {precision.describe()} fit the unit 1/{scale:.6g} by chance with probability "
             f"10^{chance:.1f}: the digits hold no evidence of whole counts"
         )
-        return _not_recoverable(name, precision, reason, values.size)
+        return _not_recoverable(name, precision, reason)
     if not (np.isfinite(scale) and values.max() * scale < 2.0**62):
-        return _not_recoverable(name, precision, f"the scale {scale:.4g} gives counts beyond 2^62", values.size)
+        return _not_recoverable(name, precision, f"the scale {scale:.4g} gives counts beyond 2^62")
     # Each unique value's interval of consistent counts; its midpoint is the recovered count.
     first = np.maximum(np.ceil((u - b) * solution.low * (1 - 4 * _EPS)), 1)
     last = np.maximum(np.floor((u + b) * solution.high * (1 + 4 * _EPS)), first)
