@@ -9,51 +9,18 @@ import gzip
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from deseq2_normalized import reader
-from deseq2_normalized.errors import InputError
 
 # Patches go to the modules whose names the reader looks up (reader does not re-export them).
 from deseq2_normalized.reader import _bytes, _stream
+from readings import assert_same_reading, reading, scaled_counts, tsv
 
 
-def _table(rows: int = 400, seed: int = 5) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    counts = rng.negative_binomial(2, 0.05, size=(rows, 5))
-    return pd.DataFrame(
-        counts / np.array([0.5, 0.8, 1.1, 1.7, 2.3]),
-        index=pd.Index([f"g{i}" for i in range(rows)], name="gene_id"),
-        columns=[f"s{j}" for j in range(5)],
-    )
-
-
-def _text(table: pd.DataFrame, fmt: str = "%.15g", **kw: object) -> str:
-    return table.to_csv(sep="\t", float_format=fmt, **kw)  # type: ignore[call-overload]
-
-
-def _read(path: Path) -> object:
-    """What read_count_table gives (values, annotation, notes, file columns), or its error message."""
-    try:
-        t = reader.read_count_table(path)
-    except InputError as exc:
-        return str(exc)
-    return t.values, t.annotation, t.notes, t.file_columns
-
-
-def _same(a: object, b: object) -> None:
-    if isinstance(a, str) or isinstance(b, str):
-        assert a == b
-        return
-    assert isinstance(a, tuple) and isinstance(b, tuple)
-    for x, y in zip(a, b, strict=True):
-        if isinstance(x, pd.DataFrame):
-            pd.testing.assert_frame_equal(x, y, check_exact=True)
-            assert x.index.dtype == y.index.dtype and list(x.dtypes) == list(y.dtypes)
-        else:
-            assert x == y
+def _table(rows: int = 400) -> pd.DataFrame:
+    return scaled_counts(rows, seed=5)
 
 
 @pytest.fixture
@@ -75,32 +42,32 @@ def _streamed_and_whole(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[bo
         return found
 
     monkeypatch.setattr(reader, "stream_counts", spy)
-    streamed = _read(path)
+    streamed = reading(path)
     monkeypatch.setattr(reader, "stream_counts", lambda p, where: None)
-    return bool(used and used[0]), streamed, _read(path)
+    return bool(used and used[0]), streamed, reading(path)
 
 
 @pytest.mark.parametrize(
     ("make", "streams"),
     [
-        pytest.param(lambda t: _text(t), True, id="plain"),
+        pytest.param(lambda t: tsv(t), True, id="plain"),
         pytest.param(lambda t: t.to_csv(float_format="%.15g"), True, id="csv"),
-        pytest.param(lambda t: _text(t, lineterminator="\r\n"), True, id="crlf"),
+        pytest.param(lambda t: tsv(t, lineterminator="\r\n"), True, id="crlf"),
         # No line feed: parsed as one part, the whole text, or read whole.
-        pytest.param(lambda t: _text(t, lineterminator="\r"), None, id="cr-only"),
-        pytest.param(lambda t: "\t".join(t.columns) + "\n" + _text(t, header=False), True, id="r-header"),
-        pytest.param(lambda t: _text(t).replace("\ng20\t", "\n\n\ng20\t"), True, id="blank-lines"),
-        pytest.param(lambda t: _text(t).replace("g7\t", "gène-α\t"), True, id="utf-8-ids"),
-        pytest.param(lambda t: _text(t).rstrip("\n"), True, id="no-final-line-break"),
-        pytest.param(lambda t: _text(t).replace("\ng100\t", "\ng5\t"), True, id="duplicate-id"),
-        pytest.param(lambda t: _text(t.round(0).astype(int)), True, id="integers"),
-        pytest.param(lambda t: _text(t, decimal=","), False, id="decimal-comma"),
-        pytest.param(lambda t: _text(t).replace("\ng390\t", '\n"g390"\t'), False, id="quote-late"),
-        pytest.param(lambda t: _text(t).replace("\ng300\t", "\ng300\tx\t"), False, id="extra-field"),
-        pytest.param(lambda t: _text(t).replace("\ng333\t", "\ng333\tabc"), False, id="text-cell"),
-        pytest.param(lambda t: "\ufeff" + _text(t), False, id="byte-order-mark"),
-        pytest.param(lambda t: "\n\n" + _text(t), False, id="leading-blank-lines"),
-        pytest.param(lambda t: _text(t).split("\n", 1)[0] + "\n", False, id="header-only"),
+        pytest.param(lambda t: tsv(t, lineterminator="\r"), None, id="cr-only"),
+        pytest.param(lambda t: "\t".join(t.columns) + "\n" + tsv(t, header=False), True, id="r-header"),
+        pytest.param(lambda t: tsv(t).replace("\ng20\t", "\n\n\ng20\t"), True, id="blank-lines"),
+        pytest.param(lambda t: tsv(t).replace("g7\t", "gène-α\t"), True, id="utf-8-ids"),
+        pytest.param(lambda t: tsv(t).rstrip("\n"), True, id="no-final-line-break"),
+        pytest.param(lambda t: tsv(t).replace("\ng100\t", "\ng5\t"), True, id="duplicate-id"),
+        pytest.param(lambda t: tsv(t.round(0).astype(int)), True, id="integers"),
+        pytest.param(lambda t: tsv(t, decimal=","), False, id="decimal-comma"),
+        pytest.param(lambda t: tsv(t).replace("\ng390\t", '\n"g390"\t'), False, id="quote-late"),
+        pytest.param(lambda t: tsv(t).replace("\ng300\t", "\ng300\tx\t"), False, id="extra-field"),
+        pytest.param(lambda t: tsv(t).replace("\ng333\t", "\ng333\tabc"), False, id="text-cell"),
+        pytest.param(lambda t: "\ufeff" + tsv(t), False, id="byte-order-mark"),
+        pytest.param(lambda t: "\n\n" + tsv(t), False, id="leading-blank-lines"),
+        pytest.param(lambda t: tsv(t).split("\n", 1)[0] + "\n", False, id="header-only"),
     ],
 )
 def test_streamed_tables_read_as_the_whole_file(
@@ -115,24 +82,24 @@ def test_streamed_tables_read_as_the_whole_file(
     used, streamed, whole = _streamed_and_whole(path, monkeypatch)
     if streams is not None:
         assert used is streams
-    _same(streamed, whole)
+    assert_same_reading(streamed, whole)
 
 
 def test_invalid_utf_8_late_in_the_file_is_named_as_by_the_whole_file_reader(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_parts: None
 ) -> None:
     path = tmp_path / "t.tsv"
-    path.write_bytes(_text(_table()).encode().replace(b"\ng350\t", b"\ng\xff350\t"))
+    path.write_bytes(tsv(_table()).encode().replace(b"\ng350\t", b"\ng\xff350\t"))
     used, streamed, whole = _streamed_and_whole(path, monkeypatch)
     assert not used and isinstance(streamed, str) and "not valid UTF-8" in streamed
-    _same(streamed, whole)
+    assert_same_reading(streamed, whole)
 
 
 def test_a_streamed_file_is_never_read_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_parts: None
 ) -> None:
     path = tmp_path / "t.tsv"
-    path.write_text(_text(_table(rows=2000)), encoding="utf-8")
+    path.write_text(tsv(_table(rows=2000)), encoding="utf-8")
     parts: list[int] = []
     real_parts = _stream._parts
 
@@ -155,7 +122,7 @@ def test_a_streamed_file_is_never_read_whole(
 
 
 def test_small_and_compressed_files_are_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = _text(_table())
+    text = tsv(_table())
     small = tmp_path / "t.tsv"
     small.write_text(text, encoding="utf-8")
     assert small.stat().st_size < _stream.STREAM_MIN_BYTES
@@ -165,7 +132,7 @@ def test_small_and_compressed_files_are_read_whole(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(_stream, "STREAM_MIN_BYTES", 0)
     assert _stream.stream_counts(small, "t.tsv") is not None
     assert _stream.stream_counts(packed, "t.tsv.gz") is None
-    _same(_read(packed), _read(small))
+    assert_same_reading(reading(packed), reading(small))
 
 
 def test_parts_of_a_wide_table_hold_more_bytes_up_to_four_blocks():
