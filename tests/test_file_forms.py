@@ -178,6 +178,21 @@ def test_a_stray_word_in_a_sample_column_is_still_an_error(tmp_path, pasilla):
     assert message == f"{path}: row 4 (gene '{table.index[3]}'), column 'untreated1': 'three' is not a number"
 
 
+@pytest.mark.parametrize("cell", ["4,097.47", "12,500", "1,234,567.5"])
+def test_quoted_thousands_separators_in_a_comma_table_are_named(tmp_path, pasilla, cell):
+    # A spreadsheet with number formatting on writes large values quoted, with separators.
+    table = pasilla.iloc[:50].astype(object)
+    table.iloc[2, 1] = cell
+    path = tmp_path / "grouped.csv"
+    table.to_csv(path)
+    assert f'"{cell}"' in path.read_text()
+    message = one_line_error(lambda: read_count_table(path))
+    assert message == (
+        f"{path}: row 3 (gene '{table.index[2]}'), column 'untreated2': '{cell}' is not a number "
+        "(thousands separators); save the table without thousands separators"
+    )
+
+
 def test_text_after_the_samples_is_an_error_without_a_sheet(tmp_path, pasilla):
     table = pasilla.iloc[:50].copy()
     table["note"] = "x"

@@ -14,6 +14,8 @@ from deseq2_normalized.errors import InputError
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # The same, or an infinity or NaN as pandas reads them.
 _NUMBER_OR_SPECIAL = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:[Ii]nf(?:inity)?|INF|NaN|nan)"
+# A number with thousands separators, as spreadsheets write it with number formatting on.
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:[,.' ][0-9]{3})+(?:[.,][0-9]*)?")
 
 
 def _not_numbers(values: pd.Series) -> pd.Series:
@@ -47,11 +49,19 @@ def _numeric(where: str, frame: pd.DataFrame) -> pd.DataFrame:
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(
                 f"{where}: row {i + 1} (gene '{frame.index[i]}'), column '{col}': '{values.iloc[i]}' is not a number"
+                + _hint(str(values.iloc[i]).strip())
             )
         out[col] = as_num.to_numpy(dtype=np.float64)
     result = pd.DataFrame(out, index=frame.index, columns=frame.columns)
     result.index.name = "gene_id"
     return result
+
+
+def _hint(text: str) -> str:
+    """Why a cell that looks like a number is not read as one."""
+    if _GROUPED.fullmatch(text):
+        return " (thousands separators); save the table without thousands separators"
+    return ""
 
 
 def _to_float(value: object) -> float:
