@@ -123,7 +123,7 @@ def test_diagnostics_record_the_recorded_fields_by_name_in_field_order(result, c
     assert expected == [
         "fit_type", "alpha", "lfc_threshold", "independent_filtering", "cooks_cutoff", "shrink", "transform",
         "beta_prior", "outlier_replacement", "sf_type", "numeric_columns", "factor_columns", "threads", "reference",
-        "strict",
+        "strict", "prefilter",
     ]  # fmt: skip
     for f, _ in described(where="diagnostics"):
         if f.name != "numeric_columns":
@@ -152,6 +152,7 @@ def test_the_report_shows_the_declared_rows_with_the_declared_words(result):
         ("transformation", "vst and rlog"),
         ("betaPrior", "no"),
         ("outlier replacement", "off"),
+        ("pre-filter (minimum total count)", "off"),
     ]
 
 

@@ -132,6 +132,7 @@ def test_diagnostics_record_the_run(written, result, original_sf):
     assert record["input"] == {
         "counts": "counts.tsv",
         "genes": 1501,
+        "genes_fitted": 1501,
         "samples": 7,
         "non_integer_fraction": result.check.non_integer_fraction,
         "reading_notes": ["a reading note with <b>markup</b>"],

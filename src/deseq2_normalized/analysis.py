@@ -216,7 +216,12 @@ def run_analysis(
         log.warning("%s", approximation_note(opts.method))
 
     counts_in = recovery.counts if recovery is not None else checked.rounded
+    kept = _prefiltered(counts_in, opts.prefilter, source)
+    if kept is not None:
+        counts_in = counts_in[kept]
     choice, sf_type = _estimator(_size_factor_choice(method, recovery), opts.sf_type, counts_in)
+    if kept is not None and choice.source == "estimated":
+        choice = replace(choice, why=f"{choice.why}; estimated on the genes --prefilter kept, as after dds[keep, ]")
     log.info("size factors: %s", choice.why)
     size_factors = choice.values if choice.source != "fixed at 1" else np.ones(counts_in.shape[1])
     if rbackend.loading():
@@ -227,7 +232,7 @@ def run_analysis(
     if opts.rounding_sensitivity and method == "round":
         # The refits do not depend on the main fit: they start now, in forked R processes when
         # there are threads for them, and this process joins them once its own work is done.
-        refits = sensitivity.start(plan, opts, checked.counts)
+        refits = sensitivity.start(plan, opts, checked.counts if kept is None else checked.counts[kept])
     elif opts.rounding_sensitivity:
         log.info("rounding sensitivity skipped: the counts were recovered exactly, nothing was rounded")
     try:
@@ -254,7 +259,7 @@ def run_analysis(
         if recovery is not None and opts.compare_rounded:
             with stage("dispersions of the rounded table, for comparison"):
                 rounded_disp = rbackend.rounded_dispersions(
-                    checked.rounded,
+                    checked.rounded if kept is None else checked.rounded[kept],
                     plan.coldata,
                     plan.aliases,
                     plan.design.r_formula(plan.aliases),
@@ -350,6 +355,28 @@ def _stop_or_warn(checked: CheckResult, method: str, opts: AnalysisOptions, sour
     if stop:
         raise AnalysisError(f"{source}: {checked.story('stop')}")
     log.warning("%s: going on with the rounding workaround although the size-factor check failed", source)
+
+
+def _prefiltered(counts: pd.DataFrame, minimum: int, source: str) -> np.ndarray | None:
+    """Genes whose counts add up to at least ``minimum`` (None: no pre-filter), as the DESeq2 vignette keeps them.
+
+    The sums are of the counts DESeq2 gets (recovered or rounded), so DESeq2's size-factor
+    estimate, where it runs, sees the kept genes only, as after ``dds[keep, ]``.
+    """
+    if minimum <= 0:
+        return None
+    keep = counts.to_numpy().sum(axis=1, dtype=np.float64) >= minimum
+    kept = int(keep.sum())
+    if kept == 0:
+        raise InputError(f"{source}: --prefilter {minimum}: no gene's counts add up to {minimum} or more")
+    log.info(
+        "pre-filter: %d of %d genes have counts adding up to at least %d and are fitted; %d left out",
+        kept,
+        len(keep),
+        minimum,
+        len(keep) - kept,
+    )
+    return keep
 
 
 def _size_factor_choice(method: MethodName, recovery: RecoveryResult | None) -> SizeFactorChoice:

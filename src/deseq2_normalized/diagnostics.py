@@ -51,6 +51,7 @@ def build_diagnostics(result: AnalysisResult) -> dict[str, Any]:
         "input": {
             "counts": result.source,
             "genes": int(checked.counts.shape[0]),
+            "genes_fitted": int(result.normalized.shape[0]),
             "samples": int(checked.counts.shape[1]),
             "non_integer_fraction": checked.non_integer_fraction,
             "reading_notes": list(result.notes),

@@ -116,6 +116,9 @@ class AnalysisOptions:
         Reduced design for the LRT.
     fit_type
         DESeq2 ``fitType``.
+    prefilter
+        Genes whose counts (as DESeq2 gets them) add up to less over all samples are left out
+        before the fit, as ``dds[rowSums(counts(dds)) >= prefilter, ]``; 0: none.
     alpha, lfc_threshold, independent_filtering, cooks_cutoff
         As in DESeq2's ``results``.
     shrink
@@ -302,6 +305,17 @@ class AnalysisOptions:
     )
     # Three-valued, with a flag for each of True and False: declared by the command line itself.
     strict: bool | None = option(None, recorded=True)
+    prefilter: int = option(
+        0,
+        help="before the fit, keep only genes whose counts add up to at least N over all samples, as DESeq2's "
+        "vignette pre-filters (e.g. 10); the counts are those DESeq2 gets: the recovered raw counts, or the "
+        "rounded table (default %(default)s: off)",
+        metavar="N",
+        report="pre-filter (minimum total count)",
+        shown={0: "off"},
+        recorded=True,
+        galaxy="Pre-filter: minimum total count",
+    )
     sf_tolerance: float = option(
         0.1,
         help="size-factor check: relative size factors must lie within a factor 1+TOL of 1 (default %(default)g)",
@@ -380,6 +394,8 @@ class AnalysisOptions:
             raise InputError(f"--alpha must lie between 0 and 1, got {self.alpha}")
         if self.lfc_threshold < 0:
             raise InputError(f"--lfc-threshold must not be negative, got {self.lfc_threshold}")
+        if self.prefilter < 0:
+            raise InputError(f"--prefilter must not be negative, got {self.prefilter}")
         if self.rounding_sensitivity < 0:
             raise InputError(f"--rounding-sensitivity must not be negative, got {self.rounding_sensitivity}")
         if self.threads < 1:

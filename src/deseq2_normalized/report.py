@@ -189,6 +189,9 @@ def _summary_section(result: AnalysisResult, inputs: InputNames) -> str:
     cls = check.classification
     rows = [(role, Path(name).name) for role, name in inputs.roles()]
     rows.append(("shape", f"{genes:,} genes x {samples} samples"))
+    fitted = result.normalized.shape[0]
+    if fitted < genes:
+        rows.append(("genes fitted", f"{fitted:,}: the others' counts add up to less than the pre-filter's minimum"))
     rows.append(("non-integer cells", f"{100 * check.non_integer_fraction:.1f}%"))
     if check.size_factors.estimator == "poscounts":
         rows.append(

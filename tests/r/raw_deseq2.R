@@ -1,13 +1,18 @@
 #!/usr/bin/env Rscript
 # Standard DESeq2 on raw counts (size factors estimated): the analysis that count
-# recovery must reproduce. Usage: Rscript raw_deseq2.R RAW SAMPLES OUT
+# recovery must reproduce. Usage: Rscript raw_deseq2.R RAW SAMPLES OUT [PREFILTER]
+# PREFILTER: keep genes whose counts add up to at least this, as the DESeq2 vignette does.
 suppressPackageStartupMessages(library(DESeq2))
 args <- commandArgs(trailingOnly = TRUE)
 raw <- as.matrix(read.delim(args[[1]], row.names = 1, check.names = FALSE))
 samples <- read.delim(args[[2]], check.names = FALSE, stringsAsFactors = FALSE)
 coldata <- data.frame(row.names = samples$sample, condition = factor(samples$condition, levels = c("untreated", "treated")),
                       type = factor(samples$type))[colnames(raw), ]
-dds <- DESeq(DESeqDataSetFromMatrix(raw, coldata, ~ type + condition), quiet = TRUE)
+dds <- DESeqDataSetFromMatrix(raw, coldata, ~ type + condition)
+if (length(args) >= 4) {
+  dds <- dds[rowSums(counts(dds)) >= as.numeric(args[[4]]), ]
+}
+dds <- DESeq(dds, quiet = TRUE)
 res <- results(dds, contrast = c("condition", "treated", "untreated"))
 fmt <- function(x) ifelse(is.na(x), "NA", formatC(x, digits = 17, format = "g"))
 write.table(data.frame(gene_id = rownames(res), log2FoldChange = fmt(res$log2FoldChange), pvalue = fmt(res$pvalue),
