@@ -35,8 +35,8 @@ RBACKEND = Path(__file__).resolve().parent.parent / "src" / "deseq2_normalized" 
 #: Fields the command line declares by hand: ``--factor``, ``--blocking`` (repeated), ``--contrast`` (repeated,
 #: singular), ``--pick-reference`` (settled against the sheet), ``--strict``/``--no-strict``.
 BY_HAND = {"factor", "blocking", "contrasts", "pick_reference", "strict"}
-#: Fields no command-line option sets: the command line derives it.
-DERIVED = {"compare_rounded"}
+#: Fields no command-line option sets: the command line derives them (batch_columns from --batch-factors).
+DERIVED = {"compare_rounded", "batch_columns"}
 
 
 def subparser(name: str) -> argparse.ArgumentParser:
@@ -123,7 +123,7 @@ def test_diagnostics_record_the_recorded_fields_by_name_in_field_order(result, c
     assert expected == [
         "fit_type", "alpha", "lfc_threshold", "independent_filtering", "cooks_cutoff", "shrink", "transform",
         "beta_prior", "outlier_replacement", "sf_type", "numeric_columns", "factor_columns", "threads", "reference",
-        "strict", "prefilter",
+        "strict", "batch_columns", "prefilter",
     ]  # fmt: skip
     for f, _ in described(where="diagnostics"):
         if f.name != "numeric_columns":

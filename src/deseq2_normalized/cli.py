@@ -230,6 +230,18 @@ def build_parser() -> argparse.ArgumentParser:
         "comma-separated. With --test lrt the reduced design defaults to '~ BLOCKING...' ('~ 1' without them)",
     )
     run.add_argument(
+        "--batch-factors",
+        type=Path,
+        metavar="FILE",
+        help="covariates of unwanted variation, one row per sample, as the RUVSeq tool writes them ('identifier', "
+        "'condition', 'W_1', ...; svaseq's SV columns alike): the first column names the samples, 'condition' and "
+        "the sample sheet's own columns are left out, the others come first in the design, as in the IUC DESeq2 "
+        "tool (with --design or --reduced, name them in the formula)",
+    )
+    run.add_argument(
+        "--batch-factors-name", metavar="NAME", help="what messages call the batch-factor file (default: its path)"
+    )
+    run.add_argument(
         "--contrast",
         dest="contrasts",
         action="append",
@@ -449,7 +461,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # input overlap with it.
     rbackend.start_in_background()
     from deseq2_normalized import analysis, outputs, reader, validate
-    from deseq2_normalized.samplesheet import SampleSheet
+    from deseq2_normalized.samplesheet import SampleSheet, with_batch_factors
 
     if args.factor is not None and not args.samples:
         raise InputError("--factor names a sample-sheet column: it needs --samples")
@@ -465,6 +477,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
             samples = SampleSheet.from_table(
                 validate.samples_from_groups(args.group, list(table.file_columns), names.counts)
             )
+        batch_columns: tuple[str, ...] = ()
+        if args.batch_factors:
+            batch = reader.read_samples(args.batch_factors, args.batch_factors_name or str(args.batch_factors))
+            samples, batch_columns = with_batch_factors(samples, batch)
         counts = table.values
     reference = args.reference
     if args.group and reference is None and len(args.group) > 1:
@@ -473,6 +489,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         args,
         reference=reference,
         pick_reference=args.pick_reference and not args.group,
+        batch_columns=batch_columns,
         # The rounded-table dispersion fit only feeds a plot: skip it when nothing is drawn.
         compare_rounded=args.report or args.plots != "none",
     )

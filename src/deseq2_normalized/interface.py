@@ -35,6 +35,7 @@ GALAXY_LABELS = {
     "--group": "Group",
     "--factor": "Factor of interest",
     "--blocking": "Blocking factors",
+    "--batch-factors": "Batch factors",
     "--contrast": "Comparisons",
     **{cli_flag(f.name): str(shown.galaxy) for f, shown in described(where="galaxy")},
     "--strict": "Stop when the size-factor check fails",

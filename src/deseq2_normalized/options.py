@@ -116,6 +116,10 @@ class AnalysisOptions:
         Reduced design for the LRT.
     fit_type
         DESeq2 ``fitType``.
+    batch_columns
+        Sample-sheet columns of unwanted variation (RUVSeq's ``W_1``, svaseq's ``SV1``, as
+        ``--batch-factors`` adds them): added to the design before every other term, as the
+        IUC DESeq2 tool does; a written ``design`` (and ``reduced``) must name them.
     prefilter
         Genes whose counts (as DESeq2 gets them) add up to less over all samples are left out
         before the fit, as ``dds[rowSums(counts(dds)) >= prefilter, ]``; 0: none.
@@ -305,6 +309,8 @@ class AnalysisOptions:
     )
     # Three-valued, with a flag for each of True and False: declared by the command line itself.
     strict: bool | None = option(None, recorded=True)
+    # Set by --batch-factors (the file's covariate columns, merged into the sample sheet).
+    batch_columns: tuple[str, ...] = option((), recorded=True)
     prefilter: int = option(
         0,
         help="before the fit, keep only genes whose counts add up to at least N over all samples, as DESeq2's "

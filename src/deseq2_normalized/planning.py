@@ -83,19 +83,47 @@ def settle_request(opts: AnalysisOptions, samples: SampleSheet | pd.DataFrame) -
             design_text = built.design.text()
             if opts.test == "lrt" and not reduced_text:
                 reduced_text = built.reduced_text()
-    design = parse_design(design_text, columns) if design_text else default_design(columns)
+    batch = list(opts.batch_columns)
+    own = [c for c in columns if c not in batch]
+    design = parse_design(design_text, columns) if design_text else default_design(own)
+    if batch and opts.design is None:
+        # As the IUC DESeq2 tool does: the batch covariates first, then the design.
+        design = Design(terms=(*((b,) for b in batch if b not in design.variables), *design.terms))
+        design_text = design.text()
+        if reduced_text and opts.reduced is None:
+            reduced_text = _with_batch(batch, reduced_text, columns)
+    if batch and opts.design is not None:
+        _require_batch("--design", opts.design, design, batch)
     if interest is not None and interest not in design.variables:
         raise InputError(f"--factor: column '{interest}' is not a variable of the design '{design_text}'")
     if not design.variables:
         raise InputError("the design has no variable to compare")
     interest = interest or design.variables[-1]
     reduced = _parse_reduced(reduced_text, columns, design) if reduced_text else None
+    if batch and opts.reduced:
+        _require_batch("--reduced", opts.reduced, reduced, batch)
     contrasts = tuple((name or interest, num, den) for name, num, den in opts.contrasts)
     reference = opts.reference
     if reference is None and opts.pick_reference:
         reference = pick_reference(interest, sheet.table)
     settled = replace(opts, design=design_text, reduced=reduced_text, contrasts=contrasts, reference=reference)
     return Request(design, reduced, interest, settled)
+
+
+def _require_batch(option: str, text: str, design: Design | None, batch: list[str]) -> None:
+    """Refuse a written formula that leaves out a batch covariate (``None``: ``~ 1``)."""
+    absent = [b for b in batch if design is None or b not in design.variables]
+    if absent:
+        raise InputError(
+            f"{interface.option(option)} '{text}' leaves out the batch factor(s) {', '.join(absent)} of "
+            f"{interface.option('--batch-factors')}: name them in the formula"
+        )
+
+
+def _with_batch(batch: list[str], text: str, columns: list[str]) -> str:
+    """A reduced design with the batch covariates first (``~ 1`` becomes ``~ W_1 + W_2``)."""
+    terms = () if re.fullmatch(r"\s*~\s*1\s*", text) else parse_design(text, columns).terms
+    return Design(terms=(*((b,) for b in batch), *terms)).text()
 
 
 def pick_reference(factor: str, samples: pd.DataFrame) -> str:

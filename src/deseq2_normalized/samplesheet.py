@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import pandas as pd
+
+from deseq2_normalized.errors import InputError
+
+log = logging.getLogger(__name__)
+
+#: The batch-factor file's column that RUVSeq fills with its own grouping: never a covariate.
+BATCH_GROUP_COLUMN = "condition"
 
 
 @dataclass(frozen=True)
@@ -40,3 +48,36 @@ class SampleSheet:
 def as_sample_sheet(samples: SampleSheet | pd.DataFrame, source: str = "sample sheet") -> SampleSheet:
     """``samples`` as a :class:`SampleSheet`; a table is taken as :meth:`SampleSheet.from_table` takes it."""
     return samples if isinstance(samples, SampleSheet) else SampleSheet.from_table(samples, source)
+
+
+def with_batch_factors(sheet: SampleSheet, batch: SampleSheet) -> tuple[SampleSheet, tuple[str, ...]]:
+    """The sample sheet with a batch-factor file's covariates added, and their names.
+
+    The file is what the RUVSeq Galaxy tool writes (``identifier``, ``condition``, ``W_1``,
+    ...) or any table of one row per sample: its first column names the samples (rows of
+    other samples are not used), ``condition`` and columns the sheet already has are left
+    out, every other column is added.
+
+    Raises
+    ------
+    InputError
+        When a sample of the sheet has no row, or no column is left to add.
+    """
+    added = [c for c in batch.columns if c != BATCH_GROUP_COLUMN and c not in sheet.table.columns]
+    left_out = [c for c in batch.columns if c not in added]
+    if not added:
+        raise InputError(
+            f"{batch.source}: no batch-factor column besides '{BATCH_GROUP_COLUMN}' and the sample sheet's "
+            f"({', '.join(left_out)})"
+        )
+    missing = [str(s) for s in sheet.table.index if s not in batch.table.index]
+    if missing:
+        shown = ", ".join(f"'{s}'" for s in missing[:5]) + (", ..." if len(missing) > 5 else "")
+        raise InputError(
+            f"{batch.source}: no row for sample(s) {shown}; its first column must name the samples "
+            f"(for example {', '.join(repr(str(s)) for s in batch.table.index[:3])})"
+        )
+    if left_out:
+        log.info("%s: column(s) %s left out of the design", batch.source, ", ".join(f"'{c}'" for c in left_out))
+    table = sheet.table.join(batch.table[added])
+    return SampleSheet(table, (*sheet.header, *added), sheet.source), tuple(added)
