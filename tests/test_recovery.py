@@ -269,3 +269,55 @@ def test_only_counts_left_open_by_the_digits_are_held(raw_path):
     assert [rule.held is None for rule in result.counts_of] == [True, True, True, True]
     counts = result.counts.to_numpy()
     assert (counts[:, :3] == raw.to_numpy()).all() and (counts[:, 3] == 0).all()
+
+
+def mixed_table(raw_path: Path, normalized_path: Path, path: Path) -> Path:
+    """The normalized pasilla table with two samples' raw counts pasted in: a table assembled by mistake."""
+    mixed = read_counts(normalized_path)
+    raw = read_counts(raw_path)
+    for sample in ("untreated3", "treated2"):
+        mixed[sample] = raw[sample]
+    mixed.to_csv(path, sep="\t", float_format="%.15g")
+    return path
+
+
+def test_raw_samples_mixed_with_normalized_ones_are_named(tmp_path, raw_path, normalized_path):
+    from deseq2_normalized import check_table
+    from deseq2_normalized.recovery import choose_size_factors
+
+    checked = check_table(read_counts(mixed_table(raw_path, normalized_path, tmp_path / "mixed.tsv")))
+    recovery = checked.classification.recovery
+    assert recovery.scaling == "unknown per-sample scaling" and recovery.all_exact
+    assert recovery.whole_number_samples == ("untreated3", "treated2")
+    assert any("samples 'untreated3', 'treated2' hold whole numbers" in n for n in recovery.notes)
+    choice = choose_size_factors(recovery)
+    assert choice.source == "estimated" and "raw and normalized samples mixed" in choice.why
+    # A normalized table alone has no such samples.
+    alone = check_table(read_counts(normalized_path)).classification.recovery
+    assert alone.whole_number_samples == ()
+
+
+@pytest.mark.r
+def test_raw_samples_mixed_with_normalized_ones_equal_deseq2_on_the_raw_counts(
+    tmp_path, raw_path, samples_path, normalized_path, rscript
+):
+    """Every sample's raw counts are recovered; DESeq2's own size factors, not the table's scales, are right."""
+    reference = tmp_path / "raw.tsv"
+    rscript("raw_deseq2.R", raw_path, samples_path, reference)
+    result = run_analysis(
+        read_counts(mixed_table(raw_path, normalized_path, tmp_path / "mixed.tsv")),
+        read_samples(samples_path),
+        design="~ type + condition",
+        reference="untreated",
+        transform="none",
+    )
+    record = build_diagnostics(result)
+    assert record["method"]["name"] == "recover"
+    assert record["method"]["size_factors"]["source"] == "estimated"
+    ours = result.results["results_condition_treated_vs_untreated"]
+    ref = pd.read_csv(reference, sep="\t", index_col=0)
+    ours = ours.loc[ref.index]
+    for col in ("log2FoldChange", "padj"):
+        a, b = ours[col].to_numpy(), ref[col].to_numpy()
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        np.testing.assert_allclose(a[~np.isnan(a)], b[~np.isnan(b)], rtol=1e-8)

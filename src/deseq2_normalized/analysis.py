@@ -222,7 +222,10 @@ def run_analysis(
     choice, sf_type = _estimator(_size_factor_choice(method, recovery), opts.sf_type, counts_in)
     if kept is not None and choice.source == "estimated":
         choice = replace(choice, why=f"{choice.why}; estimated on the genes --prefilter kept, as after dds[keep, ]")
-    log.info("size factors: %s", choice.why)
+    if recovery is not None and recovery.whole_number_samples:
+        log.warning("%s: %s", source, choice.why)
+    else:
+        log.info("size factors: %s", choice.why)
     size_factors = choice.values if choice.source != "fixed at 1" else np.ones(counts_in.shape[1])
     if rbackend.loading():
         # A stage of its own, so that the fitting stage times the fit alone.

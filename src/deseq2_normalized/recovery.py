@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -325,6 +325,18 @@ class RecoveryResult:
         for j, rule in enumerate(self.counts_of):
             counts[:, j] = rule.column(arr[:, j])
         return pd.DataFrame(counts, index=self.values.index, columns=self.values.columns, copy=False)
+
+    @property
+    def whole_number_samples(self) -> tuple[str, ...]:
+        """Samples written as whole numbers (scale 1) beside samples that are not: raw and normalized mixed.
+
+        Empty when no sample, or every sample, has scale 1, and when a known normalization
+        (DESeq2's, CPM, upper quartile) explains the scales.
+        """
+        if self.scaling != "unknown per-sample scaling":
+            return ()
+        whole = tuple(str(name) for name, scale in self.scales.items() if scale == 1.0)
+        return whole if len(whole) < len(self.scales) else ()
 
     @property
     def all_exact(self) -> bool:
@@ -747,6 +759,13 @@ def recover_counts(
             "reproduces the solved scales: DESeq2 on another gene or sample set (a filtered table, a subset of "
             "samples), DESeq2 with controlGenes or poscounts, or TMM would explain this"
         )
+        whole = [str(values.columns[j]) for j, r in enumerate(records) if r.scale == 1.0]
+        if 0 < len(whole) < len(records):
+            notes.append(
+                f"{_listed(whole)} {'holds' if len(whole) == 1 else 'hold'} whole numbers (scale 1) and the other "
+                "samples do not: raw samples mixed with normalized ones? DESeq2 then estimates the size factors on "
+                "the recovered counts"
+            )
     return RecoveryResult(
         values,
         pd.Series(scales, index=values.columns, name="scale"),
@@ -806,6 +825,16 @@ def choose_size_factors(recovery: RecoveryResult) -> SizeFactorChoice:
         What DESeq2 gets, with the reason in plain words.
     """
     scales = recovery.scales.to_numpy(dtype=np.float64)
+    whole = recovery.whole_number_samples
+    if whole:
+        return SizeFactorChoice(
+            "estimated",
+            f"{_listed(whole)} {'holds' if len(whole) == 1 else 'hold'} whole numbers (scale 1) and the other samples "
+            "do not: raw and normalized samples mixed in one table, whose scales do not put the samples on one "
+            "scale. DESeq2 estimates its size factors on the recovered raw counts of every sample, the standard "
+            "analysis of those counts",
+            None,
+        )
     if recovery.scaling == "DESeq2 median-of-ratios":
         return SizeFactorChoice(
             "estimated",
@@ -836,3 +865,9 @@ def choose_size_factors(recovery: RecoveryResult) -> SizeFactorChoice:
         "per-sample scaling such as TMM-CPM. DESeq2 estimates its size factors on the recovered raw counts",
         None,
     )
+
+
+def _listed(names: Sequence[str], shown: int = 5) -> str:
+    """Sample names for a sentence: ``samples 'a', 'b'`` (the first few of many)."""
+    head = ", ".join(f"'{n}'" for n in names[:shown]) + (", ..." if len(names) > shown else "")
+    return f"sample{'s' if len(names) > 1 else ''} {head}"
