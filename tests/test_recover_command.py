@@ -111,8 +111,8 @@ def test_sample_sheet_selects_the_samples(tmp_path, cli, normalized, raw):
         (
             "4 significant digits",
             lambda n, r: significant(n, 4),
-            "raw counts cannot be recovered (normalized, but the raw counts cannot be recovered: gene-specific "
-            "normalization factors or non-integer counts): not every sample is exact or bounded: "
+            "raw counts cannot be recovered (normalized, but written with too few digits to recover the raw "
+            "counts): not every sample is exact or bounded: "
             "untreated1: not_recoverable (7.3% of the counts are not determined by values written at 4 significant "
             "digits",
         ),

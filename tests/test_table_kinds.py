@@ -20,7 +20,7 @@ from deseq2_normalized.classify import WORKAROUND_JACCARD, classify_table
 from deseq2_normalized.diagnostics import build_diagnostics
 from deseq2_normalized.reader import read_counts, read_samples
 from deseq2_normalized.sizefactors import median_of_ratios
-from tables import estimated_counts, large_counts, log_table, spread_counts, tpm, unexplained_table
+from tables import estimated_counts, large_counts, log_table, significant, spread_counts, tpm, unexplained_table
 from tables import write_formatted as write
 from test_shared_tables import STEM, assert_equal_results, jaccard, reference, run
 
@@ -173,6 +173,17 @@ def test_a_log_table_is_refused_by_check_as_by_run(tmp_path, cli, normalized_pat
     record = json.loads((tmp_path / "c.json").read_text())
     assert record["default_method"] == "refuse" and "run refuses it" in record["verdict"]
     assert "looks DESeq2-normalized" not in checked.out
+
+
+def test_a_table_with_too_few_digits_is_named_so_not_as_one_without_units(raw, original_sf):
+    # DESeq2-normalized at 4 significant digits: each sample's unit is found, but many counts are left open.
+    checked = check_table(significant(raw / original_sf, 4))
+    cls = checked.classification
+    assert cls is not None and cls.kind == "normalized_unrecoverable"
+    assert cls.detail == "normalized, but written with too few digits to recover the raw counts"
+    (unit,) = [e for e in cls.evidence if "per-sample unit" in e]
+    assert unit.startswith("a per-sample unit fits every value within its written digits in 7 of 7 samples")
+    assert f"untreated1 x {original_sf['untreated1']:.6g}" in unit and "too few digits" in unit
 
 
 def test_normalized_non_integer_counts_are_named(raw, original_sf):

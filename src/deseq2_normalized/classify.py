@@ -392,12 +392,24 @@ def _classify_counts(
     if recovery.recoverable and not _one_unit_for_all(recovery, sf):
         return _scaled(recovery, evidence, sf)
     failed = [x for x in recovery.samples if x.verdict == "not_recoverable"]
-    if failed:
+    # A unit found whose counts the digits leave open: too few digits, not a table without units.
+    short = [x for x in failed if np.isfinite(x.scale)]
+    unitless = [x for x in failed if not np.isfinite(x.scale)]
+    n = len(recovery.samples)
+    if short:
+        units = ", ".join(f"{x.sample} x {x.scale:.6g}" for x in short[:3]) + (", ..." if len(short) > 3 else "")
+        fractions = [100 * x.ambiguous_fraction for x in short]
         evidence.append(
-            f"no per-sample unit turns the values into whole counts in {len(failed)} of {len(recovery.samples)} "
+            f"a per-sample unit fits every value within its written digits in {len(short)} of {n} samples ({units}), "
+            f"but those digits leave {min(fractions):.1f}% to {max(fractions):.1f}% of their counts undetermined: "
+            "too few digits to recover the raw counts"
+        )
+    if unitless:
+        evidence.append(
+            f"no per-sample unit turns the values into whole counts in {len(unitless)} of {n} "
             "samples: they were not made by dividing whole counts by one size factor per sample"
         )
-    else:
+    if not failed:
         evidence.append(
             f"every sample's values are whole multiples of the same unit 1/{recovery.samples[0].scale:.6g}: "
             "fractions of counts, not counts divided by a per-sample size factor"
@@ -421,10 +433,15 @@ def _classify_counts(
         evidence.append(
             f"size factors estimated on the rounded table are close to 1 ({spread}, relative): the table is normalized"
         )
+        detail = (
+            "normalized, but written with too few digits to recover the raw counts"
+            if short and not unitless
+            else "normalized, but the raw counts cannot be recovered: gene-specific normalization factors or "
+            "non-integer counts"
+        )
         return Classification(
             "normalized_unrecoverable",
-            "normalized, but the raw counts cannot be recovered: gene-specific normalization factors or "
-            "non-integer counts",
+            detail,
             tuple(evidence),
             "the default --method auto rounds the table and sets every size factor to 1 (the workaround); results "
             "approximate the original analysis. Prefer the raw counts, or the normalized table written with more "
