@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from agreement import assert_agrees
 from deseq2_normalized import run_analysis
 from deseq2_normalized.classify import classify_table
 from deseq2_normalized.diagnostics import build_diagnostics
@@ -185,13 +186,7 @@ def test_recover_method_equals_deseq2_on_the_raw_counts(tmp_path, raw_path, samp
         transform="none",
     )
     assert build_diagnostics(result)["method"]["name"] == "recover"
-    ours = result.results["results_condition_treated_vs_untreated"]
-    ref = pd.read_csv(reference, sep="\t", index_col=0)
-    ours = ours.loc[ref.index]
-    for col in ("log2FoldChange", "padj"):
-        a, b = ours[col].to_numpy(), ref[col].to_numpy()
-        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
-        np.testing.assert_allclose(a[~np.isnan(a)], b[~np.isnan(b)], rtol=1e-8)
+    assert_agrees(result.results["results_condition_treated_vs_untreated"], reference)
     samples = build_diagnostics(result)["method"]["recovery"]["samples"]
     assert {s["verdict"] for s in samples.values()} == {"exact"}
 
@@ -314,10 +309,4 @@ def test_raw_samples_mixed_with_normalized_ones_equal_deseq2_on_the_raw_counts(
     record = build_diagnostics(result)
     assert record["method"]["name"] == "recover"
     assert record["method"]["size_factors"]["source"] == "estimated"
-    ours = result.results["results_condition_treated_vs_untreated"]
-    ref = pd.read_csv(reference, sep="\t", index_col=0)
-    ours = ours.loc[ref.index]
-    for col in ("log2FoldChange", "padj"):
-        a, b = ours[col].to_numpy(), ref[col].to_numpy()
-        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
-        np.testing.assert_allclose(a[~np.isnan(a)], b[~np.isnan(b)], rtol=1e-8)
+    assert_agrees(result.results["results_condition_treated_vs_untreated"], reference)
