@@ -123,6 +123,21 @@ def test_the_cli_names_the_missing_sample_and_writes_nothing(tmp_path, cli):
 
 
 @pytest.mark.r
+def test_the_report_names_the_batch_factor_file(tmp_path, cli):
+    out = tmp_path / "out"
+    run = cli(
+        "run", "--counts", TEST_DATA / "galaxy_normalized.tsv", "--samples", TEST_DATA / "pasilla_samples.tsv",
+        "--batch-factors", BATCH, "--batch-factors-name", "RUVSeq factors", "--out-dir", out,
+        "--transform", "none", "--plots", "none",
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    assert "'condition' left out of the design" in run.err
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<th>batch factors</th><td>RUVSeq factors</td>" in page
+    assert "~ W_1 + condition" in page
+
+
+@pytest.mark.r
 def test_recovered_counts_with_batch_factors_equal_deseq2_on_the_raw_counts(tmp_path, raw_path, samples_path, rscript):
     reference = tmp_path / "raw.tsv"
     rscript("raw_deseq2.R", raw_path, samples_path, reference, "0", BATCH)

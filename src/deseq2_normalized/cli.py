@@ -352,7 +352,9 @@ def _input_names(args: argparse.Namespace) -> InputNames:
     from deseq2_normalized.results import InputNames
 
     sheet = (args.samples_name or str(args.samples)) if args.samples else None
-    return InputNames(args.counts_name or str(args.counts), sheet)
+    batch = getattr(args, "batch_factors", None)
+    batch_name = (args.batch_factors_name or str(batch)) if batch else None
+    return InputNames(args.counts_name or str(args.counts), sheet, batch_name)
 
 
 def _read_counts(args: argparse.Namespace, names: InputNames, samples: SampleSheet | None) -> CountTable:
@@ -479,7 +481,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             )
         batch_columns: tuple[str, ...] = ()
         if args.batch_factors:
-            batch = reader.read_samples(args.batch_factors, args.batch_factors_name or str(args.batch_factors))
+            batch = reader.read_samples(args.batch_factors, names.batch_factors)
             samples, batch_columns = with_batch_factors(samples, batch)
         counts = table.values
     reference = args.reference

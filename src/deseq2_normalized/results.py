@@ -35,14 +35,18 @@ class InputNames:
         The count table's name.
     sample_sheet
         The sample sheet's, when one was given.
+    batch_factors
+        The batch-factor file's (``--batch-factors``), when one was given.
     """
 
     counts: str
     sample_sheet: str | None = None
+    batch_factors: str | None = None
 
     def roles(self) -> list[tuple[str, str]]:
         """Each given input's role and name, the counts first."""
-        return [("counts", self.counts)] + ([("sample sheet", self.sample_sheet)] if self.sample_sheet else [])
+        given = [("counts", self.counts), ("sample sheet", self.sample_sheet), ("batch factors", self.batch_factors)]
+        return [(role, name) for role, name in given if name]
 
 
 #: How the table became counts for DESeq2 (:attr:`MethodUsed.name`).
