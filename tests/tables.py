@@ -169,6 +169,18 @@ def significant(values: pd.DataFrame, digits: int) -> pd.DataFrame:
     return values.map(lambda x: float(f"{x:.{digits}g}"))
 
 
+def normalized_per_batch(raw: pd.DataFrame, batches: Sequence[Sequence[str]]) -> pd.DataFrame:
+    """DESeq2-normalized batch by batch (each batch's own median-of-ratios), the batches side by side.
+
+    A table assembled from separately normalized parts: every sample has a unit, but the
+    samples of different batches are not on one scale.
+    """
+    from deseq2_normalized.sizefactors import median_of_ratios
+
+    parts = [raw[list(b)] / median_of_ratios(raw[list(b)].to_numpy()) for b in batches]
+    return pd.concat(parts, axis=1)[raw.columns]
+
+
 def log_table(normalized_path: Path, path: Path) -> Path:
     """log2(x + 1) of the normalized table at ``normalized_path``, written to ``path``: a log-scale table."""
     np.log2(read_counts(normalized_path) + 1).to_csv(path, sep="\t")

@@ -14,7 +14,7 @@ from deseq2_normalized.classify import classify_table
 from deseq2_normalized.diagnostics import build_diagnostics
 from deseq2_normalized.reader import read_counts, read_samples
 from deseq2_normalized.recovery import recover_counts, written_precision
-from tables import log_table, significant
+from tables import log_table, normalized_per_batch, significant
 
 RECOVERABLE = ["full", "dec2", "dec1"]
 NOT_COUNTS = ["tpm", "vst", "log2dec2", "noise"]
@@ -309,4 +309,40 @@ def test_raw_samples_mixed_with_normalized_ones_equal_deseq2_on_the_raw_counts(
     record = build_diagnostics(result)
     assert record["method"]["name"] == "recover"
     assert record["method"]["size_factors"]["source"] == "estimated"
+    assert_agrees(result.results["results_condition_treated_vs_untreated"], reference)
+
+
+SINGLE_READ = ("untreated1", "untreated2", "treated1")
+PAIRED_END = ("untreated3", "untreated4", "treated2", "treated3")
+
+
+def test_a_table_normalized_per_batch_gets_deseq2s_size_factors_not_its_scales(raw):
+    from deseq2_normalized import check_table
+    from deseq2_normalized.recovery import choose_size_factors
+
+    checked = check_table(normalized_per_batch(raw, (SINGLE_READ, PAIRED_END)))
+    recovery = checked.classification.recovery
+    assert recovery.all_exact and recovery.scaling == "unknown per-sample scaling"
+    assert not checked.size_factors.passed and recovery.whole_number_samples == ()
+    choice = choose_size_factors(recovery, checked.size_factors.passed)
+    assert choice.source == "estimated" and choice.warning and "do not put the samples on one scale" in choice.why
+    assert "estimates the size factors on the recovered counts" in checked.story("recover")
+    # Scales that do put the samples on one scale (a subset of samples of one DESeq2 run) are kept.
+    subset = check_table(normalized_per_batch(raw, (tuple(raw.columns),))[list(PAIRED_END)])
+    kept = choose_size_factors(subset.classification.recovery, subset.size_factors.passed)
+    assert subset.size_factors.passed and kept.source == "recovered" and not kept.warning
+
+
+@pytest.mark.r
+def test_a_table_normalized_per_batch_equals_deseq2_on_the_raw_counts(tmp_path, raw, raw_path, samples_path, rscript):
+    """Its scales would leave the batches on different scales (DE set Jaccard 0.06 with '~ condition')."""
+    reference = tmp_path / "raw.tsv"
+    rscript("raw_deseq2.R", raw_path, samples_path, reference)
+    path = tmp_path / "per_batch.tsv"
+    normalized_per_batch(raw, (SINGLE_READ, PAIRED_END)).to_csv(path, sep="\t", float_format="%.15g")
+    result = run_analysis(
+        read_counts(path), read_samples(samples_path), design="~ type + condition", reference="untreated",
+        transform="none",
+    )  # fmt: skip
+    assert build_diagnostics(result)["method"]["size_factors"]["source"] == "estimated"
     assert_agrees(result.results["results_condition_treated_vs_untreated"], reference)

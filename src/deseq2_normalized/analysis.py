@@ -219,11 +219,13 @@ def run_analysis(
     kept = _prefiltered(counts_in, opts.prefilter, source)
     if kept is not None:
         counts_in = counts_in[kept]
-    choice, sf_type = _estimator(_size_factor_choice(method, recovery), opts.sf_type, counts_in)
+    choice, sf_type = _estimator(
+        _size_factor_choice(method, recovery, checked.size_factors.passed), opts.sf_type, counts_in
+    )
     if kept is not None and choice.source == "estimated":
         choice = replace(choice, why=f"{choice.why}; estimated on the genes --prefilter kept, as after dds[keep, ]")
-    if recovery is not None and recovery.whole_number_samples:
-        log.warning("%s: %s", source, choice.why)
+    if choice.warning:
+        log.warning("%s: size factors: %s", source, choice.why)
     else:
         log.info("size factors: %s", choice.why)
     size_factors = choice.values if choice.source != "fixed at 1" else np.ones(counts_in.shape[1])
@@ -382,10 +384,12 @@ def _prefiltered(counts: pd.DataFrame, minimum: int, source: str) -> np.ndarray 
     return keep
 
 
-def _size_factor_choice(method: MethodName, recovery: RecoveryResult | None) -> SizeFactorChoice:
+def _size_factor_choice(
+    method: MethodName, recovery: RecoveryResult | None, table_check_passed: bool
+) -> SizeFactorChoice:
     if method == "recover":
         assert recovery is not None
-        return choose_size_factors(recovery)
+        return choose_size_factors(recovery, table_check_passed)
     if method == "raw":
         return SizeFactorChoice("estimated", "estimated by DESeq2 on the raw counts: standard DESeq2", None)
     if method == "estimated":

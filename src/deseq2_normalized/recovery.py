@@ -795,18 +795,22 @@ class SizeFactorChoice:
         Plain words for stderr, diagnostics and the report.
     values
         The size factors to set, or ``None`` when DESeq2 estimates them.
+    warning
+        The table's own scales were set aside because they do not put the samples on one
+        scale: said as a warning, not only as information.
     """
 
     source: SizeFactorSource
     why: str
     values: np.ndarray | None
+    warning: bool = False
 
 
 #: Recovered scales whose geometric mean lies within this factor of 1 are on DESeq2's scale.
 _DESEQ2_CENTRE = 2.0
 
 
-def choose_size_factors(recovery: RecoveryResult) -> SizeFactorChoice:
+def choose_size_factors(recovery: RecoveryResult, table_check_passed: bool = True) -> SizeFactorChoice:
     """Decide which size factors DESeq2 gets for the recovered counts.
 
     DESeq2 expects size factors on its own scale, centred on 1. A table DESeq2 normalized
@@ -814,10 +818,19 @@ def choose_size_factors(recovery: RecoveryResult) -> SizeFactorChoice:
     (CPM, TMM-CPM) or by upper quartiles does not, and DESeq2's own estimate on the
     recovered raw counts is the analysis a DESeq2 user would run on them.
 
+    Scales that no known normalization explains are the original size factors only when they
+    put the samples on one scale: when the size factors estimated on the table's own values are
+    close to 1 (``table_check_passed``), as for a DESeq2 table filtered to expressed genes or cut
+    to a subset of samples. A table normalized in separate parts (per batch), or with raw and
+    normalized samples side by side, fails that check; its scales would leave the samples on
+    different scales, so DESeq2 estimates its size factors on the recovered raw counts instead.
+
     Parameters
     ----------
     recovery
         A usable recovery.
+    table_check_passed
+        Whether the size-factor check on the table's values passed.
 
     Returns
     -------
@@ -834,6 +847,7 @@ def choose_size_factors(recovery: RecoveryResult) -> SizeFactorChoice:
             "scale. DESeq2 estimates its size factors on the recovered raw counts of every sample, the standard "
             "analysis of those counts",
             None,
+            warning=True,
         )
     if recovery.scaling == "DESeq2 median-of-ratios":
         return SizeFactorChoice(
@@ -850,6 +864,19 @@ def choose_size_factors(recovery: RecoveryResult) -> SizeFactorChoice:
             None,
         )
     centre = float(np.exp(np.mean(np.log(scales))))
+    if 1 / _DESEQ2_CENTRE <= centre <= _DESEQ2_CENTRE and not table_check_passed:
+        return SizeFactorChoice(
+            "estimated",
+            f"the table's scales (geometric mean {centre:.3g}) are not DESeq2's estimate on these genes and samples, "
+            "and they do not put the samples on one scale: size factors estimated on the table's own values are not "
+            "close to 1 (the size-factor check failed), as when samples were normalized in separate parts (per "
+            "batch) or tables were pasted together. DESeq2 estimates its size factors on every sample's recovered "
+            "raw counts, the standard analysis of those counts. (A table normalized on control genes or spike-ins "
+            "fails the check too: 'deseq2-normalized recover' writes its raw counts for a DESeq2 run with "
+            "controlGenes.)",
+            None,
+            warning=True,
+        )
     if 1 / _DESEQ2_CENTRE <= centre <= _DESEQ2_CENTRE:
         return SizeFactorChoice(
             "recovered",

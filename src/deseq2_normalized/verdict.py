@@ -64,6 +64,11 @@ def story(checked: CheckResult, method: str) -> str:
             )
         if sf.passed:
             return f"{text}, consistent with DESeq2 normalization on a larger gene or sample set"
+        if cls.recovery.scaling == "unknown per-sample scaling":
+            return (
+                f"{text}: the table's scales do not put the samples on one scale, so DESeq2 estimates the size "
+                "factors on the recovered counts"
+            )
         return (
             f"{text}, as expected for a table not normalized by DESeq2 on exactly these genes and samples; "
             "the recovered counts outrank the check"
