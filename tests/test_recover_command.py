@@ -111,10 +111,11 @@ def test_sample_sheet_selects_the_samples(tmp_path, cli, normalized, raw):
         (
             "4 significant digits",
             lambda n, r: significant(n, 4),
-            "raw counts cannot be recovered (normalized, but written with too few digits to recover the raw "
-            "counts): not every sample is exact or bounded: "
-            "untreated1: not_recoverable (7.3% of the counts are not determined by values written at 4 significant "
-            "digits",
+            "raw counts cannot be recovered exactly (scaled counts, unknown per-sample scaling): not every sample "
+            "is exact or bounded; 'deseq2-normalized run' analyses the table with each open count at its midpoint: "
+            "every sample's unit found (unknown per-sample scaling), but the written digits leave 1.8% to 19.6% of "
+            "the counts open: untreated1: not_recoverable (7.3% of the counts are not determined by values written "
+            "at 4 significant digits",
         ),
         (
             "noise",
@@ -164,7 +165,10 @@ def test_approximate_samples_are_refused_by_name(normalized):
     with pytest.raises(InputError) as refused:
         recovered_counts.recovered_counts(kind, "sig6.tsv")
     message = str(refused.value)
-    assert message.startswith("sig6.tsv: raw counts cannot be recovered (scaled counts, DESeq2 median-of-ratios): ")
+    assert message.startswith(
+        "sig6.tsv: raw counts cannot be recovered exactly (scaled counts, DESeq2 median-of-ratios): not every sample "
+        "is exact or bounded; 'deseq2-normalized run' analyses the table with each open count at its midpoint: "
+    )
     assert f"{approximate[0]}: approximate (" in message
 
 

@@ -329,7 +329,8 @@ def fake_result(passed: bool, method: str = "round", unstable: int = 0, approxim
 
     verdict = "approximate" if approximate else "exact"
     samples = (SimpleNamespace(sample="s1", verdict=verdict, usable=not approximate),)
-    classification = SimpleNamespace(kind="scaled_counts", recovery=SimpleNamespace(samples=samples), pseudocount=None)
+    recovery = SimpleNamespace(samples=samples, approximate=False)
+    classification = SimpleNamespace(kind="scaled_counts", recovery=recovery, pseudocount=None)
     check = SimpleNamespace(
         size_factors=SimpleNamespace(passed=passed),
         classification=classification,

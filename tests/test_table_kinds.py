@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from deseq2_normalized.analysis import check_table
-from deseq2_normalized.classify import WORKAROUND_JACCARD, classify_table
+from deseq2_normalized.classify import APPROXIMATE_RECOVERY, WORKAROUND_JACCARD, classify_table
 from deseq2_normalized.diagnostics import build_diagnostics
 from deseq2_normalized.reader import read_counts, read_samples
 from deseq2_normalized.sizefactors import median_of_ratios
@@ -139,10 +139,13 @@ def test_a_pseudocount_table_gives_deseq2_on_the_raw_counts(tmp_path, rscript, r
 
 @pytest.mark.r
 def test_a_pseudocount_is_removed_where_the_counts_cannot_be_recovered(tmp_path, raw, sheet, original_sf):
-    # Four significant digits leave too many counts open: the constant is still removed before rounding.
-    table = write(raw / original_sf + 1, tmp_path / "plus1.tsv", ".4g")
+    # Two significant digits hold no per-sample unit: the constant is still removed before rounding.
+    table = write(raw / original_sf + 1, tmp_path / "plus1.tsv", ".2g")
     cls = classify_table(table)
     assert cls.offset == 1.0 and cls.kind == "normalized_unrecoverable" and cls.action == "round"
+    # At four digits every unit is found: the counts are recovered approximately, after the constant is removed.
+    four = classify_table(write(raw / original_sf + 1, tmp_path / "plus1_4.tsv", ".4g"))
+    assert four.offset == 1.0 and four.kind == "scaled_counts" and four.recovery.approximate
     result = run(table, sheet)
     assert build_diagnostics(result)["method"]["name"] == "round"
     expected = np.rint(table.to_numpy() - 1.0)
@@ -175,15 +178,19 @@ def test_a_log_table_is_refused_by_check_as_by_run(tmp_path, cli, normalized_pat
     assert "looks DESeq2-normalized" not in checked.out
 
 
-def test_a_table_with_too_few_digits_is_named_so_not_as_one_without_units(raw, original_sf):
+def test_a_table_with_too_few_digits_is_recovered_approximately(raw, original_sf):
     # DESeq2-normalized at 4 significant digits: each sample's unit is found, but many counts are left open.
     checked = check_table(significant(raw / original_sf, 4))
     cls = checked.classification
-    assert cls is not None and cls.kind == "normalized_unrecoverable"
-    assert cls.detail == "normalized, but written with too few digits to recover the raw counts"
-    (unit,) = [e for e in cls.evidence if "per-sample unit" in e]
-    assert unit.startswith("a per-sample unit fits every value within its written digits in 7 of 7 samples")
-    assert f"untreated1 x {original_sf['untreated1']:.6g}" in unit and "too few digits" in unit
+    assert cls is not None and cls.kind == "scaled_counts" and cls.action == "recover"
+    recovery = cls.recovery
+    assert recovery.approximate and not recovery.usable
+    assert {s.verdict for s in recovery.samples} == {"not_recoverable"} and all(s.unit_known for s in recovery.samples)
+    np.testing.assert_allclose(recovery.scales.to_numpy(), original_sf.to_numpy(), rtol=1e-6)
+    assert "each open count" not in cls.recommendation and "at their midpoints" in cls.recommendation
+    assert "raw counts recovered approximately" in checked.story("recover")
+    # Without units (gene-specific factors), the same digits are not recovered at all.
+    assert not check_table(significant(estimated_counts(raw) / original_sf, 4)).classification.recovery.approximate
 
 
 def test_normalized_non_integer_counts_are_named(raw, original_sf):
@@ -228,8 +235,8 @@ def test_workaround_approximates_the_original_analysis(tmp_path, rscript, raw, s
 
 @pytest.mark.r
 def test_auto_fallback_says_approximate_everywhere(tmp_path, cli, raw, original_sf, samples_path):
-    path = tmp_path / "sig4.tsv"
-    write(raw / original_sf, path, ".4g")
+    path = tmp_path / "sig2.tsv"
+    write(raw / original_sf, path, ".2g")  # two significant digits: no per-sample unit, rounded
     out = tmp_path / "out"
     run = cli("run", "--counts", path, "--samples", samples_path, "--out-dir", out, "--transform", "none",
               "--plots", "none")  # fmt: skip
@@ -240,6 +247,25 @@ def test_auto_fallback_says_approximate_everywhere(tmp_path, cli, raw, original_
     record = json.loads((out / "diagnostics.json").read_text())
     assert record["method"]["approximate"] is True
     assert "results approximate the original analysis" in (out / "report.html").read_text()
+
+
+@pytest.mark.r
+def test_approximate_recovery_says_so_everywhere(tmp_path, cli, raw, original_sf, samples_path):
+    path = tmp_path / "sig4.tsv"
+    write(raw / original_sf, path, ".4g")  # every unit found, 2-20% of the counts left open
+    out = tmp_path / "out"
+    run = cli("run", "--counts", path, "--samples", samples_path, "--out-dir", out, "--transform", "none",
+              "--plots", "none")  # fmt: skip
+    assert run.code == 0, run.err
+    assert "method: recover (auto: every sample's unit found" in run.err
+    lines = [line for line in run.err.splitlines() if "set to their midpoints" in line]
+    assert len(lines) == 1 and APPROXIMATE_RECOVERY in lines[0]
+    record = json.loads((out / "diagnostics.json").read_text())
+    method = record["method"]
+    assert method["name"] == "recover" and method["approximate"] is True
+    assert method["approximation"] == APPROXIMATE_RECOVERY and method["recovery"]["approximate"] is True
+    page = (out / "report.html").read_text()
+    assert "raw counts recovered approximately" in page and "set to their midpoints" in page
 
 
 # --- part 6: the command line stops where the Galaxy form stops ---------------------------------

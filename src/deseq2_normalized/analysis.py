@@ -22,7 +22,12 @@ import pandas as pd
 
 from deseq2_normalized import rbackend, sensitivity
 from deseq2_normalized.choices import Method
-from deseq2_normalized.classify import approximation_note, classify_table, non_integer_fraction
+from deseq2_normalized.classify import (
+    APPROXIMATE_RECOVERY,
+    approximation_note,
+    classify_table,
+    non_integer_fraction,
+)
 from deseq2_normalized.contrasts import LRT_STEM, Contrast, ResultSummary
 from deseq2_normalized.diagnostics import software_versions
 from deseq2_normalized.errors import AnalysisError, InputError
@@ -214,6 +219,9 @@ def run_analysis(
     _stop_or_warn(checked, method, opts, source)
     if method == "round":
         log.warning("%s", approximation_note(opts.method))
+    elif recovery is not None and recovery.approximate:
+        log.warning("%s: counts the written digits leave open were set to their midpoints: %s", source,
+                    APPROXIMATE_RECOVERY)  # fmt: skip
 
     counts_in = recovery.counts if recovery is not None else checked.rounded
     kept = _prefiltered(counts_in, opts.prefilter, source)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from deseq2_normalized import rbackend
-from deseq2_normalized.classify import approximation_note
+from deseq2_normalized.classify import APPROXIMATE_RECOVERY, approximation_note
 from deseq2_normalized.options import described
 
 if TYPE_CHECKING:
@@ -109,14 +109,19 @@ def _summary_record(summary: ResultSummary) -> dict[str, Any]:
 
 
 def _method_record(method: MethodUsed) -> dict[str, Any]:
+    approximate_recovery = method.name == "recover" and method.recovery is not None and method.recovery.approximate
     record: dict[str, Any] = {
         "name": method.name,
         "requested": method.requested,
         "description": method.description,
         "why": method.why,
-        # The rounding workaround only approximates the original analysis: say so where it ran.
-        "approximate": method.name == "round",
-        "approximation": approximation_note(method.requested) if method.name == "round" else None,
+        # The rounding workaround and counts left open by the digits only approximate the original analysis.
+        "approximate": method.name == "round" or approximate_recovery,
+        "approximation": approximation_note(method.requested)
+        if method.name == "round"
+        else APPROXIMATE_RECOVERY
+        if approximate_recovery
+        else None,
         "size_factors": {
             "source": method.size_factors.source,
             "why": method.size_factors.why,

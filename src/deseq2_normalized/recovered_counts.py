@@ -96,6 +96,12 @@ def refusal(classification: Classification | None, source: str) -> str:
         )
     what = detail if kind in ("not_recoverable", "normalized_unrecoverable") else f"{kind.replace('_', ' ')}, {detail}"
     recovery = classification.recovery
+    if recovery is not None and recovery.approximate:
+        return (
+            f"{source}: raw counts cannot be recovered exactly ({what}): not every sample is exact or bounded; "
+            "'deseq2-normalized run' analyses the table with each open count at its midpoint: "
+            f"{recovery.summary()}"
+        )
     if recovery is not None and not recovery.usable:
         return (
             f"{source}: raw counts cannot be recovered ({what}): not every sample is exact or bounded: "

@@ -264,6 +264,10 @@ class SampleRecovery:
         every count is determined; NaN when not recoverable).
     basis
         What the counts rest on besides the values: the counts share no common factor.
+    unit_known
+        The sample's unit (its scale) fits every value and is the only one that does, whatever
+        the written digits leave open of its counts: False without a unit, or when the counts
+        found share a common factor.
     """
 
     sample: str
@@ -277,6 +281,7 @@ class SampleRecovery:
     reason: str = ""
     max_relative_uncertainty: float = float("nan")
     basis: str = ""
+    unit_known: bool = False
 
     @property
     def usable(self) -> bool:
@@ -339,6 +344,16 @@ class RecoveryResult:
         return whole if len(whole) < len(self.scales) else ()
 
     @property
+    def approximate(self) -> bool:
+        """Not every sample is exact or bounded, but every sample's unit is known.
+
+        The written digits leave more counts open than ``bounded`` allows; each open count is
+        the midpoint of its consistent counts. DESeq2 on these counts, with the scales found,
+        approximates the original analysis far more closely than the rounding workaround.
+        """
+        return not self.usable and all(s.unit_known for s in self.samples)
+
+    @property
     def all_exact(self) -> bool:
         """True when every sample was recovered exactly."""
         return all(s.verdict == "exact" for s in self.samples)
@@ -370,7 +385,21 @@ class RecoveryResult:
                 f"(bound {self.max_relative_uncertainty:g}): "
             )
             return head + "; ".join(worst[:3]) + (f"; and {len(worst) - 3} more" if len(worst) > 3 else "")
+        if self.approximate:
+            return (
+                f"{self.open_counts()}: "
+                + "; ".join(worst[:5])
+                + (f"; and {len(worst) - 5} more" if len(worst) > 5 else "")
+            )
         return "; ".join(worst[:5]) + (f"; and {len(worst) - 5} more" if len(worst) > 5 else "")
+
+    def open_counts(self) -> str:
+        """How much of the counts the written digits leave open, in words (for an approximate recovery)."""
+        shares = [100 * s.ambiguous_fraction for s in self.samples]
+        return (
+            f"every sample's unit found ({self.scaling}), but the written digits leave {min(shares):.1f}% to "
+            f"{max(shares):.1f}% of the counts open"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready record for ``diagnostics.json``."""
@@ -381,6 +410,7 @@ class RecoveryResult:
         return {
             "all_exact": self.all_exact,
             "usable": self.usable,
+            "approximate": self.approximate,
             "scaling": self.scaling,
             "notes": list(self.notes),
             "max_relative_uncertainty_bound": self.max_relative_uncertainty,
@@ -640,9 +670,11 @@ def _recover_column(
         )
     else:
         verdict, reason = "exact", ""
+    unit_known = True
     if verdict != "not_recoverable" and int(np.gcd.reduce(unique_counts.astype(np.int64))) != 1:
         # The coarsest unit was tried first, so this only happens through midpoints of ambiguous counts.
         verdict, reason = "approximate", "the recovered counts share a common factor: the unit is not determined"
+        unit_known = False
     record = SampleRecovery(
         name,
         verdict,
@@ -655,6 +687,7 @@ def _recover_column(
         reason,
         max_relative if verdict != "not_recoverable" else float("nan"),
         basis if verdict != "not_recoverable" else "",
+        unit_known,
     )
     return record, counts
 
@@ -665,7 +698,7 @@ def _explained_scales(records: list[SampleRecovery], column: Column, n: int) -> 
     ``column`` gives the recovered counts a sample at a time; each scaling is tried only when
     the ones before it did not fit, as the first fits a DESeq2 table.
     """
-    ok = np.array([r.verdict != "not_recoverable" for r in records])
+    ok = np.array([r.verdict != "not_recoverable" or r.unit_known for r in records])
     if not ok.all():
         return "not recoverable", None
     low = np.array([r.scale_low for r in records])
@@ -753,6 +786,12 @@ def recover_counts(
     if exact_scales is not None:
         scales = exact_scales
         notes.append(f"{scaling} of the recovered counts reproduces every solved scale")
+    elif scaling == "unknown per-sample scaling" and not all(r.usable for r in records):
+        notes.append(
+            "with counts the written digits leave open, no normalization of the recovered counts (DESeq2 "
+            "median-of-ratios, CPM, upper quartile) can be confirmed to the solved scales' precision; the scales "
+            "are known far more precisely than the counts"
+        )
     elif scaling == "unknown per-sample scaling":
         notes.append(
             "no known normalization (DESeq2 median-of-ratios, CPM, upper quartile) of the recovered counts "
@@ -876,6 +915,15 @@ def choose_size_factors(recovery: RecoveryResult, table_check_passed: bool = Tru
             "controlGenes.)",
             None,
             warning=True,
+        )
+    if 1 / _DESEQ2_CENTRE <= centre <= _DESEQ2_CENTRE and recovery.approximate:
+        return SizeFactorChoice(
+            "recovered",
+            f"the written digits leave some counts open, so no normalization of the recovered counts can be "
+            f"confirmed; the solved scales are centred on 1 (geometric mean {centre:.3g}) and put the samples on one "
+            "scale (the size-factor check passed): they are the size factors, known far more precisely than the "
+            "open counts",
+            scales,
         )
     if 1 / _DESEQ2_CENTRE <= centre <= _DESEQ2_CENTRE:
         return SizeFactorChoice(

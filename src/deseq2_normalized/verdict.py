@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from deseq2_normalized.classify import approximation_note
+from deseq2_normalized.classify import APPROXIMATE_RECOVERY, approximation_note
 
 if TYPE_CHECKING:
     from deseq2_normalized.results import AnalysisResult, CheckResult
@@ -53,7 +53,13 @@ def story(checked: CheckResult, method: str) -> str:
     if method == "refuse" and cls is not None:
         return f"the table is {cls.detail}, not counts to analyse: run refuses it; {cls.recommendation}"
     if method == "recover" and cls is not None and cls.recovery is not None:
-        recovered = "exactly" if cls.recovery.all_exact else "within the stated bound"
+        recovered = (
+            "exactly"
+            if cls.recovery.all_exact
+            else "within the stated bound"
+            if cls.recovery.usable
+            else "approximately (counts the written digits leave open at their midpoints)"
+        )
         text = f"{offset}raw counts recovered {recovered} from the table ({cls.detail}); {check}"
         if cls.recovery.scaling == "DESeq2 median-of-ratios":
             return text + ", as expected for a DESeq2-normalized table"
@@ -62,6 +68,8 @@ def story(checked: CheckResult, method: str) -> str:
                 f"{text}, yet the table is {cls.recovery.scaling}-scaled, not DESeq2-normalized: recovered counts "
                 "decide"
             )
+        if sf.passed and cls.recovery.approximate:
+            return f"{text}, as for a normalized table written with few digits"
         if sf.passed:
             return f"{text}, consistent with DESeq2 normalization on a larger gene or sample set"
         if cls.recovery.scaling == "unknown per-sample scaling":
@@ -153,6 +161,11 @@ def run_verdict(result: AnalysisResult) -> Verdict:
     if method == "round":
         note = approximation_note(result.method.requested)
         warnings.append(note[0].upper() + note[1:] + ".")
+    if method == "recover" and recovery is not None and recovery.approximate:
+        warnings.append(
+            f"The written digits leave some counts open ({recovery.summary()}); they were set to their midpoints, "
+            f"and the {APPROXIMATE_RECOVERY}."
+        )
     if method == "raw":
         warnings.append(
             "The table holds whole numbers, so it was analysed as raw counts with standard DESeq2 (size factors "
