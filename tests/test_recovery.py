@@ -367,7 +367,8 @@ def test_approximate_recovery_is_close_to_the_original_analysis(
     """At 3 and 4 significant digits every unit is found but counts are left open (classify.APPROXIMATE_RECOVERY).
 
     The open counts at their midpoints with the units found: log2 fold changes within 0.012 of DESeq2 on the
-    raw counts and DE set Jaccard at least 0.98, where the rounding workaround is off by more than 1.
+    raw counts and DE set Jaccard at least 0.99 (0.994-1.0 seen), where the rounding workaround is off by
+    more than 1 (up to 1.9 seen).
     """
     if data == "pasilla":
         raw, sheet_path = read_counts(raw_path), samples_path
@@ -390,6 +391,6 @@ def test_approximate_recovery_is_close_to_the_original_analysis(
     assert method["name"] == "recover" and method["approximate"] and method["recovery"]["approximate"]
     ours = result.results[stem].loc[ref.index]
     assert np.nanmax(np.abs(ours["log2FoldChange"] - ref["log2FoldChange"])) < 0.012
-    assert _de_jaccard(ours, ref) >= 0.98
+    assert _de_jaccard(ours, ref) >= 0.99
     rounded = run_analysis(table, read_samples(sheet_path), method="round", **kw).results[stem].loc[ref.index]
     assert np.nanmax(np.abs(rounded["log2FoldChange"] - ref["log2FoldChange"])) > 1
